@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-FileCopyrightText: manycore developers
+// Settings read once from the environment (docs/env.md lists them).
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace manycore {
+
+struct Config {
+    std::string device;             // MANYCORE_DEVICE ("" = choose)
+    unsigned num_threads = 0;       // MANYCORE_NUM_THREADS (0 = every core we may run on)
+    std::string cache_dir;          // MANYCORE_CACHE_DIR, else $XDG_CACHE_HOME/manycore, else ~/.cache/manycore
+    bool cache_enabled = true;      // MANYCORE_CACHE=0 bypasses the disk cache
+    bool keep_source = false;       // MANYCORE_KEEP_SOURCE=1 keeps the generated source beside the entry
+    std::string log_level;          // MANYCORE_LOG: "debug", "info", "warning" (default)
+    std::string cxx;                // CXX: the host compiler
+    std::size_t max_shared_per_block = 48 * 1024;  // MANYCORE_MAX_SHARED_BYTES
+    std::size_t fiber_stack_bytes = 64 * 1024;     // MANYCORE_FIBER_STACK_BYTES
+
+    /// The process-wide settings, read from the environment on first use. Thread-safe.
+    static const Config& get();
+    /// Reads the settings from the environment now (for tests and `manycore info`).
+    static Config from_environment();
+};
+
+/// manycore's version, "0.1.0"; part of every cache key.
+const char* version() noexcept;
+
+}  // namespace manycore

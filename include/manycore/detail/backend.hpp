@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-FileCopyrightText: manycore developers
+// The interface every device room (cpu, cuda, ...) implements; the core sees rooms only here.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "manycore/array.hpp"
+#include "manycore/device.hpp"
+#include "manycore/module.hpp"
+
+namespace manycore::detail {
+
+/// A kernel as the source analysis found it, before compilation.
+struct KernelDecl {
+    std::string name;        // as get_function takes it ("k" or a name expression "k<float>")
+    std::vector<std::string> param_names;
+    std::vector<std::string> param_spellings;
+    bool uses_barriers = false;  // __syncthreads or a warp intrinsic, reachable from the body
+    int line = 0;                // of the kernel's name in the user's source
+};
+
+/// Everything a room needs to build a module.
+struct ModuleSource {
+    std::string user_source;       // exactly as given (for error messages)
+    std::string prepared_source;   // after line-preserving rewrites (extern __shared__)
+    std::vector<KernelDecl> kernels;
+    ModuleOptions options;
+};
+
+/// A compiled kernel, launchable on its room's device.
+class KernelImpl {
+  public:
+    virtual ~KernelImpl() = default;
+    virtual const std::string& name() const noexcept = 0;
+    virtual const std::vector<ParamInfo>& params() const noexcept = 0;
+    virtual bool uses_fibers() const noexcept = 0;
+    virtual std::size_t static_shared_bytes() const noexcept = 0;
+    /// Runs the kernel. `config` is already checked against the device's limits and `args`
+    /// holds one pointer per parameter to a value of that parameter's type.
+    virtual void launch(const LaunchConfig& config, void* const* args) const = 0;
+};
+
+class ModuleImpl {
+  public:
+    virtual ~ModuleImpl() = default;
+    virtual const Device& device() const noexcept = 0;
+    /// nullptr when there is no such kernel.
+    virtual std::shared_ptr<const KernelImpl> kernel(std::string_view name) const = 0;
+    virtual std::vector<std::string> kernel_names() const = 0;
+    virtual std::string cache_path() const = 0;
+    virtual bool from_cache() const noexcept = 0;
+};
+
+/// Whether a room can be used here and, when not, why.
+struct Probe {
+    bool available = false;
+    std::string reason;  // empty when available
+};
+
+class Backend {
+  public:
+    virtual ~Backend() = default;
+    virtual DeviceKind kind() const noexcept = 0;
+    virtual std::string_view name() const noexcept = 0;
+    virtual Probe probe() const = 0;
+    virtual int device_count() const = 0;
+    virtual const DeviceInfo& device_info(int index) const = 0;
+    virtual std::shared_ptr<Buffer> allocate(int index, std::size_t bytes) const = 0;
+    virtual void copy_to_host(void* dst, const void* src, std::size_t bytes) const = 0;
+    virtual void copy_from_host(void* dst, const void* src, std::size_t bytes) const = 0;
+    virtual void fill_zero(void* dst, std::size_t bytes) const = 0;
+    virtual std::shared_ptr<const ModuleImpl> build(int index, const ModuleSource& source) const = 0;
+};
+
+/// The room for `kind`; throws DeviceUnavailable when this build has none.
+const Backend& backend(DeviceKind kind);
+/// Every room this build has, in registration order (cpu first).
+std::vector<const Backend*> backends();
+
+}  // namespace manycore::detail

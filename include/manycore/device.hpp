@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-FileCopyrightText: manycore developers
+// Devices: the CPU and (when a backend provides them) GPUs, named "cpu", "cuda", "cuda:N".
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace manycore {
+
+enum class DeviceKind { cpu, cuda };
+
+/// What a device is and the limits a launch on it must respect.
+struct DeviceInfo {
+    std::string name;                    // "AMD EPYC 7B13 (2 threads)", "NVIDIA H100 80GB HBM3"
+    int compute_units = 0;               // worker threads on the CPU, multiprocessors on a GPU
+    std::size_t total_memory = 0;        // bytes
+    int compute_capability_major = 0;    // GPUs only
+    int compute_capability_minor = 0;
+    unsigned max_threads_per_block = 1024;
+    unsigned max_block_dim[3] = {1024, 1024, 64};
+    unsigned max_grid_dim[3] = {2147483647u, 65535u, 65535u};
+    std::size_t max_shared_per_block = 48 * 1024;  // bytes, static plus dynamic
+    unsigned warp_size = 32;
+};
+
+/// A device by kind and ordinal. Cheap to copy; thread-safe.
+class Device {
+  public:
+    Device() = default;  // the CPU
+    Device(DeviceKind kind, int index) : kind_(kind), index_(index) {}
+    /// Parses "cpu", "cuda" (= "cuda:0") or "cuda:N"; throws InvalidArgument on anything else.
+    static Device parse(std::string_view spec);
+    static Device cpu() { return Device(); }
+
+    DeviceKind kind() const noexcept { return kind_; }
+    int index() const noexcept { return index_; }
+    /// "cpu" or "cuda:N".
+    std::string str() const;
+    /// The device's properties and limits; throws DeviceUnavailable when it is not present.
+    const DeviceInfo& info() const;
+
+    friend bool operator==(const Device&, const Device&) = default;
+
+  private:
+    DeviceKind kind_ = DeviceKind::cpu;
+    int index_ = 0;
+};
+
+/// Every device present: the CPU first, then each GPU.
+std::vector<Device> devices();
+/// MANYCORE_DEVICE when set, else the first GPU, else the CPU.
+Device default_device();
+
+}  // namespace manycore

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-FileCopyrightText: manycore developers
+// Modules of kernels compiled at run time, their functions, and typed launches.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "manycore/array.hpp"
+#include "manycore/device.hpp"
+#include "manycore/kernel_arg.hpp"
+#include "manycore/prelude/abi.h"
+
+namespace manycore {
+
+namespace detail {
+class ModuleImpl;
+class KernelImpl;
+}  // namespace detail
+
+/// Grid or block extent; unset dimensions are 1.
+struct Dim3 {
+    std::uint32_t x = 1, y = 1, z = 1;
+};
+
+struct LaunchConfig {
+    Dim3 grid;
+    Dim3 block;
+    std::size_t shared_bytes = 0;  // dynamic shared memory per block
+};
+
+/// One kernel parameter: its name and spelling from the source, its layout from the compiler.
+struct ParamInfo {
+    std::string name;      // "x", or "arg2" when the source could not be read
+    std::string spelling;  // "const float* __restrict__"
+    mc_param_desc desc{};
+};
+
+struct ModuleOptions {
+    std::vector<std::string> compiler_options;  // passed through; default "-O3 -march=native"
+    std::vector<std::string> name_expressions;  // template kernels to instantiate: "k<float>"
+    bool checked = false;                       // instrumented run (reserved)
+};
+
+/// A kernel of a module. Cheap to copy; launches from several threads at once are safe.
+class Function {
+  public:
+    const std::string& name() const noexcept;
+    const std::vector<ParamInfo>& params() const noexcept;
+    /// "saxpy(int n, float a, const float* x, float* y)".
+    std::string signature() const;
+    /// True when the kernel runs its threads as fibers (it uses barriers or warp intrinsics).
+    bool uses_fibers() const noexcept;
+    /// Static __shared__ bytes the kernel's module reserves per block.
+    std::size_t static_shared_bytes() const noexcept;
+    const Device& device() const noexcept;
+
+    /// Checks the launch and the arguments against the kernel, then runs it to completion.
+    /// Throws InvalidLaunch, ArgumentTypeError, ArgumentRangeError, InvalidArgument before
+    /// anything runs, KernelFault when the kernel fails.
+    void launch(const LaunchConfig& config, std::span<const KernelArg> args) const;
+
+    /// Typed launch from C++: f(config, n, 2.0f, x.data(), y) with arrays or pointers.
+    template <class... Args>
+    void operator()(const LaunchConfig& config, Args&&... args) const {
+        const KernelArg packed[] = {KernelArg(std::forward<Args>(args))..., KernelArg()};
+        launch(config, std::span<const KernelArg>(packed, sizeof...(Args)));
+    }
+
+  private:
+    friend class Module;
+    Function(std::shared_ptr<const detail::ModuleImpl> module,
+             std::shared_ptr<const detail::KernelImpl> kernel);
+    std::shared_ptr<const detail::ModuleImpl> module_;
+    std::shared_ptr<const detail::KernelImpl> kernel_;
+};
+
+/// A compiled module of CUDA C++ kernels for one device. Construction compiles (or loads from
+/// the cache); an identical module already built in this process is shared. Thread-safe.
+class Module {
+  public:
+    /// Throws CompileError with the compiler's log, DeviceUnavailable when no compiler exists.
+    Module(std::string_view source, const Device& device = default_device(),
+           ModuleOptions options = {});
+
+    /// The kernel named `name` (a name expression for template kernels); throws
+    /// KernelNotFound listing the kernels there are.
+    Function function(std::string_view name) const;
+    /// Every kernel that get_function accepts.
+    std::vector<std::string> kernel_names() const;
+    const Device& device() const noexcept;
+    /// Where the compiled module lives in the disk cache ("" when the cache is bypassed).
+    std::string cache_path() const;
+    /// True when this module was loaded from the disk cache rather than compiled now.
+    bool from_cache() const noexcept;
+
+  private:
+    std::shared_ptr<const detail::ModuleImpl> impl_;
+};
+
+}  // namespace manycore

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-FileCopyrightText: manycore developers
+// Reads manycore's environment variables, once.
+#include "manycore/config.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "manycore/error.hpp"
+
+namespace manycore {
+namespace {
+
+std::string env(const char* name) {
+    const char* v = std::getenv(name);
+    return v ? std::string(v) : std::string();
+}
+
+std::size_t env_size(const char* name, std::size_t fallback) {
+    const std::string text = env(name);
+    if (text.empty()) return fallback;
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+    if (end == text.c_str() || *end != '\0') {
+        throw InvalidArgument(std::string(name) + "='" + text +
+                              "' is not a whole number; unset it or give a count such as 4");
+    }
+    return static_cast<std::size_t>(v);
+}
+
+std::string default_cache_dir() {
+    const std::string xdg = env("XDG_CACHE_HOME");
+    if (!xdg.empty()) return xdg + "/manycore";
+    const std::string home = env("HOME");
+    if (!home.empty()) return home + "/.cache/manycore";
+    return "/tmp/manycore-cache-" + std::to_string(static_cast<long>(::geteuid()));
+}
+
+}  // namespace
+
+Config Config::from_environment() {
+    Config c;
+    c.device = env("MANYCORE_DEVICE");
+    c.num_threads = static_cast<unsigned>(env_size("MANYCORE_NUM_THREADS", 0));
+    c.cache_dir = env("MANYCORE_CACHE_DIR");
+    if (c.cache_dir.empty()) c.cache_dir = default_cache_dir();
+    c.cache_enabled = env("MANYCORE_CACHE") != "0";
+    c.keep_source = env("MANYCORE_KEEP_SOURCE") == "1";
+    c.log_level = env("MANYCORE_LOG");
+    c.cxx = env("CXX");
+    c.max_shared_per_block = env_size("MANYCORE_MAX_SHARED_BYTES", c.max_shared_per_block);
+    c.fiber_stack_bytes = env_size("MANYCORE_FIBER_STACK_BYTES", c.fiber_stack_bytes);
+    return c;
+}
+
+const Config& Config::get() {
+    static const Config config = from_environment();
+    return config;
+}
+
+const char* version() noexcept { return MANYCORE_VERSION; }
+
+}  // namespace manycore
