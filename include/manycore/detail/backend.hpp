@@ -49,6 +49,8 @@ class ModuleImpl {
   public:
     virtual ~ModuleImpl() = default;
     virtual const Device& device() const noexcept = 0;
+    /// The device's limits, looked up once when the module was built (launches check them).
+    virtual const DeviceInfo& device_info() const noexcept = 0;
     /// nullptr when there is no such kernel.
     virtual std::shared_ptr<const KernelImpl> kernel(std::string_view name) const = 0;
     virtual std::vector<std::string> kernel_names() const = 0;
@@ -80,6 +82,6 @@ class Backend {
 /// The room for `kind`; throws DeviceUnavailable when this build has none.
 const Backend& backend(DeviceKind kind);
 /// Every room this build has, in registration order (cpu first).
-std::vector<const Backend*> backends();
+const std::vector<const Backend*>& backends();
 
 }  // namespace manycore::detail

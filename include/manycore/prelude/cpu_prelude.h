@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-FileCopyrightText: manycore developers
+// The CUDA C++ dialect for the host compiler: what a kernel source sees before its first line.
+//
+// Design (docs/architecture.md, "Kernels on the CPU"):
+// - threadIdx & co. are static thread_local variables of the kernel library. Their address is
+//   never taken, so the compiler knows no kernel store can alias them and keeps them in
+//   registers: the loop over a block's threads vectorises.
+// - __shared__ variables are static thread_local: all threads of a block run on one OS thread
+//   (as a loop or as fibers), and an OS thread runs one block at a time.
+// - Everything that must wait for other threads (barriers, warp intrinsics) calls the runtime
+//   through mc_runtime_api, which switches fibers, then restores this fiber's threadIdx.
+#ifndef MANYCORE_PRELUDE_CPU_PRELUDE_H
+#define MANYCORE_PRELUDE_CPU_PRELUDE_H
+
+// <assert.h> first: it declares __assert_fail once (guarded by _ASSERT_H_DECLS), so that the
+// rename below reroutes every later `assert` into a kernel fault instead of abort().
+#include <assert.h>
+#include <cfloat>
+#include <climits>
+#include <cmath>
+#include <cstdarg>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <type_traits>
+#include <utility>
+
+#include "abi.h"
+#include "vector_types.h"
+#include "cuda_math.h"
+
+// ---- Qualifiers -------------------------------------------------------------------------------
+#define __global__ __attribute__((always_inline)) inline
+#define __device__
+#define __host__
+#define __forceinline__ __attribute__((always_inline)) inline
+#define __noinline__ __attribute__((noinline))
+#define __constant__
+#define __managed__
+#define __shared__ static thread_local
+#define __align__(n) __attribute__((aligned(n)))
+#define __launch_bounds__(...)
+#define __maxnreg__(n)
+#define __grid_constant__
+#define __cudart_builtin__
+#define __device_builtin__
+#define __builtin_align__(n) __attribute__((aligned(n)))
+#define CUDART_CB
+
+#define __MANYCORE__ 1
+#define __MANYCORE_CPU__ 1
+
+namespace __mc {
+
+// The launch state of the thread running kernel code on this OS thread.
+static thread_local uint3 tid;
+static thread_local uint3 bid;
+static thread_local dim3 bdim;
+static thread_local dim3 gdim;
+static thread_local mc_worker* worker;
+static thread_local const mc_launch* launch;
+static thread_local void* dynamic_shared;
+
+__attribute__((always_inline)) inline uint32_t thread_linear() {
+    return tid.x + tid.y * bdim.x + tid.z * bdim.x * bdim.y;
+}
+__attribute__((always_inline)) inline uint64_t block_linear() {
+    return bid.x + static_cast<uint64_t>(bid.y) * gdim.x +
+           static_cast<uint64_t>(bid.z) * gdim.x * gdim.y;
+}
+__attribute__((always_inline)) inline unsigned lane_id() { return thread_linear() & 31u; }
+
+// Calls into the runtime that may switch to another fiber of the block; the other fiber set
+// `tid` to its own index, so this fiber's index is put back on return.
+template <class F>
+__attribute__((always_inline)) inline auto switching(F&& call) {
+    const uint3 mine = tid;
+    auto result = call();
+    tid = mine;
+    return result;
+}
+
+[[noreturn]] inline void fault(const char* what, const char* file, unsigned line) {
+    char message[512];
+    std::snprintf(message, sizeof message, "thread (%u,%u,%u) of block (%u,%u,%u): %s", tid.x,
+                  tid.y, tid.z, bid.x, bid.y, bid.z, what);
+    launch->rt->fault(worker, message, file, line);
+    __builtin_unreachable();
+}
+
+}  // namespace __mc
+
+#define threadIdx (::__mc::tid)
+#define blockIdx (::__mc::bid)
+#define blockDim (::__mc::bdim)
+#define gridDim (::__mc::gdim)
+static constexpr int warpSize = 32;
+
+/// Base address of the block's dynamic shared memory (`extern __shared__ T s[];`).
+__attribute__((always_inline)) inline void* __mc_dynamic_shared() { return ::__mc::dynamic_shared; }
+
+// ---- Barriers and warp intrinsics -------------------------------------------------------------
+inline void __syncthreads() {
+    ::__mc::switching([] { return ::__mc::launch->rt->sync_block(::__mc::worker, MC_SYNC_PLAIN, 0); });
+}
+inline int __syncthreads_count(int predicate) {
+    return ::__mc::switching([=] {
+        return ::__mc::launch->rt->sync_block(::__mc::worker, MC_SYNC_COUNT, predicate != 0);
+    });
+}
+inline int __syncthreads_and(int predicate) {
+    return ::__mc::switching([=] {
+        return ::__mc::launch->rt->sync_block(::__mc::worker, MC_SYNC_AND, predicate != 0);
+    });
+}
+inline int __syncthreads_or(int predicate) {
+    return ::__mc::switching([=] {
+        return ::__mc::launch->rt->sync_block(::__mc::worker, MC_SYNC_OR, predicate != 0);
+    });
+}
+
+namespace __mc {
+
+// Every lane's value of one warp collective, and which lanes took part.
+struct WarpValues {
+    uint64_t lanes[32];
+    uint32_t took_part;
+};
+
+template <class T>
+inline WarpValues collect(unsigned mask, T value) {
+    static_assert(sizeof(T) <= 8 && std::is_trivially_copyable_v<T>,
+                  "manycore: warp intrinsics take values of at most 8 bytes");
+    WarpValues out;
+    uint64_t bits = 0;
+    std::memcpy(&bits, &value, sizeof(T));
+    out.took_part = switching([&] {
+        return launch->rt->warp_collect(worker, mask, bits, out.lanes);
+    });
+    return out;
+}
+
+template <class T>
+inline T lane_value(const WarpValues& v, unsigned lane) {
+    T out;
+    std::memcpy(&out, &v.lanes[lane], sizeof(T));
+    return out;
+}
+
+}  // namespace __mc
+
+inline void __syncwarp(unsigned mask = 0xffffffffu) { (void)::__mc::collect(mask, 0u); }
+inline unsigned __activemask() { return ::__mc::launch->rt->active_mask(::__mc::worker); }
+
+// Source lanes follow CUDA: within segments of `width` lanes; a source outside the caller's
+// segment (shfl_up/down/xor) yields the caller's own value.
+template <class T>
+inline T __shfl_sync(unsigned mask, T var, int src_lane, int width = warpSize) {
+    const auto v = ::__mc::collect(mask, var);
+    const unsigned lane = ::__mc::lane_id();
+    const unsigned base = lane & ~static_cast<unsigned>(width - 1);
+    return ::__mc::lane_value<T>(v, base + (static_cast<unsigned>(src_lane) & (width - 1)));
+}
+template <class T>
+inline T __shfl_up_sync(unsigned mask, T var, unsigned delta, int width = warpSize) {
+    const auto v = ::__mc::collect(mask, var);
+    const int lane = static_cast<int>(::__mc::lane_id());
+    const int base = lane & ~(width - 1);
+    const int src = lane - static_cast<int>(delta);
+    return src < base ? var : ::__mc::lane_value<T>(v, static_cast<unsigned>(src));
+}
+template <class T>
+inline T __shfl_down_sync(unsigned mask, T var, unsigned delta, int width = warpSize) {
+    const auto v = ::__mc::collect(mask, var);
+    const int lane = static_cast<int>(::__mc::lane_id());
+    const int base = lane & ~(width - 1);
+    const int src = lane + static_cast<int>(delta);
+    return src >= base + width ? var : ::__mc::lane_value<T>(v, static_cast<unsigned>(src));
+}
+template <class T>
+inline T __shfl_xor_sync(unsigned mask, T var, int lane_mask, int width = warpSize) {
+    const auto v = ::__mc::collect(mask, var);
+    const int lane = static_cast<int>(::__mc::lane_id());
+    const int base = lane & ~(width - 1);
+    const int src = lane ^ lane_mask;
+    return src >= base + width ? var : ::__mc::lane_value<T>(v, static_cast<unsigned>(src & 31));
+}
+inline unsigned __ballot_sync(unsigned mask, int predicate) {
+    const auto v = ::__mc::collect(mask, static_cast<uint32_t>(predicate != 0));
+    unsigned bits = 0;
+    for (unsigned lane = 0; lane < 32; ++lane) {
+        if ((v.took_part >> lane & 1u) && v.lanes[lane]) bits |= 1u << lane;
+    }
+    return bits;
+}
+inline int __all_sync(unsigned mask, int predicate) {
+    const auto v = ::__mc::collect(mask, static_cast<uint32_t>(predicate != 0));
+    for (unsigned lane = 0; lane < 32; ++lane) {
+        if ((v.took_part >> lane & 1u) && !v.lanes[lane]) return 0;
+    }
+    return 1;
+}
+inline int __any_sync(unsigned mask, int predicate) {
+    const auto v = ::__mc::collect(mask, static_cast<uint32_t>(predicate != 0));
+    for (unsigned lane = 0; lane < 32; ++lane) {
+        if ((v.took_part >> lane & 1u) && v.lanes[lane]) return 1;
+    }
+    return 0;
+}
+template <class T>
+inline unsigned __match_any_sync(unsigned mask, T value) {
+    const auto v = ::__mc::collect(mask, value);
+    const uint64_t mine = v.lanes[::__mc::lane_id()];
+    unsigned bits = 0;
+    for (unsigned lane = 0; lane < 32; ++lane) {
+        if ((v.took_part >> lane & 1u) && v.lanes[lane] == mine) bits |= 1u << lane;
+    }
+    return bits;
+}
+template <class T>
+inline unsigned __match_all_sync(unsigned mask, T value, int* pred) {
+    const auto v = ::__mc::collect(mask, value);
+    const uint64_t mine = v.lanes[::__mc::lane_id()];
+    for (unsigned lane = 0; lane < 32; ++lane) {
+        if ((v.took_part >> lane & 1u) && v.lanes[lane] != mine) {
+            *pred = 0;
+            return 0;
+        }
+    }
+    *pred = 1;
+    return v.took_part;
+}
+
+namespace __mc {
+template <class T, class Op>
+inline T warp_reduce(unsigned mask, T value, Op op) {
+    const auto v = collect(mask, value);
+    bool first = true;
+    T acc{};
+    for (unsigned lane = 0; lane < 32; ++lane) {
+        if (!(v.took_part >> lane & 1u)) continue;
+        const T x = lane_value<T>(v, lane);
+        acc = first ? x : op(acc, x);
+        first = false;
+    }
+    return acc;
+}
+}  // namespace __mc
+
+inline unsigned __reduce_add_sync(unsigned mask, unsigned value) {
+    return ::__mc::warp_reduce(mask, value, [](unsigned a, unsigned b) { return a + b; });
+}
+inline int __reduce_add_sync(unsigned mask, int value) {
+    return static_cast<int>(__reduce_add_sync(mask, static_cast<unsigned>(value)));
+}
+inline unsigned __reduce_min_sync(unsigned mask, unsigned value) {
+    return ::__mc::warp_reduce(mask, value, [](unsigned a, unsigned b) { return a < b ? a : b; });
+}
+inline int __reduce_min_sync(unsigned mask, int value) {
+    return ::__mc::warp_reduce(mask, value, [](int a, int b) { return a < b ? a : b; });
+}
+inline unsigned __reduce_max_sync(unsigned mask, unsigned value) {
+    return ::__mc::warp_reduce(mask, value, [](unsigned a, unsigned b) { return a > b ? a : b; });
+}
+inline int __reduce_max_sync(unsigned mask, int value) {
+    return ::__mc::warp_reduce(mask, value, [](int a, int b) { return a > b ? a : b; });
+}
+inline unsigned __reduce_and_sync(unsigned mask, unsigned value) {
+    return ::__mc::warp_reduce(mask, value, [](unsigned a, unsigned b) { return a & b; });
+}
+inline unsigned __reduce_or_sync(unsigned mask, unsigned value) {
+    return ::__mc::warp_reduce(mask, value, [](unsigned a, unsigned b) { return a | b; });
+}
+inline unsigned __reduce_xor_sync(unsigned mask, unsigned value) {
+    return ::__mc::warp_reduce(mask, value, [](unsigned a, unsigned b) { return a ^ b; });
+}
+
+// ---- Atomics ----------------------------------------------------------------------------------
+// CUDA's atomics are relaxed read-modify-writes; overloads (not templates) so that
+// atomicAdd(&unsigned_counter, 1) converts the literal as CUDA's overloads do.
+#define MC_ATOMIC_INTEGER(T)                                                                  \
+    inline T atomicAdd(T* a, T v) { return __atomic_fetch_add(a, v, __ATOMIC_RELAXED); }      \
+    inline T atomicSub(T* a, T v) { return __atomic_fetch_sub(a, v, __ATOMIC_RELAXED); }      \
+    inline T atomicExch(T* a, T v) { return __atomic_exchange_n(a, v, __ATOMIC_RELAXED); }    \
+    inline T atomicAnd(T* a, T v) { return __atomic_fetch_and(a, v, __ATOMIC_RELAXED); }      \
+    inline T atomicOr(T* a, T v) { return __atomic_fetch_or(a, v, __ATOMIC_RELAXED); }        \
+    inline T atomicXor(T* a, T v) { return __atomic_fetch_xor(a, v, __ATOMIC_RELAXED); }      \
+    inline T atomicCAS(T* a, T expected, T desired) {                                         \
+        __atomic_compare_exchange_n(a, &expected, desired, false, __ATOMIC_RELAXED,           \
+                                    __ATOMIC_RELAXED);                                        \
+        return expected;                                                                      \
+    }                                                                                         \
+    inline T atomicMin(T* a, T v) {                                                           \
+        T old = __atomic_load_n(a, __ATOMIC_RELAXED);                                         \
+        while (v < old && !__atomic_compare_exchange_n(a, &old, v, true, __ATOMIC_RELAXED,    \
+                                                       __ATOMIC_RELAXED)) {                   \
+        }                                                                                     \
+        return old;                                                                           \
+    }                                                                                         \
+    inline T atomicMax(T* a, T v) {                                                           \
+        T old = __atomic_load_n(a, __ATOMIC_RELAXED);                                         \
+        while (v > old && !__atomic_compare_exchange_n(a, &old, v, true, __ATOMIC_RELAXED,    \
+                                                       __ATOMIC_RELAXED)) {                   \
+        }                                                                                     \
+        return old;                                                                           \
+    }
+MC_ATOMIC_INTEGER(int)
+MC_ATOMIC_INTEGER(unsigned int)
+MC_ATOMIC_INTEGER(long)
+MC_ATOMIC_INTEGER(unsigned long)
+MC_ATOMIC_INTEGER(long long)
+MC_ATOMIC_INTEGER(unsigned long long)
+#undef MC_ATOMIC_INTEGER
+
+namespace __mc {
+// Floating-point read-modify-write through a compare-and-swap on the bits.
+template <class F, class Bits, class Op>
+inline F atomic_float_rmw(F* address, F value, Op op) {
+    static_assert(sizeof(F) == sizeof(Bits));
+    Bits* raw = reinterpret_cast<Bits*>(address);
+    Bits old_bits = __atomic_load_n(raw, __ATOMIC_RELAXED);
+    for (;;) {
+        F old;
+        std::memcpy(&old, &old_bits, sizeof(F));
+        const F updated = op(old, value);
+        Bits new_bits;
+        std::memcpy(&new_bits, &updated, sizeof(F));
+        if (__atomic_compare_exchange_n(raw, &old_bits, new_bits, true, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED)) {
+            return old;
+        }
+    }
+}
+}  // namespace __mc
+
+inline float atomicAdd(float* a, float v) {
+    return ::__mc::atomic_float_rmw<float, uint32_t>(a, v, [](float x, float y) { return x + y; });
+}
+inline double atomicAdd(double* a, double v) {
+    return ::__mc::atomic_float_rmw<double, uint64_t>(a, v, [](double x, double y) { return x + y; });
+}
+inline float atomicSub(float* a, float v) {
+    return ::__mc::atomic_float_rmw<float, uint32_t>(a, v, [](float x, float y) { return x - y; });
+}
+inline float atomicExch(float* a, float v) {
+    return ::__mc::atomic_float_rmw<float, uint32_t>(a, v, [](float, float y) { return y; });
+}
+inline double atomicExch(double* a, double v) {
+    return ::__mc::atomic_float_rmw<double, uint64_t>(a, v, [](double, double y) { return y; });
+}
+inline float atomicMin(float* a, float v) {
+    return ::__mc::atomic_float_rmw<float, uint32_t>(a, v, [](float x, float y) { return fminf(x, y); });
+}
+inline float atomicMax(float* a, float v) {
+    return ::__mc::atomic_float_rmw<float, uint32_t>(a, v, [](float x, float y) { return fmaxf(x, y); });
+}
+inline double atomicMin(double* a, double v) {
+    return ::__mc::atomic_float_rmw<double, uint64_t>(a, v, [](double x, double y) { return fmin(x, y); });
+}
+inline double atomicMax(double* a, double v) {
+    return ::__mc::atomic_float_rmw<double, uint64_t>(a, v, [](double x, double y) { return fmax(x, y); });
+}
+inline unsigned int atomicInc(unsigned int* a, unsigned int limit) {
+    unsigned old = __atomic_load_n(a, __ATOMIC_RELAXED);
+    while (!__atomic_compare_exchange_n(a, &old, old >= limit ? 0u : old + 1u, true,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+    return old;
+}
+inline unsigned int atomicDec(unsigned int* a, unsigned int limit) {
+    unsigned old = __atomic_load_n(a, __ATOMIC_RELAXED);
+    while (!__atomic_compare_exchange_n(a, &old, (old == 0u || old > limit) ? limit : old - 1u,
+                                        true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+    return old;
+}
+// Scoped variants: every scope is the whole process on the CPU.
+#define MC_ATOMIC_SCOPED(name)                                                           \
+    template <class... A>                                                                \
+    inline auto name##_block(A... a) -> decltype(name(a...)) { return name(a...); }      \
+    template <class... A>                                                                \
+    inline auto name##_system(A... a) -> decltype(name(a...)) { return name(a...); }
+MC_ATOMIC_SCOPED(atomicAdd)
+MC_ATOMIC_SCOPED(atomicSub)
+MC_ATOMIC_SCOPED(atomicExch)
+MC_ATOMIC_SCOPED(atomicMin)
+MC_ATOMIC_SCOPED(atomicMax)
+MC_ATOMIC_SCOPED(atomicInc)
+MC_ATOMIC_SCOPED(atomicDec)
+MC_ATOMIC_SCOPED(atomicCAS)
+MC_ATOMIC_SCOPED(atomicAnd)
+MC_ATOMIC_SCOPED(atomicOr)
+MC_ATOMIC_SCOPED(atomicXor)
+#undef MC_ATOMIC_SCOPED
+
+// ---- printf, assert, __trap -------------------------------------------------------------------
+// printf output is collected per launch and written at its end, ordered by block and thread,
+// as on a GPU where it appears at the next synchronisation.
+__attribute__((format(printf, 1, 2))) inline int __mc_printf(const char* format, ...) {
+    char small[512];
+    va_list args;
+    va_start(args, format);
+    int length = std::vsnprintf(small, sizeof small, format, args);
+    va_end(args);
+    if (length < 0) return length;
+    const char* text = small;
+    char* large = nullptr;
+    if (static_cast<size_t>(length) >= sizeof small) {
+        large = static_cast<char*>(std::malloc(static_cast<size_t>(length) + 1));
+        if (large == nullptr) return -1;
+        va_start(args, format);
+        std::vsnprintf(large, static_cast<size_t>(length) + 1, format, args);
+        va_end(args);
+        text = large;
+    }
+    ::__mc::launch->rt->print(::__mc::worker, ::__mc::block_linear(), ::__mc::thread_linear(),
+                              text, static_cast<size_t>(length));
+    std::free(large);
+    return length;
+}
+namespace std {
+using ::__mc_printf;
+}
+#define printf __mc_printf
+
+[[noreturn]] inline void __mc_assert_fail(const char* expression, const char* file,
+                                          unsigned line, const char* function) {
+    char what[384];
+    std::snprintf(what, sizeof what, "assertion '%s' failed in %s", expression, function);
+    ::__mc::fault(what, file, line);
+}
+#define __assert_fail __mc_assert_fail
+
+[[noreturn]] inline void __trap() { ::__mc::fault("__trap() called", "kernel", 0); }
+[[noreturn]] inline void __brkpt() { ::__mc::fault("__brkpt() called", "kernel", 0); }
+
+// ---- What the CPU device does not do ----------------------------------------------------------
+// Each fails at compile time, at the user's line, with a message naming the feature.
+#define MC_UNSUPPORTED(name, why)                                                        \
+    template <class... A>                                                                \
+    inline int name(A&&...) {                                                            \
+        static_assert(sizeof...(A) < 0, "manycore: " #name " is not supported: " why);   \
+        return 0;                                                                        \
+    }
+MC_UNSUPPORTED(__shfl, "it was removed in CUDA 9; use __shfl_sync(0xffffffff, ...)")
+MC_UNSUPPORTED(__shfl_up, "it was removed in CUDA 9; use __shfl_up_sync(0xffffffff, ...)")
+MC_UNSUPPORTED(__shfl_down, "it was removed in CUDA 9; use __shfl_down_sync(0xffffffff, ...)")
+MC_UNSUPPORTED(__shfl_xor, "it was removed in CUDA 9; use __shfl_xor_sync(0xffffffff, ...)")
+MC_UNSUPPORTED(__ballot, "it was removed in CUDA 9; use __ballot_sync(0xffffffff, ...)")
+MC_UNSUPPORTED(__any, "it was removed in CUDA 9; use __any_sync(0xffffffff, ...)")
+MC_UNSUPPORTED(__all, "it was removed in CUDA 9; use __all_sync(0xffffffff, ...)")
+MC_UNSUPPORTED(tex1Dfetch, "texture objects; read the array through a pointer instead")
+MC_UNSUPPORTED(tex1D, "texture objects; read the array through a pointer instead")
+MC_UNSUPPORTED(tex2D, "texture objects; read the array through a pointer instead")
+MC_UNSUPPORTED(tex3D, "texture objects; read the array through a pointer instead")
+MC_UNSUPPORTED(surf1Dread, "surface objects; use a pointer instead")
+MC_UNSUPPORTED(surf2Dread, "surface objects; use a pointer instead")
+MC_UNSUPPORTED(surf1Dwrite, "surface objects; use a pointer instead")
+MC_UNSUPPORTED(surf2Dwrite, "surface objects; use a pointer instead")
+MC_UNSUPPORTED(cudaMalloc, "device-side allocation; allocate on the host and pass the array")
+MC_UNSUPPORTED(cudaFree, "device-side allocation; allocate on the host and pass the array")
+MC_UNSUPPORTED(cudaDeviceSynchronize, "device-side synchronisation (dynamic parallelism)")
+MC_UNSUPPORTED(cudaLaunchDevice, "dynamic parallelism; launch kernels from the host")
+#undef MC_UNSUPPORTED
+
+// ---- Entry points generated for each kernel -----------------------------------------------------
+namespace __mc {
+
+template <class T>
+struct vector_lanes {
+    static constexpr uint8_t lanes = 1;
+    static constexpr uint8_t dtype = MC_DT_VOID;
+};
+
+template <class T>
+constexpr uint8_t dtype_code() {
+    using U = std::remove_cv_t<T>;
+    if constexpr (std::is_void_v<U>) return MC_DT_VOID;
+    else if constexpr (std::is_same_v<U, bool>) return MC_DT_BOOL;
+    else if constexpr (std::is_same_v<U, char>) return MC_DT_CHAR;
+    else if constexpr (std::is_same_v<U, float>) return MC_DT_FLOAT32;
+    else if constexpr (std::is_same_v<U, double>) return MC_DT_FLOAT64;
+    else if constexpr (std::is_integral_v<U>) {
+        constexpr bool s = std::is_signed_v<U>;
+        if constexpr (sizeof(U) == 1) return s ? MC_DT_INT8 : MC_DT_UINT8;
+        else if constexpr (sizeof(U) == 2) return s ? MC_DT_INT16 : MC_DT_UINT16;
+        else if constexpr (sizeof(U) == 4) return s ? MC_DT_INT32 : MC_DT_UINT32;
+        else return s ? MC_DT_INT64 : MC_DT_UINT64;
+    } else if constexpr (std::is_pointer_v<U>) return MC_DT_UINT64;  // arrays of addresses
+    else return MC_DT_RECORD;
+}
+
+template <class P>
+constexpr mc_param_desc describe() {
+    using T = std::remove_cv_t<std::remove_reference_t<P>>;
+    mc_param_desc d{};
+    d.size = sizeof(T);
+    d.align = alignof(T);
+    d.lanes = 1;
+    d.lane_dtype = MC_DT_VOID;
+    if constexpr (std::is_pointer_v<T>) {
+        using E = std::remove_pointer_t<T>;
+        d.kind = MC_PARAM_POINTER;
+        d.dtype = dtype_code<E>();
+        d.pointee_const = std::is_const_v<E> ? 1 : 0;
+        if constexpr (!std::is_void_v<E> && !std::is_function_v<E>) {
+            d.elem_size = sizeof(E);
+            d.lanes = vector_lanes<std::remove_cv_t<E>>::lanes;
+            d.lane_dtype = vector_lanes<std::remove_cv_t<E>>::dtype;
+        }
+    } else if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T>) {
+        d.kind = MC_PARAM_SCALAR;
+        if constexpr (std::is_enum_v<T>) d.dtype = dtype_code<std::underlying_type_t<T>>();
+        else d.dtype = dtype_code<T>();
+    } else {
+        d.kind = MC_PARAM_RECORD;
+        d.dtype = MC_DT_RECORD;
+        d.lanes = vector_lanes<T>::lanes;
+        d.lane_dtype = vector_lanes<T>::dtype;
+    }
+    return d;
+}
+
+__attribute__((always_inline)) inline void enter(const mc_launch* l, mc_worker* w, void* shared) {
+    launch = l;
+    worker = w;
+    dynamic_shared = shared;
+    bdim = dim3(l->block.x, l->block.y, l->block.z);
+    gdim = dim3(l->grid.x, l->grid.y, l->grid.z);
+}
+
+template <auto Kernel>
+struct entry;
+
+template <class... P, void (*Kernel)(P...)>
+struct entry<Kernel> {
+    static constexpr mc_param_desc params[sizeof...(P) + 1] = {describe<P>()..., mc_param_desc{}};
+
+    template <size_t... I>
+    static void blocks(const mc_launch* l, uint64_t first, uint64_t last,
+                       std::index_sequence<I...>) {
+        // Copies of the arguments, so the thread loop reads them from registers.
+        auto body = [... a = *static_cast<const std::decay_t<P>*>(l->args[I])]() {
+            Kernel(a...);
+        };
+        const unsigned bx = l->block.x, by = l->block.y, bz = l->block.z;
+        const uint64_t gx = l->grid.x, gy = l->grid.y;
+        for (uint64_t b = first; b < last; ++b) {
+            bid.x = static_cast<unsigned>(b % gx);
+            bid.y = static_cast<unsigned>(b / gx % gy);
+            bid.z = static_cast<unsigned>(b / (gx * gy));
+            for (unsigned z = 0; z < bz; ++z) {
+                tid.z = z;
+                for (unsigned y = 0; y < by; ++y) {
+                    tid.y = y;
+                    for (unsigned x = 0; x < bx; ++x) {
+                        tid.x = x;
+                        body();
+                    }
+                }
+            }
+        }
+    }
+    static void run_blocks(const mc_launch* l, mc_worker* w, void* shared, uint64_t first,
+                           uint64_t last) {
+        enter(l, w, shared);
+        blocks(l, first, last, std::index_sequence_for<P...>{});
+    }
+
+    template <size_t... I>
+    static void thread(const mc_launch* l, std::index_sequence<I...>) {
+        Kernel(*static_cast<const std::decay_t<P>*>(l->args[I])...);
+    }
+    static void run_thread(const mc_launch* l, mc_worker* w, void* shared, mc_dim3 b, mc_dim3 t) {
+        enter(l, w, shared);
+        bid = uint3{b.x, b.y, b.z};
+        tid = uint3{t.x, t.y, t.z};
+        thread(l, std::index_sequence_for<P...>{});
+    }
+
+    static constexpr mc_kernel_entry make(const char* name) {
+        return mc_kernel_entry{name, static_cast<uint32_t>(sizeof...(P)), params, &run_blocks,
+                               &run_thread};
+    }
+};
+
+}  // namespace __mc
+
+namespace __mc {
+#define MC_VECTOR_LANES(type, n, code)               \
+    template <>                                      \
+    struct vector_lanes<type> {                      \
+        static constexpr uint8_t lanes = n;          \
+        static constexpr uint8_t dtype = code;       \
+    };
+#define MC_VECTOR_LANES_1234(base, code) \
+    MC_VECTOR_LANES(base##1, 1, code)    \
+    MC_VECTOR_LANES(base##2, 2, code)    \
+    MC_VECTOR_LANES(base##3, 3, code)    \
+    MC_VECTOR_LANES(base##4, 4, code)
+MC_VECTOR_LANES_1234(char, MC_DT_INT8)
+MC_VECTOR_LANES_1234(uchar, MC_DT_UINT8)
+MC_VECTOR_LANES_1234(short, MC_DT_INT16)
+MC_VECTOR_LANES_1234(ushort, MC_DT_UINT16)
+MC_VECTOR_LANES_1234(int, MC_DT_INT32)
+MC_VECTOR_LANES_1234(uint, MC_DT_UINT32)
+MC_VECTOR_LANES_1234(longlong, MC_DT_INT64)
+MC_VECTOR_LANES_1234(ulonglong, MC_DT_UINT64)
+MC_VECTOR_LANES_1234(float, MC_DT_FLOAT32)
+MC_VECTOR_LANES_1234(double, MC_DT_FLOAT64)
+#undef MC_VECTOR_LANES_1234
+#undef MC_VECTOR_LANES
+}  // namespace __mc
+
+/// The generated table's one entry per kernel: MC_KERNEL_ENTRY(saxpy, "saxpy").
+#define MC_KERNEL_ENTRY(expression, name) ::__mc::entry<&expression>::make(name)
+
+#endif  // MANYCORE_PRELUDE_CPU_PRELUDE_H

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-FileCopyrightText: manycore developers
+// Arrays: allocation through the device's room, views, host copies.
+#include "manycore/array.hpp"
+
+#include <string>
+
+#include "manycore/detail/backend.hpp"
+#include "manycore/error.hpp"
+
+namespace manycore {
+namespace {
+
+std::vector<std::int64_t> c_strides(const std::vector<std::int64_t>& shape, std::size_t itemsize) {
+    std::vector<std::int64_t> strides(shape.size());
+    std::int64_t step = static_cast<std::int64_t>(itemsize);
+    for (std::size_t i = shape.size(); i-- > 0;) {
+        strides[i] = step;
+        step *= shape[i] > 0 ? shape[i] : 1;
+    }
+    return strides;
+}
+
+std::size_t element_count(const std::vector<std::int64_t>& shape) {
+    std::size_t n = 1;
+    for (const auto extent : shape) {
+        if (extent < 0) {
+            throw InvalidArgument("array shape has a negative extent (" +
+                                  std::to_string(extent) + "); extents must be >= 0");
+        }
+        n *= static_cast<std::size_t>(extent);
+    }
+    return n;
+}
+
+std::size_t resolve_itemsize(DType dtype, std::size_t itemsize) {
+    if (dtype == DType::record) {
+        if (itemsize == 0) throw InvalidArgument("a record array needs its itemsize");
+        return itemsize;
+    }
+    return dtype_size(dtype);
+}
+
+}  // namespace
+
+std::shared_ptr<Buffer> allocate(const Device& device, std::size_t bytes) {
+    (void)device.info();  // names the device when it is unavailable
+    return detail::backend(device.kind()).allocate(device.index(), bytes);
+}
+
+Array Array::empty(std::vector<std::int64_t> shape, DType dtype, const Device& device,
+                   std::size_t itemsize) {
+    itemsize = resolve_itemsize(dtype, itemsize);
+    const std::size_t bytes = element_count(shape) * itemsize;
+    auto buffer = allocate(device, bytes);
+    Array a;
+    a.data_ = buffer->data();
+    a.strides_ = c_strides(shape, itemsize);
+    a.shape_ = std::move(shape);
+    a.dtype_ = dtype;
+    a.itemsize_ = itemsize;
+    a.device_ = device;
+    a.owner_ = std::move(buffer);
+    return a;
+}
+
+Array Array::zeros(std::vector<std::int64_t> shape, DType dtype, const Device& device,
+                   std::size_t itemsize) {
+    Array a = empty(std::move(shape), dtype, device, itemsize);
+    detail::backend(device.kind()).fill_zero(a.data_, a.nbytes());
+    return a;
+}
+
+Array Array::wrap(void* data, std::vector<std::int64_t> shape, std::vector<std::int64_t> strides,
+                  DType dtype, const Device& device, std::shared_ptr<const void> owner,
+                  bool writable, std::size_t itemsize) {
+    Array a;
+    a.itemsize_ = resolve_itemsize(dtype, itemsize);
+    (void)element_count(shape);
+    if (strides.empty()) strides = c_strides(shape, a.itemsize_);
+    if (strides.size() != shape.size()) {
+        throw InvalidArgument("Array.wrap: " + std::to_string(strides.size()) + " strides for " +
+                              std::to_string(shape.size()) + " dimensions");
+    }
+    a.data_ = data;
+    a.shape_ = std::move(shape);
+    a.strides_ = std::move(strides);
+    a.dtype_ = dtype;
+    a.device_ = device;
+    a.owner_ = std::move(owner);
+    a.writable_ = writable;
+    return a;
+}
+
+std::size_t Array::size() const noexcept {
+    std::size_t n = 1;
+    for (const auto extent : shape_) n *= static_cast<std::size_t>(extent);
+    return n;
+}
+
+bool Array::is_c_contiguous() const noexcept {
+    std::int64_t expected = static_cast<std::int64_t>(itemsize_);
+    for (std::size_t i = shape_.size(); i-- > 0;) {
+        if (shape_[i] == 0) return true;
+        if (shape_[i] != 1 && strides_[i] != expected) return false;
+        expected *= shape_[i];
+    }
+    return true;
+}
+
+void Array::copy_to_host(void* dst) const {
+    if (!is_c_contiguous()) {
+        throw InvalidArgument("Array.get(): the array is not contiguous; copy it first");
+    }
+    detail::backend(device_.kind()).copy_to_host(dst, data_, nbytes());
+}
+
+void Array::copy_from_host(const void* src) {
+    if (!is_c_contiguous()) {
+        throw InvalidArgument("Array: cannot copy into a non-contiguous array");
+    }
+    detail::backend(device_.kind()).copy_from_host(data_, src, nbytes());
+}
+
+}  // namespace manycore

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-FileCopyrightText: manycore developers
+// Modules and functions: the in-process module cache, launch checks, dispatch to the rooms.
+#include "manycore/module.hpp"
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "core/argument_packing.hpp"
+#include "core/compile_cache.hpp"
+#include "core/source_analysis.hpp"
+#include "manycore/detail/backend.hpp"
+#include "manycore/error.hpp"
+
+namespace manycore {
+namespace {
+
+std::string dims(const Dim3& d) {
+    return "(" + std::to_string(d.x) + ", " + std::to_string(d.y) + ", " + std::to_string(d.z) +
+           ")";
+}
+
+void check_launch(const std::string& kernel, const LaunchConfig& c, const DeviceInfo& info,
+                  std::size_t static_shared, const Device& device) {
+    const auto where = kernel + "(): ";
+    const std::uint32_t block[3] = {c.block.x, c.block.y, c.block.z};
+    const std::uint32_t grid[3] = {c.grid.x, c.grid.y, c.grid.z};
+    const char* axis[3] = {"x", "y", "z"};
+    for (int i = 0; i < 3; ++i) {
+        if (block[i] == 0) {
+            throw InvalidLaunch(where + "block=" + dims(c.block) +
+                                " has a zero dimension; every dimension must be at least 1");
+        }
+        if (grid[i] == 0) {
+            throw InvalidLaunch(where + "grid=" + dims(c.grid) +
+                                " has a zero dimension; every dimension must be at least 1");
+        }
+        if (block[i] > info.max_block_dim[i]) {
+            throw InvalidLaunch(where + "block=" + dims(c.block) + ": block." + axis[i] + " = " +
+                                std::to_string(block[i]) + " exceeds " + device.str() +
+                                "'s limit of " + std::to_string(info.max_block_dim[i]));
+        }
+        if (grid[i] > info.max_grid_dim[i]) {
+            throw InvalidLaunch(where + "grid=" + dims(c.grid) + ": grid." + axis[i] + " = " +
+                                std::to_string(grid[i]) + " exceeds " + device.str() +
+                                "'s limit of " + std::to_string(info.max_grid_dim[i]));
+        }
+    }
+    const std::uint64_t threads =
+        static_cast<std::uint64_t>(c.block.x) * c.block.y * c.block.z;
+    if (threads > info.max_threads_per_block) {
+        throw InvalidLaunch(where + "block=" + dims(c.block) + " has " + std::to_string(threads) +
+                            " threads; " + device.str() + " allows at most " +
+                            std::to_string(info.max_threads_per_block) +
+                            " per block: use a smaller block and a larger grid");
+    }
+    if (c.shared_bytes + static_shared > info.max_shared_per_block) {
+        throw InvalidLaunch(where + "shared=" + std::to_string(c.shared_bytes) + " bytes plus " +
+                            std::to_string(static_shared) +
+                            " bytes of static __shared__ memory exceed the " +
+                            std::to_string(info.max_shared_per_block) +
+                            " bytes a block may use on " + device.str() +
+                            " (MANYCORE_MAX_SHARED_BYTES raises the CPU's limit)");
+    }
+}
+
+std::string options_text(const ModuleOptions& o) {
+    std::string text;
+    for (const auto& opt : o.compiler_options) text += opt + '\x1f';
+    text += '\x1e';
+    for (const auto& name : o.name_expressions) text += name + '\x1f';
+    return text;
+}
+
+// Identical modules built in this process: a second SourceModule of the same source costs a
+// hash and a lookup.
+class ModuleRegistry {
+  public:
+    std::shared_ptr<const detail::ModuleImpl> find(const std::string& key) {
+        std::lock_guard lock(mutex_);
+        auto it = modules_.find(key);
+        return it == modules_.end() ? nullptr : it->second;
+    }
+    std::shared_ptr<const detail::ModuleImpl> insert(const std::string& key,
+                                                     std::shared_ptr<const detail::ModuleImpl> m) {
+        std::lock_guard lock(mutex_);
+        return modules_.try_emplace(key, std::move(m)).first->second;
+    }
+
+  private:
+    std::mutex mutex_;
+    std::unordered_map<std::string, std::shared_ptr<const detail::ModuleImpl>> modules_;
+};
+
+ModuleRegistry& registry() {
+    static ModuleRegistry r;
+    return r;
+}
+
+}  // namespace
+
+Function::Function(std::shared_ptr<const detail::ModuleImpl> module,
+                   std::shared_ptr<const detail::KernelImpl> kernel)
+    : module_(std::move(module)), kernel_(std::move(kernel)) {}
+
+const std::string& Function::name() const noexcept { return kernel_->name(); }
+const std::vector<ParamInfo>& Function::params() const noexcept { return kernel_->params(); }
+bool Function::uses_fibers() const noexcept { return kernel_->uses_fibers(); }
+std::size_t Function::static_shared_bytes() const noexcept {
+    return kernel_->static_shared_bytes();
+}
+const Device& Function::device() const noexcept { return module_->device(); }
+
+std::string Function::signature() const {
+    std::string s = name() + "(";
+    const auto& ps = params();
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+        if (i) s += ", ";
+        s += (ps[i].spelling.empty() ? detail::describe_param_type(ps[i].desc) : ps[i].spelling) +
+             " " + ps[i].name;
+    }
+    return s + ")";
+}
+
+void Function::launch(const LaunchConfig& config, std::span<const KernelArg> args) const {
+    const Device& device = module_->device();
+    check_launch(name(), config, module_->device_info(), kernel_->static_shared_bytes(), device);
+    detail::PackedArgs packed;
+    detail::pack_arguments(name(), kernel_->params(), device, args, packed);
+    kernel_->launch(config, packed.pointers());
+}
+
+Module::Module(std::string_view source, const Device& device, ModuleOptions options) {
+    if (options.checked) {
+        throw InvalidArgument("SourceModule(checked=True): checked mode is not available in "
+                              "this version of manycore; run without checked=True");
+    }
+    (void)device.info();  // DeviceUnavailable before any work
+    const auto key = detail::CacheKey::of({device.str(), source, options_text(options)}).hex();
+    if (auto found = registry().find(key)) {
+        impl_ = std::move(found);
+        return;
+    }
+    auto analysis = detail::analyse_source(source, options.name_expressions);
+    detail::ModuleSource module_source;
+    module_source.user_source = std::string(source);
+    module_source.prepared_source = std::move(analysis.prepared_source);
+    module_source.kernels = std::move(analysis.kernels);
+    module_source.options = std::move(options);
+    auto built = detail::backend(device.kind()).build(device.index(), module_source);
+    impl_ = registry().insert(key, std::move(built));
+}
+
+Function Module::function(std::string_view name) const {
+    auto kernel = impl_->kernel(name);
+    if (!kernel) {
+        std::string message = "SourceModule.get_function('" + std::string(name) +
+                              "'): no kernel named '" + std::string(name) + "'; ";
+        const auto names = impl_->kernel_names();
+        if (names.empty()) {
+            message += "this module has no __global__ functions";
+        } else {
+            message += "kernels here: ";
+            for (std::size_t i = 0; i < names.size(); ++i) {
+                message += (i ? ", '" : "'") + names[i] + "'";
+            }
+        }
+        if (name.find('<') != std::string_view::npos) {
+            message += " (template kernels must be named in name_expressions when the module "
+                       "is built)";
+        }
+        throw KernelNotFound(message);
+    }
+    return Function(impl_, std::move(kernel));
+}
+
+std::vector<std::string> Module::kernel_names() const { return impl_->kernel_names(); }
+const Device& Module::device() const noexcept { return impl_->device(); }
+std::string Module::cache_path() const { return impl_->cache_path(); }
+bool Module::from_cache() const noexcept { return impl_->from_cache(); }
+
+}  // namespace manycore

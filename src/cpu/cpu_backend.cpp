@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-FileCopyrightText: manycore developers
+// The CPU room: host memory, and modules compiled by the host compiler and run on the pool.
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <new>
+#include <string>
+#include <unordered_map>
+
+#include "core/compile_cache.hpp"
+#include "core/embedded_headers.hpp"
+#include "cpu/elf_tls.hpp"
+#include "cpu/executor.hpp"
+#include "cpu/host_compiler.hpp"
+#include "manycore/config.hpp"
+#include "manycore/detail/backend.hpp"
+#include "manycore/error.hpp"
+
+namespace manycore::detail {
+namespace {
+
+class HostBuffer final : public Buffer {
+  public:
+    HostBuffer(void* data, std::size_t size) : Buffer(data, size, Device::cpu()) {}
+    ~HostBuffer() override { std::free(data()); }
+};
+
+std::string cpu_model_name() {
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(cpuinfo, line)) {
+        if (line.rfind("model name", 0) == 0) {
+            const auto colon = line.find(':');
+            if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+        }
+    }
+    return "CPU";
+}
+
+// The kernel-side headers, written once per process into a private folder the compiler reads
+// them from. Private because a header is code: it must not come from a folder others can write.
+class PreludeFolder {
+  public:
+    PreludeFolder() {
+        const char* tmp = std::getenv("TMPDIR");
+        std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/manycore-prelude-XXXXXX";
+        if (::mkdtemp(pattern.data()) == nullptr) {
+            throw Error("SourceModule: cannot create a private folder under " + pattern +
+                        " for the kernel headers (" + std::strerror(errno) +
+                        "); set TMPDIR to a writable folder");
+        }
+        root_ = pattern;
+        const auto prelude = root_ / "manycore" / "prelude";
+        for (const auto& header : embedded_headers()) {
+            const auto path = prelude / std::string(header.name);
+            std::filesystem::create_directories(path.parent_path());
+            std::ofstream out(path, std::ios::binary);
+            out.write(header.text.data(), static_cast<std::streamsize>(header.text.size()));
+            if (!out) throw Error("SourceModule: cannot write kernel header " + path.string());
+        }
+    }
+    ~PreludeFolder() {
+        std::error_code ignored;
+        std::filesystem::remove_all(root_, ignored);
+    }
+    std::vector<std::string> include_options() const {
+        return {"-I" + root_.string(), "-I" + (root_ / "manycore" / "prelude" / "cuda").string()};
+    }
+
+  private:
+    std::filesystem::path root_;
+};
+
+const PreludeFolder& prelude_folder() {
+    static const PreludeFolder folder;
+    return folder;
+}
+
+// Hash of every embedded header, so a change to the prelude invalidates cached modules.
+const std::string& prelude_digest() {
+    static const std::string digest = [] {
+        std::string all;
+        for (const auto& h : embedded_headers()) {
+            all.append(h.name);
+            all.push_back('\0');
+            all.append(h.text);
+            all.push_back('\0');
+        }
+        return CacheKey::of({all}).hex();
+    }();
+    return digest;
+}
+
+std::string translation_unit(const ModuleSource& source) {
+    std::string tu;
+    tu.reserve(source.prepared_source.size() + 1024);
+    tu += "#include \"manycore/prelude/cpu_prelude.h\"\n#line 1 \"kernel.cu\"\n";
+    tu += source.prepared_source;
+    tu += "\n#line 1 \"<manycore launch table>\"\n";
+    tu += "extern \"C\" __attribute__((visibility(\"default\"))) const mc_module_table* "
+          "mc_module_table_v1() {\n";
+    if (source.kernels.empty()) {
+        tu += "    static const mc_module_table table = {MC_ABI_VERSION, 0, nullptr};\n";
+    } else {
+        tu += "    static const mc_kernel_entry kernels[] = {\n";
+        for (const auto& k : source.kernels) {
+            tu += "        ::__mc::entry<&" + k.name + ">::make(\"" + k.name + "\"),\n";
+        }
+        tu += "    };\n    static const mc_module_table table = {MC_ABI_VERSION, " +
+              std::to_string(source.kernels.size()) + ", kernels};\n";
+    }
+    tu += "    return &table;\n}\n";
+    return tu;
+}
+
+class CpuKernel final : public KernelImpl {
+  public:
+    CpuKernel(const mc_kernel_entry* entry, std::vector<ParamInfo> params, bool fibers,
+              std::size_t static_shared)
+        : entry_(entry), name_(entry->name), params_(std::move(params)), fibers_(fibers),
+          static_shared_(static_shared) {}
+
+    const std::string& name() const noexcept override { return name_; }
+    const std::vector<ParamInfo>& params() const noexcept override { return params_; }
+    bool uses_fibers() const noexcept override { return fibers_; }
+    std::size_t static_shared_bytes() const noexcept override { return static_shared_; }
+
+    void launch(const LaunchConfig& config, void* const* args) const override {
+        cpu::LaunchRequest request;
+        request.kernel = entry_;
+        request.kernel_name = name_;
+        request.grid = {config.grid.x, config.grid.y, config.grid.z};
+        request.block = {config.block.x, config.block.y, config.block.z};
+        request.dynamic_shared_bytes = config.shared_bytes;
+        request.args = args;
+        request.use_fibers = fibers_;
+        cpu::execute(request);
+    }
+
+  private:
+    const mc_kernel_entry* entry_;
+    std::string name_;
+    std::vector<ParamInfo> params_;
+    bool fibers_;
+    std::size_t static_shared_;
+};
+
+class CpuModule final : public ModuleImpl {
+  public:
+    CpuModule(void* handle, VerifiedFile file, bool from_cache, const DeviceInfo& info)
+        : handle_(handle), file_(std::move(file)), from_cache_(from_cache), info_(info) {}
+    // No Function of this module is alive (each holds the module), so the library can go. Its
+    // descriptor stays open for the life of the process: the loader knows the library by the
+    // name /proc/self/fd/N, and a reused N would hand a later module this one's code.
+    ~CpuModule() override {
+        ::dlclose(handle_);
+        static std::mutex mutex;
+        static std::vector<VerifiedFile> retired;
+        std::lock_guard lock(mutex);
+        retired.push_back(std::move(file_));
+    }
+
+    const Device& device() const noexcept override { return device_; }
+    const DeviceInfo& device_info() const noexcept override { return info_; }
+    std::shared_ptr<const KernelImpl> kernel(std::string_view name) const override {
+        auto it = kernels_.find(std::string(name));
+        return it == kernels_.end() ? nullptr : it->second;
+    }
+    std::vector<std::string> kernel_names() const override { return names_; }
+    std::string cache_path() const override { return file_.path().string(); }
+    bool from_cache() const noexcept override { return from_cache_; }
+
+    void add(std::shared_ptr<const KernelImpl> k) {
+        names_.push_back(k->name());
+        kernels_.emplace(k->name(), std::move(k));
+    }
+    void* handle() const noexcept { return handle_; }
+    const VerifiedFile& file() const noexcept { return file_; }
+
+  private:
+    void* handle_;
+    VerifiedFile file_;
+    bool from_cache_;
+    Device device_;
+    const DeviceInfo& info_;
+    std::vector<std::string> names_;
+    std::unordered_map<std::string, std::shared_ptr<const KernelImpl>> kernels_;
+};
+
+std::vector<ParamInfo> param_infos(const mc_kernel_entry& entry, const KernelDecl& decl) {
+    std::vector<ParamInfo> params(entry.nparams);
+    const bool named = decl.param_names.size() == entry.nparams;
+    for (std::uint32_t i = 0; i < entry.nparams; ++i) {
+        params[i].desc = entry.params[i];
+        params[i].name = named ? decl.param_names[i] : "arg" + std::to_string(i);
+        if (named && i < decl.param_spellings.size()) params[i].spelling = decl.param_spellings[i];
+    }
+    return params;
+}
+
+class CpuBackend final : public Backend {
+  public:
+    CpuBackend() {
+        info_.name = cpu_model_name();
+        info_.compute_units = static_cast<int>(cpu::worker_count());
+        info_.total_memory = static_cast<std::size_t>(::sysconf(_SC_PHYS_PAGES)) *
+                             static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+        info_.max_shared_per_block = Config::get().max_shared_per_block;
+    }
+
+    DeviceKind kind() const noexcept override { return DeviceKind::cpu; }
+    std::string_view name() const noexcept override { return "cpu"; }
+    Probe probe() const override { return {true, {}}; }
+    int device_count() const override { return 1; }
+    const DeviceInfo& device_info(int) const override { return info_; }
+
+    std::shared_ptr<Buffer> allocate(int, std::size_t bytes) const override {
+        // 64-byte alignment: a cache line, and what AVX-512 loads want.
+        const std::size_t rounded = (bytes + 63) / 64 * 64;
+        void* data = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+        if (data == nullptr) {
+            throw OutOfMemory("manycore.empty: cannot allocate " + std::to_string(bytes) +
+                                  " bytes of host memory",
+                              bytes, 0);
+        }
+        return std::make_shared<HostBuffer>(data, bytes);
+    }
+    void copy_to_host(void* dst, const void* src, std::size_t bytes) const override {
+        if (bytes) std::memcpy(dst, src, bytes);
+    }
+    void copy_from_host(void* dst, const void* src, std::size_t bytes) const override {
+        if (bytes) std::memcpy(dst, src, bytes);
+    }
+    void fill_zero(void* dst, std::size_t bytes) const override {
+        if (bytes) std::memset(dst, 0, bytes);
+    }
+
+    std::shared_ptr<const ModuleImpl> build(int, const ModuleSource& source) const override {
+        const auto& compiler = cpu::host_compiler();
+        const auto tu = translation_unit(source);
+        auto options = source.options.compiler_options.empty() ? cpu::default_compile_options()
+                                                               : source.options.compiler_options;
+        std::string options_text;
+        for (const auto& o : options) options_text += o + '\x1f';
+        const auto key = CacheKey::of({"cpu", version(), std::to_string(MC_ABI_VERSION),
+                                       compiler.identity, options_text, prelude_digest(), tu});
+        for (const auto& inc : prelude_folder().include_options()) options.push_back(inc);
+
+        bool from_cache = false;
+        auto file = CompileCache::instance().get_or_build(
+            key, ".so",
+            [&] { return cpu::compile_shared_library(compiler, tu, options, source.user_source); },
+            &from_cache);
+        if (Config::get().keep_source) {
+            std::ofstream(file.path().string() + ".cpp") << tu;
+        }
+
+        void* handle = ::dlopen(file.proc_path().c_str(), RTLD_NOW | RTLD_LOCAL);
+        if (handle == nullptr) {
+            throw Error("SourceModule: the compiled module " + file.path().string() +
+                        " could not be loaded: " + ::dlerror() +
+                        "; clear the cache with `manycore cache clear` and retry");
+        }
+        auto table_fn = reinterpret_cast<mc_module_table_fn>(::dlsym(handle, MC_MODULE_TABLE_SYMBOL));
+        const mc_module_table* table = table_fn ? table_fn() : nullptr;
+        if (table == nullptr || table->abi_version != MC_ABI_VERSION) {
+            throw Error("SourceModule: " + file.path().string() +
+                        " is not a manycore module of this version; clear the cache with "
+                        "`manycore cache clear`");
+        }
+        const auto symbols = cpu::read_tls_symbols(file.fd(), file.payload_size());
+        std::vector<std::string> names;
+        for (const auto& k : source.kernels) names.push_back(k.name);
+
+        auto module = std::make_shared<CpuModule>(handle, std::move(file), from_cache, info_);
+        for (std::uint32_t i = 0; i < table->nkernels; ++i) {
+            const auto& entry = table->kernels[i];
+            const auto& decl = source.kernels.at(i);
+            module->add(std::make_shared<CpuKernel>(
+                &entry, param_infos(entry, decl), decl.uses_barriers,
+                cpu::static_shared_bytes(symbols, decl.name, names)));
+        }
+        return module;
+    }
+
+  private:
+    DeviceInfo info_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
+
+}  // namespace manycore::detail
