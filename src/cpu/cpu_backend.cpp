@@ -253,12 +253,21 @@ class CpuBackend final : public Backend {
         for (const auto& o : options) options_text += o + '\x1f';
         const auto key = CacheKey::of({"cpu", version(), std::to_string(MC_ABI_VERSION),
                                        compiler.identity, options_text, prelude_digest(), tu});
-        for (const auto& inc : prelude_folder().include_options()) options.push_back(inc);
+        auto with_includes = options;
+        for (const auto& inc : prelude_folder().include_options()) with_includes.push_back(inc);
 
         bool from_cache = false;
         auto file = CompileCache::instance().get_or_build(
             key, ".so",
-            [&] { return cpu::compile_shared_library(compiler, tu, options, source.user_source); },
+            [&] {
+                try {
+                    return cpu::compile_shared_library(compiler, tu, with_includes,
+                                                       source.user_source);
+                } catch (const CompileError& e) {
+                    // Report the options the user chose, not the private include folders.
+                    throw CompileError(e.what(), e.log(), e.source(), options);
+                }
+            },
             &from_cache);
         if (Config::get().keep_source) {
             std::ofstream(file.path().string() + ".cpp") << tu;

@@ -153,7 +153,9 @@ inline T lane_value(const WarpValues& v, unsigned lane) {
 }  // namespace __mc
 
 inline void __syncwarp(unsigned mask = 0xffffffffu) { (void)::__mc::collect(mask, 0u); }
-inline unsigned __activemask() { return ::__mc::launch->rt->active_mask(::__mc::worker); }
+// The lanes that execute together: on the CPU, every lane of the warp that has not exited
+// reaches this point (or exits) before any goes on, as a converged warp would.
+inline unsigned __activemask() { return ::__mc::collect(0xffffffffu, 0u).took_part; }
 
 // Source lanes follow CUDA: within segments of `width` lanes; a source outside the caller's
 // segment (shfl_up/down/xor) yields the caller's own value.

@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# SPDX-FileCopyrightText: manycore developers
+"""manycore: one CUDA C++ kernel source, run on every CPU core (and, where present, GPUs).
+
+>>> import numpy as np, manycore as mc
+>>> mod = mc.SourceModule('''
+... __global__ void axpy(int n, float a, const float* x, float* y) {
+...     int i = blockIdx.x * blockDim.x + threadIdx.x;
+...     if (i < n) y[i] += a * x[i];
+... }''')
+>>> x = np.ones(1000, np.float32); y = np.zeros_like(x)
+>>> mod.get_function("axpy")(np.int32(1000), np.float32(2), x, y, grid=(4,), block=(256,))
+>>> float(y[0])
+2.0
+"""
+
+from __future__ import annotations
+
+from . import _core
+from ._arrays import empty, empty_like, to_device, zeros, zeros_like
+from ._core import Array, Device, Function, default_device, devices
+from ._module import SourceModule
+from .errors import (
+    ArgumentRangeError,
+    ArgumentTypeError,
+    CompileError,
+    DeviceUnavailable,
+    Error,
+    InvalidArgument,
+    InvalidLaunch,
+    KernelFault,
+    KernelNotFound,
+    OutOfMemory,
+)
+
+__version__: str = _core.__version__
+
+__all__ = [
+    "Array",
+    "ArgumentRangeError",
+    "ArgumentTypeError",
+    "CompileError",
+    "Device",
+    "DeviceUnavailable",
+    "Error",
+    "Function",
+    "InvalidArgument",
+    "InvalidLaunch",
+    "KernelFault",
+    "KernelNotFound",
+    "OutOfMemory",
+    "SourceModule",
+    "default_device",
+    "devices",
+    "empty",
+    "empty_like",
+    "to_device",
+    "zeros",
+    "zeros_like",
+]

@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# SPDX-FileCopyrightText: manycore developers
+"""SourceModule: a module of CUDA C++ kernels compiled for one device at run time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from . import _core
+from ._core import Device, Function
+
+__all__ = ["SourceModule"]
+
+
+class SourceModule:
+    """Compiles ``source`` (CUDA C++) for ``device`` and gives access to its kernels.
+
+    ``options`` are passed to the compiler (on the CPU they replace the default
+    ``-O3 -march=native``). ``name_expressions`` instantiates template kernels, e.g.
+    ``["reduce<float, 256>"]``, which ``get_function`` then accepts by the same text.
+    A module already built in this process (same source, device and options) is reused, and
+    compiled code is cached on disk across processes (``manycore cache info``).
+    """
+
+    def __init__(
+        self,
+        source: str,
+        device: Device | str | None = None,
+        options: Iterable[str] = (),
+        checked: bool = False,
+        name_expressions: Iterable[str] = (),
+    ) -> None:
+        if isinstance(options, str):
+            raise TypeError("options must be a sequence of strings, e.g. ['-O2'], not one string")
+        self._module = _core.Module(
+            source, device, [str(o) for o in options], [str(n) for n in name_expressions], checked
+        )
+        self.source = source
+        self.options = tuple(options)
+
+    def get_function(self, name: str) -> Function:
+        """The kernel ``name``; a ``KernelNotFound`` (a ``LookupError``) lists the kernels there are."""
+        return self._module.get_function(name)
+
+    @property
+    def kernel_names(self) -> list[str]:
+        """Every name ``get_function`` accepts."""
+        return self._module.kernel_names
+
+    @property
+    def device(self) -> Device:
+        return self._module.device
+
+    @property
+    def cache_path(self) -> str:
+        """The compiled module's file in the disk cache."""
+        return self._module.cache_path
+
+    @property
+    def from_cache(self) -> bool:
+        """True when this module was loaded from the disk cache instead of compiled now."""
+        return self._module.from_cache
+
+    def __repr__(self) -> str:
+        return f"<manycore.SourceModule on {self.device!s}: {', '.join(self.kernel_names)}>"

@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# SPDX-FileCopyrightText: manycore developers
+"""The exceptions manycore raises (docs/errors.md lists when each is raised).
+
+Each class derives from :class:`Error` and from the Python exception a user would expect, so
+``except TypeError`` keeps working around a kernel launch with a wrong argument.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "Error",
+    "DeviceUnavailable",
+    "CompileError",
+    "KernelFault",
+    "ArgumentTypeError",
+    "ArgumentRangeError",
+    "InvalidArgument",
+    "InvalidLaunch",
+    "KernelNotFound",
+    "OutOfMemory",
+]
+
+
+class Error(Exception):
+    """Root of every error manycore raises."""
+
+
+class DeviceUnavailable(Error, RuntimeError):
+    """A device, or a library it needs (a compiler, the CUDA driver), is not present."""
+
+
+class CompileError(Error, RuntimeError):
+    """The kernel source did not compile.
+
+    Attributes: ``log`` (the compiler's messages, with line numbers of the user's source),
+    ``source`` (the source as given) and ``options`` (the compiler options used).
+    """
+
+    log: str = ""
+    source: str = ""
+    options: list[str] = []
+
+    def dump(self) -> str:
+        """The source with line numbers, followed by the compiler's log."""
+        numbered = "\n".join(f"{i:4d}  {line}" for i, line in enumerate(self.source.splitlines(), 1))
+        return f"{numbered}\n\n{self.log}"
+
+
+class KernelFault(Error, RuntimeError):
+    """A kernel failed while running (a device-side assert, __trap, a barrier deadlock).
+
+    Attribute ``kernel``: the kernel's name.
+    """
+
+    kernel: str = ""
+
+
+class ArgumentTypeError(Error, TypeError):
+    """A launch argument whose type does not fit the kernel parameter, or a wrong count."""
+
+
+class ArgumentRangeError(Error, OverflowError):
+    """A scalar launch argument outside the range of the parameter's type."""
+
+
+class InvalidArgument(Error, ValueError):
+    """A value of the right type that cannot be used (non-contiguous or read-only array)."""
+
+
+class InvalidLaunch(Error, ValueError):
+    """A launch configuration outside the device's limits."""
+
+
+class KernelNotFound(Error, LookupError):
+    """get_function() of a name the module does not have."""
+
+
+class OutOfMemory(Error, MemoryError):
+    """An allocation the device could not satisfy. Attributes ``requested`` and ``free``."""
+
+    requested: int = 0
+    free: int = 0

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-FileCopyrightText: manycore developers
+// Python view of modules and kernel functions; the launch path is kept short on purpose.
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/string_view.h>
+#include <nanobind/stl/vector.h>
+
+#include <string>
+#include <vector>
+
+#include "manycore/error.hpp"
+#include "manycore/module.hpp"
+#include "python/bindings.hpp"
+#include "python/buffer.hpp"
+
+namespace manycore::python {
+namespace {
+
+std::uint32_t dim_value(nb::handle v, const char* what, const std::string& kernel) {
+    if (!PyLong_Check(v.ptr()) || PyBool_Check(v.ptr())) {
+        throw ArgumentTypeError(kernel + "(): " + what + " must be an int or a tuple of 1 to 3 "
+                                "ints; got " + std::string(nb::type_name(v.type()).c_str()));
+    }
+    int overflow = 0;
+    const long long x = PyLong_AsLongLongAndOverflow(v.ptr(), &overflow);
+    if (overflow != 0 || x < 0 || x > 0xffffffffLL) {
+        throw InvalidLaunch(kernel + "(): " + what + " has a dimension outside 0 to 2**32-1");
+    }
+    return static_cast<std::uint32_t>(x);
+}
+
+Dim3 to_dim3(nb::handle v, const char* what, const std::string& kernel) {
+    Dim3 d;
+    if (PyTuple_Check(v.ptr()) || PyList_Check(v.ptr())) {
+        nb::sequence seq = nb::borrow<nb::sequence>(v);
+        const std::size_t n = nb::len(seq);
+        if (n < 1 || n > 3) {
+            throw InvalidLaunch(kernel + "(): " + what + " needs 1 to 3 dimensions, got " +
+                                std::to_string(n));
+        }
+        std::uint32_t* fields[3] = {&d.x, &d.y, &d.z};
+        for (std::size_t i = 0; i < n; ++i) *fields[i] = dim_value(seq[i], what, kernel);
+        return d;
+    }
+    d.x = dim_value(v, what, kernel);
+    return d;
+}
+
+// Converts one Python argument. Buffers stay acquired in `views` until the launch returns.
+KernelArg to_kernel_arg(nb::handle h, std::vector<BufferView>& views, std::vector<std::string>& bytes,
+                        const Function& f, std::size_t index) {
+    PyObject* o = h.ptr();
+    if (nb::isinstance<Array>(h)) return KernelArg(nb::cast<const Array&>(h));
+    if (PyFloat_Check(o)) return KernelArg::real(PyFloat_AS_DOUBLE(o));
+    if (PyBool_Check(o)) return KernelArg::boolean(o == Py_True);
+    if (PyLong_Check(o)) {
+        int overflow = 0;
+        const long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+        if (overflow == 0) return KernelArg::integer(v);
+        if (overflow > 0) {
+            const unsigned long long u = PyLong_AsUnsignedLongLong(o);
+            if (!PyErr_Occurred()) return KernelArg::unsigned_integer(u);
+            PyErr_Clear();
+        }
+        const auto& p = f.params();
+        const std::string name = index < p.size() ? p[index].name : std::to_string(index + 1);
+        throw ArgumentRangeError(f.name() + "(): argument '" + name + "' (parameter " +
+                                 std::to_string(index + 1) + "): " +
+                                 nb::cast<std::string>(nb::str(h)) +
+                                 " does not fit in any 64-bit integer type");
+    }
+    if (o == Py_None) return KernelArg();
+    if (PyBytes_Check(o)) {
+        bytes.emplace_back(PyBytes_AS_STRING(o), static_cast<std::size_t>(PyBytes_GET_SIZE(o)));
+        return KernelArg::bytes(bytes.back().data(), bytes.back().size());
+    }
+    BufferView view;
+    if (view.acquire(h, true)) {
+        const DType dtype = view.dtype();
+        if (view.view().ndim == 0) {  // NumPy scalar or 0-d array
+            if (dtype == DType::record) {
+                bytes.emplace_back(static_cast<const char*>(view.view().buf), view.itemsize());
+                return KernelArg::bytes(bytes.back().data(), bytes.back().size());
+            }
+            return KernelArg::typed(dtype, view.view().buf);
+        }
+        const std::size_t nbytes = static_cast<std::size_t>(view.view().len);
+        KernelArg arg = KernelArg::array(view.view().buf, dtype, view.itemsize(), nbytes,
+                                         Device::cpu(), !view.readonly(), view.c_contiguous());
+        views.push_back(std::move(view));
+        return arg;
+    }
+    const auto& p = f.params();
+    const std::string name = index < p.size() ? p[index].name : std::to_string(index + 1);
+    throw ArgumentTypeError(f.name() + "(): argument '" + name + "' (parameter " +
+                            std::to_string(index + 1) + ") cannot be passed to a kernel: " +
+                            std::string(nb::type_name(h.type()).c_str()) +
+                            " is not a number, an array, bytes or None");
+}
+
+void call(const Function& f, nb::args args, nb::kwargs kwargs) {
+    nb::handle grid, block;
+    std::size_t shared = 0;
+    for (auto [key, value] : kwargs) {
+        const std::string k = nb::cast<std::string>(key);
+        if (k == "grid") grid = value;
+        else if (k == "block") block = value;
+        else if (k == "shared") {
+            if (!PyLong_Check(value.ptr())) {
+                throw ArgumentTypeError(f.name() + "(): shared must be an int (bytes)");
+            }
+            const long long s = PyLong_AsLongLong(value.ptr());
+            if (s < 0 || PyErr_Occurred()) {
+                PyErr_Clear();
+                throw InvalidLaunch(f.name() + "(): shared=" + nb::cast<std::string>(nb::str(value)) +
+                                    " must be a byte count >= 0");
+            }
+            shared = static_cast<std::size_t>(s);
+        } else if (k == "stream") {
+            // Accepted everywhere so one program serves every device; the CPU device runs each
+            // launch to completion in order, which every stream's semantics allow.
+        } else {
+            throw ArgumentTypeError(f.name() + "() got an unexpected keyword argument '" + k +
+                                    "'; launches take grid=, block=, shared= and stream=");
+        }
+    }
+    if (!grid.is_valid() || !block.is_valid()) {
+        throw ArgumentTypeError(f.name() + "() needs grid= and block=, e.g. f(*args, grid=(n // 256 + 1,), block=(256,))");
+    }
+    LaunchConfig config;
+    config.grid = to_dim3(grid, "grid", f.name());
+    config.block = to_dim3(block, "block", f.name());
+    config.shared_bytes = shared;
+
+    const std::size_t n = nb::len(args);
+    std::vector<BufferView> views;
+    views.reserve(n);
+    std::vector<std::string> bytes;
+    bytes.reserve(n);
+    KernelArg small[16];
+    std::vector<KernelArg> large;
+    KernelArg* converted = small;
+    if (n > 16) {
+        large.resize(n);
+        converted = large.data();
+    }
+    for (std::size_t i = 0; i < n; ++i) converted[i] = to_kernel_arg(args[i], views, bytes, f, i);
+    nb::gil_scoped_release release;
+    f.launch(config, std::span<const KernelArg>(converted, n));
+}
+
+}  // namespace
+
+void bind_module(nb::module_& m) {
+    nb::class_<Function>(m, "Function", "A kernel of a module; call it to launch.")
+        .def("__call__", &call, "Launches the kernel: f(*args, grid=..., block=..., shared=0, stream=None).")
+        .def_prop_ro("name", &Function::name)
+        .def_prop_ro("signature", &Function::signature)
+        .def_prop_ro("params", [](const Function& f) {
+            nb::list out;
+            for (const auto& p : f.params()) out.append(nb::make_tuple(p.name, p.spelling));
+            return out;
+        }, "(name, type) of each parameter.")
+        .def_prop_ro("uses_fibers", &Function::uses_fibers,
+                     "True when the kernel's threads run as fibers (it uses barriers or warp intrinsics).")
+        .def_prop_ro("static_shared_bytes", &Function::static_shared_bytes)
+        .def_prop_ro("device", &Function::device)
+        .def("__repr__", [](const Function& f) { return "<manycore.Function " + f.signature() + ">"; });
+
+    nb::class_<Module>(m, "Module")
+        .def("__init__", [](Module* self, const std::string& source, nb::handle device,
+                            std::vector<std::string> options, std::vector<std::string> name_expressions,
+                            bool checked) {
+            ModuleOptions o;
+            o.compiler_options = std::move(options);
+            o.name_expressions = std::move(name_expressions);
+            o.checked = checked;
+            const Device d = to_device_arg(device);
+            nb::gil_scoped_release release;
+            new (self) Module(source, d, std::move(o));
+        }, nb::arg("source"), nb::arg("device").none(), nb::arg("options"),
+           nb::arg("name_expressions"), nb::arg("checked"))
+        .def("get_function", &Module::function, nb::arg("name"))
+        .def_prop_ro("kernel_names", &Module::kernel_names)
+        .def_prop_ro("device", &Module::device)
+        .def_prop_ro("cache_path", &Module::cache_path)
+        .def_prop_ro("from_cache", &Module::from_cache);
+}
+
+}  // namespace manycore::python

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-FileCopyrightText: manycore developers
+// Shared declarations of the nanobind layer: each bind_* file registers one concept.
+#pragma once
+
+#include <nanobind/nanobind.h>
+
+#include "manycore/device.hpp"
+
+namespace manycore::python {
+
+namespace nb = nanobind;
+
+void bind_errors(nb::module_& m);
+void bind_device(nb::module_& m);
+void bind_array(nb::module_& m);
+void bind_module(nb::module_& m);
+void bind_info(nb::module_& m);
+
+/// A device from None (the default device), a Device, or a name such as "cuda:1".
+Device to_device_arg(nb::handle device);
+
+}  // namespace manycore::python

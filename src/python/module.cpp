@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-FileCopyrightText: manycore developers
+// The extension module manycore._core: conversions only, the logic lives in the C++ core.
+#include "python/bindings.hpp"
+
+NB_MODULE(_core, m) {
+    using namespace manycore::python;
+    m.doc() = "manycore's C++ engine; use the manycore package rather than this module";
+    bind_errors(m);
+    bind_device(m);
+    bind_array(m);
+    bind_module(m);
+    bind_info(m);
+}
