@@ -6,6 +6,9 @@
 NB_MODULE(_core, m) {
     using namespace manycore::python;
     m.doc() = "manycore's C++ engine; use the manycore package rather than this module";
+    // Arrays held in globals until interpreter exit are normal in scripts and notebooks;
+    // nanobind's leak report would only alarm users.
+    nb::set_leak_warnings(false);
     bind_errors(m);
     bind_device(m);
     bind_array(m);
