@@ -73,7 +73,9 @@ class PreludeFolder {
         std::filesystem::remove_all(root_, ignored);
     }
     std::vector<std::string> include_options() const {
-        return {"-I" + root_.string(), "-I" + (root_ / "manycore" / "prelude" / "cuda").string()};
+        // prelude/ itself too, so that kernels find the device library as <manycore/random.h>.
+        return {"-I" + root_.string(), "-I" + (root_ / "manycore" / "prelude" / "cuda").string(),
+                "-I" + (root_ / "manycore" / "prelude").string()};
     }
 
   private:

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
-// CUDA's device intrinsics (__expf, __fmul_rn, __float2int_rd, __popc, __ldg, clock64, ...) on the CPU.
+// CUDA's device intrinsics on the CPU: __expf, __fmul_rn, __float2int_rd, __popc, __ldg, clock64...
 //
 // Semantics follow the CUDA Math API and the PTX ISA, not the C library, wherever the two differ:
 // float->int conversions saturate and give PTX's NaN results, `_rn` arithmetic is never fused into
@@ -11,8 +11,10 @@
 
 #include <fenv.h>
 #include <limits.h>
-#include <math.h>  // in C++ also puts the float overloads (sqrt(float), ...) at global scope, as CUDA does
+// The C++ <math.h> also puts std's float overloads (sqrt(float), ...) at global scope, as CUDA's.
+#include <math.h>
 #include <stdint.h>
+
 #include <ctime>
 
 #define MC_INTRIN_FN static inline
@@ -78,7 +80,7 @@ template <class I, class F>
 MC_INTRIN_FI I saturate_to(F r) {
     constexpr int bits = int(sizeof(I)) * 8;
     constexpr bool is_signed = I(-1) < I(0);
-    constexpr F half_range = F(1ull << (bits - 1));               // 2^(bits-1), exact in F
+    constexpr F half_range = F(1ull << (bits - 1));                  // 2^(bits-1), exact in F
     constexpr F above = is_signed ? half_range : F(2) * half_range;  // first value past the top
     constexpr F lowest = is_signed ? -half_range : F(0);
     constexpr I max = is_signed ? I(~0ull >> (65 - bits)) : I(~I(0));
@@ -164,18 +166,18 @@ MC_INTRIN_FI double __drcp_rn(double a) { return 1.0 / a; }
 MC_INTRIN_FI double __dsqrt_rn(double a) { return __builtin_sqrt(a); }
 
 // The directed roundings of one operation: NAME_rz, NAME_ru and NAME_rd.
-#define MC_DIRECTED(name, T, params, expr)                                                   \
-    MC_INTRIN_FN T name##_rz params {                                                        \
-        using __mc_detail::pin;                                                              \
-        return __mc_detail::with_rounding<FE_TOWARDZERO>([&]() -> T { return expr; });      \
-    }                                                                                        \
-    MC_INTRIN_FN T name##_ru params {                                                        \
-        using __mc_detail::pin;                                                              \
-        return __mc_detail::with_rounding<FE_UPWARD>([&]() -> T { return expr; });          \
-    }                                                                                        \
-    MC_INTRIN_FN T name##_rd params {                                                        \
-        using __mc_detail::pin;                                                              \
-        return __mc_detail::with_rounding<FE_DOWNWARD>([&]() -> T { return expr; });        \
+#define MC_DIRECTED(name, T, params, expr)                                             \
+    MC_INTRIN_FN T name##_rz params {                                                  \
+        using __mc_detail::pin;                                                        \
+        return __mc_detail::with_rounding<FE_TOWARDZERO>([&]() -> T { return expr; }); \
+    }                                                                                  \
+    MC_INTRIN_FN T name##_ru params {                                                  \
+        using __mc_detail::pin;                                                        \
+        return __mc_detail::with_rounding<FE_UPWARD>([&]() -> T { return expr; });     \
+    }                                                                                  \
+    MC_INTRIN_FN T name##_rd params {                                                  \
+        using __mc_detail::pin;                                                        \
+        return __mc_detail::with_rounding<FE_DOWNWARD>([&]() -> T { return expr; });   \
     }
 
 MC_DIRECTED(__fadd, float, (float a, float b), pin(a) + pin(b))
@@ -214,10 +216,10 @@ MC_DIRECTED(__double2float, float, (double x), float(pin(x)))
 #undef MC_DIRECTED
 
 // Conversions to integers: round in floating point (exact), then saturate as PTX does.
-#define MC_TO_INT(name, I, F, rint, trunc, ceil, floor)                                     \
-    MC_INTRIN_FI I name##_rn(F x) { return __mc_detail::saturate_to<I>(rint(x)); }           \
-    MC_INTRIN_FI I name##_rz(F x) { return __mc_detail::saturate_to<I>(trunc(x)); }          \
-    MC_INTRIN_FI I name##_ru(F x) { return __mc_detail::saturate_to<I>(ceil(x)); }           \
+#define MC_TO_INT(name, I, F, rint, trunc, ceil, floor)                             \
+    MC_INTRIN_FI I name##_rn(F x) { return __mc_detail::saturate_to<I>(rint(x)); }  \
+    MC_INTRIN_FI I name##_rz(F x) { return __mc_detail::saturate_to<I>(trunc(x)); } \
+    MC_INTRIN_FI I name##_ru(F x) { return __mc_detail::saturate_to<I>(ceil(x)); }  \
     MC_INTRIN_FI I name##_rd(F x) { return __mc_detail::saturate_to<I>(floor(x)); }
 #define MC_FROM_FLOAT(name, I) \
     MC_TO_INT(name, I, float, __builtin_rintf, __builtin_truncf, __builtin_ceilf, __builtin_floorf)
@@ -243,7 +245,9 @@ MC_INTRIN_FI constexpr float __int_as_float(int x) { return __builtin_bit_cast(f
 MC_INTRIN_FI constexpr unsigned int __float_as_uint(float x) {
     return __builtin_bit_cast(unsigned int, x);
 }
-MC_INTRIN_FI constexpr float __uint_as_float(unsigned int x) { return __builtin_bit_cast(float, x); }
+MC_INTRIN_FI constexpr float __uint_as_float(unsigned int x) {
+    return __builtin_bit_cast(float, x);
+}
 MC_INTRIN_FI constexpr long long __double_as_longlong(double x) {
     return __builtin_bit_cast(long long, x);
 }
@@ -257,8 +261,9 @@ MC_INTRIN_FI constexpr int __double2loint(double x) {
     return int(__builtin_bit_cast(unsigned long long, x) & 0xffffffffu);
 }
 MC_INTRIN_FI constexpr double __hiloint2double(int hi, int lo) {
-    return __builtin_bit_cast(double, (static_cast<unsigned long long>(static_cast<unsigned>(hi)) << 32) |
-                                          static_cast<unsigned>(lo));
+    return __builtin_bit_cast(double,
+                              (static_cast<unsigned long long>(static_cast<unsigned>(hi)) << 32) |
+                                  static_cast<unsigned>(lo));
 }
 
 // Integer intrinsics, with CUDA's answers at the edges (__clz(0) == 32, __ffs(0) == 0).
@@ -373,15 +378,25 @@ MC_INTRIN_FI unsigned int __dp4a(unsigned int a, unsigned int b, unsigned int c)
 // access; the "volatile" ones (__ldcv: fetch again, __stwt: write through) keep the compiler from
 // reusing or delaying the access, which is what code that polls other blocks' writes relies on.
 template <class T>
-MC_INTRIN_FI T __ldg(const T* p) { return *p; }
+MC_INTRIN_FI T __ldg(const T* p) {
+    return *p;
+}
 template <class T>
-MC_INTRIN_FI T __ldcg(const T* p) { return *p; }
+MC_INTRIN_FI T __ldcg(const T* p) {
+    return *p;
+}
 template <class T>
-MC_INTRIN_FI T __ldca(const T* p) { return *p; }
+MC_INTRIN_FI T __ldca(const T* p) {
+    return *p;
+}
 template <class T>
-MC_INTRIN_FI T __ldcs(const T* p) { return *p; }
+MC_INTRIN_FI T __ldcs(const T* p) {
+    return *p;
+}
 template <class T>
-MC_INTRIN_FI T __ldlu(const T* p) { return *p; }
+MC_INTRIN_FI T __ldlu(const T* p) {
+    return *p;
+}
 template <class T>
 MC_INTRIN_FI T __ldcv(const T* p) {
     __asm__ __volatile__("" : : : "memory");
@@ -390,11 +405,17 @@ MC_INTRIN_FI T __ldcv(const T* p) {
     return v;
 }
 template <class T>
-MC_INTRIN_FI void __stcg(T* p, typename __mc_detail::identity<T>::type v) { *p = v; }
+MC_INTRIN_FI void __stcg(T* p, typename __mc_detail::identity<T>::type v) {
+    *p = v;
+}
 template <class T>
-MC_INTRIN_FI void __stcs(T* p, typename __mc_detail::identity<T>::type v) { *p = v; }
+MC_INTRIN_FI void __stcs(T* p, typename __mc_detail::identity<T>::type v) {
+    *p = v;
+}
 template <class T>
-MC_INTRIN_FI void __stwb(T* p, typename __mc_detail::identity<T>::type v) { *p = v; }
+MC_INTRIN_FI void __stwb(T* p, typename __mc_detail::identity<T>::type v) {
+    *p = v;
+}
 template <class T>
 MC_INTRIN_FI void __stwt(T* p, typename __mc_detail::identity<T>::type v) {
     __asm__ __volatile__("" : : : "memory");

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
-// CUDA's built-in vector types (float4, int2, uchar4, ...), their make_ functions and dim3, for the CPU.
+// CUDA's built-in vector types (float4, int2, uchar4, ...), their make_ functions, and dim3.
 //
 // Layouts match CUDA's vector_types.h exactly (member names, sizes and alignments), because kernels
 // reinterpret arrays through these types (`reinterpret_cast<float4*>(p)`) and the runtime copies
@@ -11,26 +11,24 @@
 
 // One component type T named `name`: name1..name4 with CUDA's alignment for the 2- and 4-wide
 // forms (the 1- and 3-wide forms keep the component's own alignment, as in CUDA).
-#define MC_VECTOR_FAMILY(name, T, align2, align4)                                       \
-    struct name##1 {                                                                    \
-        T x;                                                                            \
-    };                                                                                  \
-    struct alignas(align2) name##2 {                                                    \
-        T x, y;                                                                         \
-    };                                                                                  \
-    struct name##3 {                                                                    \
-        T x, y, z;                                                                      \
-    };                                                                                  \
-    struct alignas(align4) name##4 {                                                    \
-        T x, y, z, w;                                                                   \
-    };                                                                                  \
-    static constexpr inline name##1 make_##name##1(T x) { return name##1{x}; }          \
-    static constexpr inline name##2 make_##name##2(T x, T y) { return name##2{x, y}; }  \
-    static constexpr inline name##3 make_##name##3(T x, T y, T z) {                     \
-        return name##3{x, y, z};                                                        \
-    }                                                                                   \
-    static constexpr inline name##4 make_##name##4(T x, T y, T z, T w) {                \
-        return name##4{x, y, z, w};                                                     \
+#define MC_VECTOR_FAMILY(name, T, align2, align4)                                              \
+    struct name##1 {                                                                           \
+        T x;                                                                                   \
+    };                                                                                         \
+    struct alignas(align2) name##2 {                                                           \
+        T x, y;                                                                                \
+    };                                                                                         \
+    struct name##3 {                                                                           \
+        T x, y, z;                                                                             \
+    };                                                                                         \
+    struct alignas(align4) name##4 {                                                           \
+        T x, y, z, w;                                                                          \
+    };                                                                                         \
+    static constexpr inline name##1 make_##name##1(T x) { return name##1{x}; }                 \
+    static constexpr inline name##2 make_##name##2(T x, T y) { return name##2{x, y}; }         \
+    static constexpr inline name##3 make_##name##3(T x, T y, T z) { return name##3{x, y, z}; } \
+    static constexpr inline name##4 make_##name##4(T x, T y, T z, T w) {                       \
+        return name##4{x, y, z, w};                                                            \
     }
 
 MC_VECTOR_FAMILY(char, signed char, 2, 4)

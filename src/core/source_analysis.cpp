@@ -1,0 +1,798 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-FileCopyrightText: manycore developers
+// Reads CUDA C++ source as text: kernels, parameters, barrier reachability, extern __shared__.
+
+#include "core/source_analysis.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <numeric>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "manycore/error.hpp"
+
+namespace manycore::detail {
+namespace {
+
+constexpr std::size_t npos = static_cast<std::size_t>(-1);
+// Namespaces and classes nested deeper than this are skipped whole (bounded recursion).
+constexpr int max_scope_depth = 200;
+
+// What a word is; looked up once per distinct identifier.
+enum WordFlag : unsigned char {
+    keyword = 1,    // never a declared name: never carries taint, never names a parameter
+    attribute = 2,  // its parentheses hold arguments, never a parameter list
+    qualifier = 4,  // qualifies a type without being one: `const T` is an unnamed parameter
+    class_key = 8,
+    barrier = 16,      // needs barrier semantics (fibers) on the CPU
+    safe_header = 32,  // an included header known to hide no barrier behind other names
+};
+
+unsigned char classify(std::string_view w) {
+    static const std::unordered_map<std::string_view, unsigned char> table = [] {
+        std::unordered_map<std::string_view, unsigned char> m;
+        const auto add = [&](unsigned char flags, std::string_view list) {
+            for (std::size_t b = 0, e = 0; b < list.size(); b = e + 1) {
+                e = std::min(list.find(' ', b), list.size());
+                m[list.substr(b, e - b)] |= flags;
+            }
+        };
+        add(keyword,
+            "auto bool break case catch char char8_t char16_t char32_t consteval constexpr "
+            "constinit const_cast continue default delete do double dynamic_cast else explicit "
+            "export extern false final float for friend goto if inline int long mutable namespace "
+            "new nullptr operator override private protected public reinterpret_cast return "
+            "short signed static static_cast switch template this thread_local true try typedef "
+            "unsigned using virtual void wchar_t while __global__ __device__ __host__ "
+            "__forceinline__ __noinline__ __inline__ __shared__ __constant__ __managed__ "
+            "__extension__");
+        add(keyword | attribute,
+            "__launch_bounds__ __maxnreg__ __cluster_dims__ __align__ alignas alignof "
+            "__attribute__ __declspec decltype noexcept throw sizeof static_assert requires "
+            "typeid asm __asm__");
+        add(keyword | qualifier,
+            "const volatile __restrict__ __restrict restrict typename register __grid_constant__");
+        add(keyword | qualifier | class_key, "struct class union enum");
+        // The cooperative-groups types too: a helper taking `thread_group&` syncs through it
+        // without naming anything else here.
+        add(barrier,
+            "__syncthreads __syncthreads_count __syncthreads_and __syncthreads_or __syncwarp "
+            "__shfl_sync __shfl_up_sync __shfl_down_sync __shfl_xor_sync __shfl __shfl_up "
+            "__shfl_down __shfl_xor __ballot_sync __ballot __all_sync __any_sync __all __any "
+            "__activemask __match_any_sync __match_all_sync __reduce_add_sync __reduce_min_sync "
+            "__reduce_max_sync __reduce_and_sync __reduce_or_sync __reduce_xor_sync "
+            "cooperative_groups this_thread_block tiled_partition thread_block thread_block_tile "
+            "thread_group coalesced_group coalesced_threads grid_group this_grid");
+        // Beside the C++ standard headers (no dot): C's, CUDA's own, and cooperative groups,
+        // whose every way in is a barrier word.
+        add(safe_header,
+            "assert.h complex.h float.h limits.h math.h stdbool.h stddef.h stdint.h stdio.h "
+            "stdlib.h string.h cuda.h cuda_runtime.h cuda_runtime_api.h cuda_fp16.h cuda_bf16.h "
+            "cooperative_groups.h curand_kernel.h device_launch_parameters.h math_constants.h "
+            "vector_types.h");
+        return m;
+    }();
+    const auto it = table.find(w);
+    return it == table.end() ? 0 : it->second;
+}
+
+// Small integer ids for identifiers, so that everything after lexing compares ints and reads
+// flags instead of hashing strings again. Open addressing over a power-of-two table; the
+// lexer hashes each identifier as it scans it (this is the analysis's hottest path).
+class Words {
+  public:
+    static std::uint64_t step(std::uint64_t h, char c) {  // FNV-1a, one byte
+        return (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+    }
+    static std::uint64_t hash(std::string_view w) {
+        std::uint64_t h = 0xcbf29ce484222325ull;
+        for (char c : w) h = step(h, c);
+        return h;
+    }
+    int intern(std::string_view w) { return intern(w, hash(w)); }
+    int intern(std::string_view w, std::uint64_t h) {  // small, to be inlined
+        const int id = slots_[slot(w, h)];
+        return id >= 0 ? id : add(w, h);
+    }
+    unsigned char flags(int id) const { return id < 0 ? 0 : flags_[id]; }
+    std::size_t size() const { return words_.size(); }
+
+  private:
+    // Where `w` is, or the empty slot where it belongs. FNV-1a's low bits mix poorly: fold
+    // the high ones in first.
+    std::size_t slot(std::string_view w, std::uint64_t h) const {
+        const std::size_t mask = slots_.size() - 1;
+        const std::uint64_t m = ((h ^ (h >> 32)) * 0xd6e8feb86659fd93ull) >> 32;
+        for (std::size_t i = m & mask;; i = (i + 1) & mask) {
+            if (slots_[i] < 0) return i;
+            if (words_[slots_[i]].second == h && words_[slots_[i]].first == w) return i;
+        }
+    }
+    [[gnu::noinline]] int add(std::string_view w, std::uint64_t h) {
+        if ((words_.size() + 1) * 2 > slots_.size()) {
+            slots_.assign(slots_.size() * 2, -1);
+            for (std::size_t id = 0; id < words_.size(); ++id)
+                slots_[slot(words_[id].first, words_[id].second)] = static_cast<int>(id);
+        }
+        const int id = static_cast<int>(words_.size());
+        slots_[slot(w, h)] = id;
+        words_.push_back({w, h});
+        flags_.push_back(classify(w));
+        return id;
+    }
+    std::vector<int> slots_ = std::vector<int>(1024, -1);
+    std::vector<std::pair<std::string_view, std::uint64_t>> words_;  // and their hashes
+    std::vector<unsigned char> flags_;
+};
+
+enum class Kind : unsigned char { ident, number, punct, literal };
+
+struct Token {
+    std::string_view text;
+    std::size_t begin = 0;  // byte offset in the source
+    int line = 0;
+    int id = -1;  // identifiers only
+    Kind kind = Kind::punct;
+    std::size_t end() const { return begin + text.size(); }
+};
+
+struct Lexed {
+    std::vector<Token> code;                    // everything outside preprocessor directives
+    std::vector<Token> directive_tokens;        // every directive's tokens, one after another
+    std::vector<std::size_t> directive_starts;  // where each directive begins in the above
+    int launch_line = 0;                        // of the first `<<<`, 0 when there is none
+};
+
+enum CharClass : unsigned char { ident_start = 1, ident_char = 2, digit = 4, blank = 8 };
+constexpr std::array<unsigned char, 256> char_classes = [] {
+    std::array<unsigned char, 256> c{};
+    for (int i = 0; i < 256; ++i) {
+        const bool alpha = (i >= 'a' && i <= 'z') || (i >= 'A' && i <= 'Z') || i == '_' ||
+                           i == '$' || i >= 0x80;  // UTF-8 identifiers
+        const bool num = i >= '0' && i <= '9';
+        c[i] = (alpha ? ident_start | ident_char : 0) | (num ? ident_char | digit : 0) |
+               (i == ' ' || i == '\t' || i == '\r' || i == '\f' || i == '\v' ? blank : 0);
+    }
+    return c;
+}();
+bool has(char c, unsigned char cls) { return char_classes[static_cast<unsigned char>(c)] & cls; }
+
+// One pass over the text. Comments vanish, literals become single tokens, and directive lines
+// (with their `\` continuations) go to a list of their own, so that `#include <x>` never looks
+// like code while `#define` bodies stay visible to the barrier analysis.
+Lexed lex(std::string_view s, Words& words) {
+    Lexed out;
+    out.code.reserve(s.size() / 3 + 16);
+    const std::size_t n = s.size();
+    std::size_t i = 0;
+    int line = 1;
+    bool line_start = true;  // nothing but blanks and comments since the last newline
+    bool in_directive = false;
+    const auto splice_end = [&](std::size_t k) {  // past a `\`-newline at k, or npos
+        if (s[k] != '\\') return npos;
+        k += k + 1 < n && s[k + 1] == '\r' ? 2 : 1;
+        return k < n && s[k] == '\n' ? k + 1 : npos;
+    };
+    const auto skip_to = [&](std::size_t end) {  // past a comment or raw string, counting lines
+        line += static_cast<int>(std::count(s.begin() + i, s.begin() + end, '\n'));
+        return end;
+    };
+    const auto skip_quoted = [&](std::size_t k, char quote) {  // k is on the opening quote
+        for (++k; k < n && s[k] != quote && s[k] != '\n'; ++k)
+            if (s[k] == '\\' && k + 1 < n) line += s[++k] == '\n';
+        return k < n && s[k] == quote ? k + 1 : k;
+    };
+    while (i < n) {
+        const char c = s[i];
+        if (has(c, blank)) {
+            while (++i < n && has(s[i], blank)) {
+            }
+            continue;
+        }
+        if (c == '\n') {
+            ++line, ++i;
+            line_start = true;
+            in_directive = false;
+            continue;
+        }
+        const std::size_t after = c == '\\' ? splice_end(i) : npos;
+        if (after != npos) {
+            ++line, i = after;  // a continuation joins lines: a directive goes on
+            continue;
+        }
+        if (c == '/' && i + 1 < n && s[i + 1] == '/') {
+            while (i < n && s[i] != '\n') {  // the newline itself still ends a directive
+                const std::size_t next = splice_end(i);
+                line += next != npos;
+                i = next != npos ? next : i + 1;
+            }
+            continue;
+        }
+        if (c == '/' && i + 1 < n && s[i + 1] == '*') {
+            i = skip_to(std::min(s.find("*/", i + 2), n - 2) + 2);
+            continue;
+        }
+        const bool first_on_line = std::exchange(line_start, false);
+        const std::size_t begin = i;
+        const int at_line = line;
+        Kind kind = Kind::punct;
+        std::uint64_t h = Words::hash({});
+        if (has(c, ident_start)) {
+            kind = Kind::ident;
+            for (; i < n && has(s[i], ident_char); ++i) h = Words::step(h, s[i]);
+            const std::string_view w = s.substr(begin, i - begin);
+            const std::size_t open = i < n && s[i] == '"' ? s.substr(i, 18).find('(') : npos;
+            if (open != npos && w.back() == 'R' && w.size() <= 3 &&
+                w.find_first_not_of("u8LUR") == npos) {  // R"delim( ... )delim"
+                const std::string close = ")" + std::string(s.substr(i + 1, open - 1)) + '"';
+                i = skip_to(std::min(s.find(close, i + open), n - close.size()) + close.size());
+                kind = Kind::literal;
+            } else if (i < n && (s[i] == '"' || s[i] == '\'') &&
+                       (w == "L" || w == "u" || w == "U" || w == "u8")) {
+                i = skip_quoted(i, s[i]);
+                kind = Kind::literal;
+            }
+        } else if (has(c, digit) || (c == '.' && i + 1 < n && has(s[i + 1], digit))) {
+            kind = Kind::number;
+            for (++i; i < n; ++i) {
+                const bool exponent_sign =
+                    (s[i] == '+' || s[i] == '-') && std::strchr("eEpP", s[i - 1]) != nullptr;
+                const bool separator = s[i] == '\'' && i + 1 < n && has(s[i + 1], ident_char);
+                if (!exponent_sign && !separator && !has(s[i], ident_char) && s[i] != '.') break;
+            }
+        } else if (c == '"' || c == '\'') {
+            kind = Kind::literal;
+            i = skip_quoted(i, c);
+        } else {
+            if (c == '#' && first_on_line) {
+                in_directive = true;
+                out.directive_starts.push_back(out.directive_tokens.size());
+            }
+            const auto& list = in_directive ? out.directive_tokens : out.code;
+            if (c == '<' && s.substr(i, 3) == "<<<" && out.launch_line == 0 &&
+                (list.empty() || list.back().text != "operator"))  // but operator<<<T> is fine
+                out.launch_line = line;
+            ++i;  // one character per punctuator: `>>` may close two templates
+        }
+        const std::string_view text = s.substr(begin, i - begin);
+        const int id = kind == Kind::ident ? words.intern(text, h) : -1;
+        (in_directive ? out.directive_tokens : out.code)
+            .push_back({text, begin, at_line, id, kind});
+    }
+    return out;
+}
+
+struct Entity {
+    std::size_t first = 0, last = 0;       // its text: token range, directives after code
+    std::size_t names = 0, names_end = 0;  // range in the word ids whose mention reaches it
+};
+
+struct KernelSite {
+    std::size_t name = 0, params = 0;  // tokens of the name and of the parameter list's '('
+    std::size_t first = 0, last = 0;   // the whole definition, template header included
+    bool is_template = false;
+};
+
+// A declaration-level parser: it follows namespaces, linkage blocks and class bodies and skips
+// function bodies and initialisers whole. It only has to find where declarations start and
+// end and what they name, never to understand expressions.
+class Parser {
+  public:
+    // `macros`: by word id, whether a function-like macro of that name is defined.
+    Parser(const std::vector<Token>& tokens, const Words& words, const std::vector<char>& macros)
+        : t_(tokens),
+          words_(words),
+          macros_(macros),
+          n_(tokens.size()),
+          scratch_(max_scope_depth + 2) {}
+
+    void run() {
+        for (std::size_t i = 0; i < n_;) i = close(parse_scope(i));  // a stray '}' is skipped
+    }
+
+    std::vector<Entity> entities;
+    std::vector<int> names;  // of all entities, one after another
+    std::vector<KernelSite> kernels;
+    std::vector<std::pair<std::size_t, std::size_t>> bodies;  // function bodies' '{' and '}'
+
+    bool is(std::size_t i, char c) const {
+        return i < n_ && t_[i].kind == Kind::punct && t_[i].text[0] == c;
+    }
+    bool word(std::size_t i, std::string_view w) const {
+        return i < n_ && t_[i].kind == Kind::ident && t_[i].text == w;
+    }
+    bool flag(std::size_t i, unsigned char f) const {
+        return i < n_ && (words_.flags(t_[i].id) & f) != 0;
+    }
+    bool name_like(std::size_t i) const {
+        return i < n_ && t_[i].kind == Kind::ident && !flag(i, keyword);
+    }
+    // `(`, `[` or `{` at i: the index past its partner (mismatched closers count too).
+    std::size_t skip_group(std::size_t i) const {
+        for (int depth = 0; i < n_; ++i) {
+            if (t_[i].kind != Kind::punct) continue;
+            const char c = t_[i].text[0];
+            depth += c == '(' || c == '[' || c == '{';
+            if ((c == ')' || c == ']' || c == '}') && --depth == 0) return i + 1;
+        }
+        return n_;
+    }
+    // `<` at i: the index past its `>`; stops before `;`, `{` or `}` if it was no template.
+    std::size_t skip_angles(std::size_t i) const {
+        for (int depth = 0; i < n_;) {
+            if (is(i, '(') || is(i, '[')) {
+                i = skip_group(i);
+                continue;
+            }
+            if (is(i, ';') || is(i, '{') || is(i, '}')) return i;
+            depth += is(i, '<') - is(i, '>');
+            if (is(i++, '>') && depth == 0) return i;
+        }
+        return n_;
+    }
+    // The identifier naming the function whose parameter list opens at `params`.
+    std::size_t name_before(std::size_t params) const {
+        std::size_t p = params - 1;
+        if (is(p, '>')) {  // `k<float>(` in an explicit specialisation
+            for (int depth = 0; p > 0; --p)
+                if ((depth += is(p, '>') - is(p, '<')) == 0) break;
+            --p;
+        }
+        return name_like(p) ? p : npos;
+    }
+
+  private:
+    std::size_t close(std::size_t i) const { return i < n_ ? i + 1 : n_; }
+
+    std::size_t parse_scope(std::size_t i) {
+        ++depth_;
+        while (i < n_ && !is(i, '}')) i = parse_declaration(i);
+        --depth_;
+        return i;
+    }
+
+    // Whether `(` at j opens a parameter list rather than an attribute's arguments.
+    bool opens_params(std::size_t j) const {
+        if (j == 0) return false;
+        if (t_[j - 1].kind == Kind::ident)
+            return !flag(j - 1, attribute) && !(word(j - 1, "operator") && is(j + 1, ')'));
+        if (is(j - 1, '>')) return true;
+        for (std::size_t back = 2; back <= 4 && back <= j; ++back)
+            if (word(j - back, "operator")) return true;  // operator()(, operator+(
+        return false;
+    }
+
+    bool is_assignment(std::size_t j) const {  // not ==, <=, +=, operator=
+        const auto touching = [&](std::size_t a) {
+            return t_[a].kind == Kind::punct && t_[a].end() == t_[a + 1].begin;
+        };
+        if ((is(j + 1, '=') && touching(j)) || word(j - 1, "operator")) return false;
+        return !touching(j - 1) || !std::strchr("=!<>+-*/%&|^", t_[j - 1].text[0]);
+    }
+
+    // Whether the identifier at j is a name its declaration introduces. Over-approximates:
+    // an extra name only costs speed, a missed one could hide a barrier.
+    bool declares(std::size_t j) const {
+        if (flag(j, keyword)) return false;
+        if (j > 0 && (word(j - 1, "using") || word(j - 1, "namespace") || flag(j - 1, class_key)))
+            return true;
+        if (j + 1 >= n_) return true;
+        if (t_[j + 1].kind != Kind::punct) return false;
+        if (std::strchr(";,=[{}(", t_[j + 1].text[0])) return true;
+        if (is(j + 1, ':')) return !is(j + 2, ':');
+        const std::size_t k = is(j + 1, '<') ? skip_angles(j + 1) : npos;  // f<int>( S<int> {
+        return is(k, '(') || is(k, '{') || is(k, ';') || (is(k, ':') && !is(k + 1, ':'));
+    }
+
+    std::size_t parse_declaration(std::size_t first) {
+        std::size_t i = first;
+        if (is(i, ';')) return i + 1;
+        const bool nest = depth_ < max_scope_depth;
+        if (word(i, "namespace")) {
+            std::size_t j = i + 1;
+            while (j < n_ && !is(j, '{') && !is(j, ';') && !is(j, '=') && !is(j, '}')) ++j;
+            if (is(j, '{') && nest) return close(parse_scope(j + 1));
+        }
+        if (word(i, "extern") && i + 2 < n_ && t_[i + 1].kind == Kind::literal && is(i + 2, '{') &&
+            nest)
+            return close(parse_scope(i + 3));  // extern "C" { ... }
+        if ((word(i, "public") || word(i, "private") || word(i, "protected")) && is(i + 1, ':'))
+            return i + 2;
+        bool is_template = false;
+        while (word(i, "template") && is(i + 1, '<')) {
+            is_template = true;
+            i = skip_angles(i + 1);
+        }
+        const std::size_t head = i;
+        // A buffer per nesting depth: a class's members are parsed while it is.
+        std::vector<int>& entity_names = scratch_[depth_];
+        entity_names.clear();
+        std::size_t params = npos, kernel_params = npos, global = npos, body = npos, end = n_;
+        bool saw_class_key = false, assigned = false, mem_init = false, is_operator = false;
+        for (std::size_t j = head; j < n_;) {
+            if (t_[j].kind != Kind::punct) {
+                if (word(j, "__global__")) global = j;
+                is_operator |= word(j, "operator");
+                saw_class_key |= !assigned && params == npos && flag(j, class_key);
+                if (t_[j].kind == Kind::ident && !assigned && declares(j))
+                    entity_names.push_back(t_[j].id);
+                ++j;
+                continue;
+            }
+            const char c = t_[j].text[0];
+            if (c == ';' || c == '}') {
+                end = c == ';' ? j + 1 : j;
+                break;
+            }
+            const bool declarator = !assigned && (is(j + 1, '*') || is(j + 1, '&'));
+            if (c == '(' && (declarator || (j > 0 && t_[j - 1].id >= 0 && macros_[t_[j - 1].id]))) {
+                // `void (*fp)(int)` declares fp; DEFINE_HELPER(name) may define name.
+                for (std::size_t k = j, e = skip_group(j); k < e; ++k)
+                    if (name_like(k)) entity_names.push_back(t_[k].id);
+            } else if (c == '(' && !assigned && !mem_init && opens_params(j)) {
+                if (params == npos) params = j;
+                if (global != npos && kernel_params == npos) kernel_params = j;
+            }
+            if (c == '<' && !assigned && j > head && t_[j - 1].kind == Kind::ident &&
+                !word(j - 1, "operator")) {
+                j = skip_angles(j);
+                continue;
+            }
+            if (c == '=' && !assigned && j > 0) assigned = is_assignment(j);
+            // A constructor's `: a(1), b{2} {`: only a brace after `)` or `}` is the body.
+            if (c == ':' && params != npos && !is(j + 1, ':') && !is(j - 1, ':')) mem_init = true;
+            if (c == '{' && saw_class_key && params == npos && !assigned && nest) {
+                j = close(parse_scope(j + 1));
+                continue;
+            }
+            if (c == '{' && params != npos && !assigned &&
+                !(mem_init && (name_like(j - 1) || is(j - 1, '>')))) {
+                body = j;
+                end = skip_group(j);
+                break;
+            }
+            j = c == '(' || c == '[' || c == '{' ? skip_group(j) : j + 1;
+        }
+        end = std::max(end, first + 1);
+        if (body != npos) {
+            bodies.emplace_back(body, end - 1);
+            // `void A::B::f()` is reached through A and B as well.
+            for (std::size_t p = name_before(params);
+                 p != npos && p >= 3 && is(p - 1, ':') && is(p - 2, ':') && name_like(p - 3);
+                 p -= 3)
+                entity_names.push_back(t_[p - 3].id);
+            const std::size_t name = kernel_params == npos ? npos : name_before(kernel_params);
+            if (global != npos && name != npos)
+                kernels.push_back({name, kernel_params, first, end, is_template});
+        }
+        if (is_operator) {  // `a + b` never names operator+: its parameters' types stand in
+            for (std::size_t j = head; j < std::min(end, body); ++j) {
+                const bool parameter_name =
+                    (is(j + 1, ',') || is(j + 1, ')') || is(j + 1, '=') || is(j + 1, '[')) &&
+                    (name_like(j - 1) || is(j - 1, '*') || is(j - 1, '&') || is(j - 1, '>'));
+                if (name_like(j) && !parameter_name) entity_names.push_back(t_[j].id);
+            }
+        }
+        if (!entity_names.empty()) {
+            entities.push_back({first, end, names.size(), names.size() + entity_names.size()});
+            names.insert(names.end(), entity_names.begin(), entity_names.end());
+        }
+        return end;
+    }
+
+    const std::vector<Token>& t_;
+    const Words& words_;
+    const std::vector<char>& macros_;
+    std::size_t n_;
+    int depth_ = 0;
+    std::vector<std::vector<int>> scratch_;
+};
+
+// Tokens as written, one space wherever the source had whitespace, a comment or a dropped
+// token between two of them (never before `[`: `float a[]` spells `float[]`).
+std::string join(const std::vector<Token>& t, const std::vector<std::size_t>& picked) {
+    std::string out;
+    for (std::size_t k = 0; k < picked.size(); ++k) {
+        const Token& tk = t[picked[k]];
+        if (k > 0 && t[picked[k - 1]].end() < tk.begin && tk.text != "[") out.push_back(' ');
+        out.append(tk.text);
+    }
+    return out;
+}
+
+void read_params(const Parser& p, const std::vector<Token>& t, std::size_t open, KernelDecl& out) {
+    struct Piece {
+        std::size_t begin, end, value;  // value: the default's '=', else end
+    };
+    std::vector<Piece> pieces;
+    std::vector<std::size_t> picked;
+    const std::size_t close = p.skip_group(open) - 1;
+    std::size_t begin = open + 1, value = npos, last_angle = open;
+    for (std::size_t j = open + 1; j < close; ++j)
+        if (p.is(j, '>')) last_angle = j;
+    int depth = 0, angle = 0;
+    for (std::size_t j = open + 1; j <= close && j < t.size(); ++j) {
+        const char c = t[j].kind == Kind::punct ? t[j].text[0] : '\0';
+        if (c == ',' && j > last_angle) angle = 0;  // `a < b, ...` was no template after all
+        if (j == close || (c == ',' && depth == 0 && angle == 0)) {
+            pieces.push_back({begin, j, value == npos ? j : value});
+            begin = j + 1, value = npos, angle = 0;
+            continue;
+        }
+        depth += (c == '(' || c == '[' || c == '{') - (c == ')' || c == ']' || c == '}');
+        if (c == '<' && p.is(j + 1, '<') && t[j + 1].begin == t[j].begin + 1) {
+            ++j;  // a shift, never a template
+            continue;
+        }
+        if (c == '<' && depth == 0 && t[j - 1].kind == Kind::ident) ++angle;
+        if (c == '>' && depth == 0 && angle > 0) --angle;
+        if (c == '=' && depth == 0 && angle == 0 && value == npos) value = j;
+    }
+    if (pieces.size() == 1 &&
+        (pieces[0].begin == pieces[0].end ||
+         (pieces[0].end == pieces[0].begin + 1 && p.word(pieces[0].begin, "void"))))
+        return;  // `()` or `(void)`
+    out.param_names.reserve(pieces.size());
+    out.param_spellings.reserve(pieces.size());
+    for (const Piece& piece : pieces) {
+        std::size_t stop = piece.value;  // the name comes before array extents: `float a[]`
+        for (int d = 0; stop > piece.begin && (d > 0 || p.is(stop - 1, ']')); --stop)
+            d += p.is(stop - 1, ']') - p.is(stop - 1, '[');
+        std::size_t name = npos;
+        const std::size_t last = stop - 1;
+        if (stop > piece.begin && p.name_like(last) && !p.is(last - 1, ':') &&
+            !p.is(last - 1, '.')) {
+            for (std::size_t k = piece.begin; k < last && name == npos; ++k)
+                if (t[k].kind == Kind::ident && !p.flag(k, qualifier)) name = last;  // has a type
+        }
+        picked.clear();
+        for (std::size_t k = piece.begin; k < piece.value; ++k)
+            if (k != name) picked.push_back(k);
+        out.param_names.push_back(name != npos ? std::string(t[name].text)
+                                               : "arg" + std::to_string(out.param_names.size()));
+        out.param_spellings.push_back(join(t, picked));
+    }
+}
+
+[[noreturn]] void fail(std::string_view source, const std::string& message) {
+    throw CompileError(message, /*log=*/message, /*source=*/std::string(source), /*options=*/{});
+}
+
+struct Edit {
+    std::size_t begin, end;
+    std::string text;
+};
+
+// `extern __shared__ T name[];` has no CPU meaning; the prelude's __mc_dynamic_shared() returns
+// the running block's buffer. In a function the array becomes a local pointer. At namespace
+// scope it becomes a macro, as any later function may use it. A `#define` must begin its line
+// and end before any code that follows, and the newlines that takes come out of the
+// declaration's own, so no other token moves. A declaration that shares its single line with
+// other code has no newline to give: it becomes blank and its later uses are expanded in place,
+// as the macro would have been (the one case that edits text outside the declaration).
+std::vector<Edit> rewrite_extern_shared(std::string_view s, const Lexed& lx, const Parser& p,
+                                        int extern_id) {
+    const std::vector<Token>& t = lx.code;
+    std::vector<Edit> edits;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        if (t[i].id != extern_id) continue;
+        bool shared = false;
+        std::vector<std::size_t> type;
+        std::size_t j = i + 1;
+        for (; j < t.size() && j < i + 64; ++j) {
+            if (p.word(j, "__shared__")) {
+                shared = true;
+            } else if (p.flag(j, attribute) && p.is(j + 1, '(')) {
+                j = p.skip_group(j + 1) - 1;  // __align__(16): the runtime aligns the buffer
+            } else if (p.is(j, '[') && p.is(j + 1, '[')) {
+                j = p.skip_group(j) - 1;  // [[attribute]]
+            } else if (t[j].kind == Kind::ident || t[j].kind == Kind::number ||
+                       (t[j].kind == Kind::punct && std::strchr("<>,:*&", t[j].text[0]))) {
+                type.push_back(j);
+            } else {
+                break;
+            }
+        }
+        if (!shared || type.size() < 2 || !p.name_like(type.back()) || !p.is(j, '[') ||
+            !p.is(j + 1, ']') || !p.is(j + 2, ';'))
+            continue;
+        const std::string name(t[type.back()].text);
+        const int name_id = t[type.back()].id;
+        type.pop_back();
+        const std::string ty = join(t, type);
+        const std::string value = "reinterpret_cast<" + ty + "*>(__mc_dynamic_shared())";
+        const std::size_t begin = t[i].begin, end = t[j + 2].end();
+        const auto newlines = static_cast<std::size_t>(
+            std::count(s.begin() + static_cast<std::ptrdiff_t>(begin),
+                       s.begin() + static_cast<std::ptrdiff_t>(end), '\n'));
+        const auto body = std::upper_bound(p.bodies.begin(), p.bodies.end(), std::pair(i, npos));
+        if (body != p.bodies.begin() && std::prev(body)->second > i) {
+            edits.push_back(
+                {begin, end,
+                 ty + "* const " + name + " = " + value + ";" + std::string(newlines, '\n')});
+            continue;
+        }
+        std::size_t b = begin, a = end;
+        while (b > 0 && (s[b - 1] == ' ' || s[b - 1] == '\t')) --b;
+        while (a < s.size() && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r')) ++a;
+        const bool before = b > 0 && s[b - 1] != '\n';
+        const bool after = a < s.size() && s[a] != '\n' && s.substr(a, 2) != "//";
+        if (std::size_t{before} + std::size_t{after} <= newlines) {
+            edits.push_back({begin, end,
+                             std::string(before ? "\n" : "") + "#define " + name + " (" + value +
+                                 ")" + std::string(newlines - before, '\n')});
+            continue;
+        }
+        edits.push_back({begin, end, " " + std::string(newlines, '\n')});
+        for (const auto* list : {&lx.code, &lx.directive_tokens})
+            for (const Token& use : *list)
+                if (use.begin > end && use.id == name_id)
+                    edits.push_back({use.begin, use.end(), "(" + value + ")"});
+    }
+    std::sort(edits.begin(), edits.end(),
+              [](const Edit& x, const Edit& y) { return x.begin < y.begin; });
+    return edits;
+}
+
+std::string apply_edits(std::string_view s, const std::vector<Edit>& edits) {
+    std::string out;
+    out.reserve(s.size() + 64 * edits.size());
+    std::size_t at = 0;
+    for (const Edit& e : edits) {
+        if (e.begin < at) continue;  // inside an earlier edit (a redeclaration's name)
+        out.append(s.substr(at, e.begin - at)).append(e.text);
+        at = e.end;
+    }
+    return out.append(s.substr(at));
+}
+
+// The name a name expression instantiates: before `<`, unqualified, trimmed.
+std::string_view base_name(std::string_view expr) {
+    std::string_view base = expr.substr(0, expr.find('<'));
+    if (const std::size_t colon = base.rfind("::"); colon != npos) base.remove_prefix(colon + 2);
+    const std::size_t first = base.find_first_not_of(" \t");
+    if (first == npos) return {};
+    return base.substr(first, base.find_last_not_of(" \t") - first + 1);
+}
+
+}  // namespace
+
+SourceAnalysis analyse_source(std::string_view source,
+                              const std::vector<std::string>& name_expressions) {
+    Words words;
+    const Lexed lx = lex(source, words);
+    if (lx.launch_line != 0) {  // dynamic parallelism: say so before the host compiler does
+        fail(source, "kernel.cu:" + std::to_string(lx.launch_line) +
+                         ": launching a kernel from device code ('<<<') is not supported by "
+                         "manycore (dynamic parallelism); launch it from the host instead");
+    }
+
+    // Each `#define NAME ...` is reached by NAME and mentions what its replacement text does.
+    const std::size_t ncode = lx.code.size();
+    const auto& dt = lx.directive_tokens;
+    std::vector<std::array<std::size_t, 3>> macros;  // name's word id, first and last token
+    std::vector<char> function_like(words.size(), 0);
+    bool opaque = false;  // includes a header that may hide a barrier behind any name
+    for (std::size_t d = 0; d < lx.directive_starts.size(); ++d) {
+        const std::size_t s = lx.directive_starts[d];
+        const std::size_t e =
+            d + 1 < lx.directive_starts.size() ? lx.directive_starts[d + 1] : dt.size();
+        if (s + 2 < e && dt[s + 1].text == "include") {
+            // `#include "mine.cuh"` or an unknown library: any name could hide a barrier.
+            const std::size_t from = dt[s + 2].end(), to = dt[e - 1].begin;
+            const std::string_view h = source.substr(from, to > from ? to - from : 0);
+            opaque |= dt[s + 2].text != "<" || dt[e - 1].text != ">" ||
+                      !(h.find_first_of("/.") == npos || h.substr(0, 19) == "cooperative_groups/" ||
+                        (classify(h) & safe_header));
+        }
+        if (s + 2 >= e || dt[s + 1].text != "define" || dt[s + 2].kind != Kind::ident) continue;
+        macros.push_back({static_cast<std::size_t>(dt[s + 2].id), ncode + s + 3, ncode + e});
+        function_like[dt[s + 2].id] |=
+            s + 3 < e && dt[s + 3].text == "(" && dt[s + 3].begin == dt[s + 2].end();
+    }
+    Parser parser(lx.code, words, function_like);
+    parser.run();
+    std::vector<Entity>& entities = parser.entities;
+    std::vector<int>& names = parser.names;
+    for (const auto& [id, first, last] : macros) {
+        entities.push_back({first, last, names.size(), names.size() + 1});
+        names.push_back(static_cast<int>(id));
+    }
+
+    // Taint spreads from the barrier words to every entity that mentions a tainted word, and
+    // from there to that entity's names. A worklist over an index of who mentions what makes
+    // this one pass, whatever order the helpers come in.
+    std::vector<int> ids(ncode + dt.size());  // per token: code first, then directives
+    for (std::size_t k = 0; k < ids.size(); ++k)
+        ids[k] = k < ncode ? lx.code[k].id : dt[k - ncode].id;
+    std::vector<std::size_t> start(words.size() + 1, 0);  // word w: users[start[w]..start[w+1])
+    for (const Entity& e : entities)
+        for (std::size_t k = e.first; k < e.last; ++k) start[ids[k] + 1] += ids[k] >= 0;
+    std::partial_sum(start.begin(), start.end(), start.begin());
+    std::vector<std::size_t> users(start.back()), fill(start.begin(), start.end() - 1);
+    for (std::size_t e = 0; e < entities.size(); ++e)
+        for (std::size_t k = entities[e].first; k < entities[e].last; ++k)
+            if (ids[k] >= 0) users[fill[ids[k]]++] = e;
+    std::vector<char> tainted(words.size(), 0), done(entities.size(), 0);
+    std::vector<int> work;
+    for (int id = 0; id < static_cast<int>(words.size()); ++id)
+        if (words.flags(id) & barrier) work.push_back(id), tainted[id] = 1;
+    while (!work.empty()) {
+        const int id = work.back();
+        work.pop_back();
+        for (std::size_t u = start[id]; u < start[id + 1]; ++u) {
+            if (std::exchange(done[users[u]], 1)) continue;
+            const Entity& e = entities[users[u]];
+            for (std::size_t k = e.names; k < e.names_end; ++k)
+                if (!std::exchange(tainted[names[k]], 1)) work.push_back(names[k]);
+        }
+    }
+    const auto mentions_taint = [&](std::size_t first, std::size_t last) {
+        return std::any_of(ids.begin() + first, ids.begin() + last,
+                           [&](int id) { return id >= 0 && tainted[id]; });
+    };
+
+    // Check every name expression before building anything.
+    std::unordered_map<std::string_view, bool> template_barriers;  // any definition syncs
+    std::string template_list;
+    for (const KernelSite& k : parser.kernels) {
+        const std::string_view name = lx.code[k.name].text;
+        if (k.is_template && !template_barriers.count(name))
+            template_list += (template_list.empty() ? "'" : ", '") + std::string(name) + "'";
+        if (k.is_template) template_barriers[name] |= mentions_taint(k.first, k.last);
+    }
+    for (const std::string& expr : name_expressions) {
+        const std::string_view base = base_name(expr);
+        const auto plain = [&](const KernelSite& k) { return lx.code[k.name].text == expr; };
+        if (template_barriers.count(base) ||
+            std::any_of(parser.kernels.begin(), parser.kernels.end(), plain))
+            continue;
+        fail(source, "kernel.cu: name expression '" + expr +
+                         "' names no template kernel in the source; " +
+                         (template_list.empty() ? std::string("the source has no template kernels")
+                                                : "template kernels there: " + template_list));
+    }
+
+    SourceAnalysis result;
+    std::vector<int> expr_ids;  // names as words, so that a repeated one is found by id
+    for (const std::string& expr : name_expressions) expr_ids.push_back(words.intern(expr));
+    std::vector<int> listed(words.size(), -1);  // by name: index in result.kernels
+    const auto add = [&](std::string_view name, int id, const KernelSite& k, bool uses) {
+        if (listed[id] >= 0) {  // another definition (an #if branch, say): keep the first
+            result.kernels[listed[id]].uses_barriers |= uses;
+            return;
+        }
+        KernelDecl decl{std::string(name), {}, {}, uses || opaque, lx.code[k.name].line};
+        read_params(parser, lx.code, k.params, decl);
+        listed[id] = static_cast<int>(result.kernels.size());
+        result.kernels.push_back(std::move(decl));
+    };
+    for (const KernelSite& k : parser.kernels) {
+        const std::string_view name = lx.code[k.name].text;
+        if (!k.is_template) add(name, lx.code[k.name].id, k, mentions_taint(k.first, k.last));
+        for (std::size_t x = 0; x < name_expressions.size(); ++x) {
+            const std::string& expr = name_expressions[x];
+            if (!k.is_template || base_name(expr) != name) continue;
+            // Template arguments may name a functor whose operator() syncs.
+            bool uses = template_barriers[name];
+            const std::size_t angle = expr.find('<');
+            for (const Token& tk :
+                 lex(angle == npos ? "" : std::string_view(expr).substr(angle), words).code)
+                uses |= tk.id >= 0 && static_cast<std::size_t>(tk.id) < tainted.size() &&
+                        tainted[tk.id];
+            add(expr, expr_ids[x], k, uses);
+        }
+    }
+    result.prepared_source =
+        apply_edits(source, rewrite_extern_shared(source, lx, parser, words.intern("extern")));
+    return result;
+}
+
+}  // namespace manycore::detail

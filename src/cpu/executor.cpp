@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-FileCopyrightText: manycore developers
+// Spreads a launch's blocks over the thread pool and serves the kernel's runtime calls.
+#include "cpu/executor.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cpu/fiber_block.hpp"
+#include "cpu/thread_pool.hpp"
+#include "manycore/config.hpp"
+#include "manycore/error.hpp"
+
+namespace manycore::cpu {
+namespace {
+
+constexpr std::size_t kSharedAlign = 128;
+// Chunks per participating thread: enough to even out uneven blocks, few enough that the
+// shared counter is not a hot spot.
+constexpr std::uint64_t kChunksPerThread = 8;
+
+struct PrintRecord {
+    std::uint64_t block;
+    std::uint32_t thread;
+    std::uint32_t length;
+    std::size_t offset;  // into PrintBuffer::text
+};
+
+struct PrintBuffer {
+    std::vector<PrintRecord> records;
+    std::string text;
+    bool empty() const noexcept { return records.empty(); }
+};
+
+// One launch, as every participating thread sees it.
+struct Launch {
+    mc_launch abi{};
+    const mc_kernel_entry* kernel = nullptr;
+    std::string_view name;
+    bool fibers = false;
+    std::uint64_t blocks = 0;
+    std::uint64_t chunk = 1;
+
+    alignas(64) std::atomic<std::uint64_t> next{0};
+    std::atomic<bool> cancelled{false};
+    std::mutex mutex;  // guards the two below
+    std::exception_ptr error;
+    std::vector<PrintBuffer> prints;
+
+    void fail(std::exception_ptr e) noexcept {
+        {
+            const std::lock_guard lock(mutex);
+            if (!error) error = std::move(e);
+        }
+        cancelled.store(true, std::memory_order_relaxed);
+    }
+};
+
+struct FreeDeleter {
+    void operator()(void* p) const noexcept { std::free(p); }
+};
+
+// The state of one OS thread that runs blocks; the kernel gets it back as `mc_worker*`.
+class Worker {
+  public:
+    Worker() : stacks_(Config::get().fiber_stack_bytes), fibers_(stacks_) {}
+
+    static Worker& of(mc_worker* w) noexcept { return *reinterpret_cast<Worker*>(w); }
+    mc_worker* handle() noexcept { return reinterpret_cast<mc_worker*>(this); }
+
+    /// The dynamic shared memory of the block this thread runs: 128-byte aligned, never
+    /// null, grown when a launch asks for more and reused otherwise.
+    void* shared(std::size_t bytes) {
+        if (bytes > shared_bytes_ || !shared_) {
+            const std::size_t size =
+                (std::max(bytes, kSharedAlign) + kSharedAlign - 1) / kSharedAlign * kSharedAlign;
+            void* p = std::aligned_alloc(kSharedAlign, size);
+            if (p == nullptr) {
+                throw OutOfMemory("kernel launch: cannot allocate " + std::to_string(bytes) +
+                                      " bytes of dynamic shared memory",
+                                  bytes, 0);
+            }
+            shared_.reset(p);
+            shared_bytes_ = size;
+        }
+        return shared_.get();
+    }
+
+    Launch* launch = nullptr;  // the launch this thread is working on
+    PrintBuffer prints;
+
+    FiberBlock& fibers() noexcept { return fibers_; }
+
+  private:
+    std::unique_ptr<void, FreeDeleter> shared_;
+    std::size_t shared_bytes_ = 0;
+    StackPool stacks_;  // outlives fibers_, whose fibers live on these stacks
+    FiberBlock fibers_;
+};
+
+Worker& this_worker() {
+    thread_local Worker worker;
+    return worker;
+}
+
+[[noreturn]] void throw_fault(Worker& w, const std::string& what) {
+    const std::string name = w.launch != nullptr ? std::string(w.launch->name) : std::string();
+    throw KernelFault("kernel '" + name + "': " + what, name);
+}
+
+FiberBlock& fibers_for(Worker& w, const char* call) {
+    if (!w.fibers().active()) {
+        throw_fault(w, std::string(call) +
+                           " was called by a kernel launched without fibers; the kernel "
+                           "library must mark kernels that synchronise");
+    }
+    return w.fibers();
+}
+
+int rt_sync_block(mc_worker* w, int op, int predicate) {
+    return fibers_for(Worker::of(w), "__syncthreads").sync_block(op, predicate);
+}
+
+std::uint32_t rt_warp_collect(mc_worker* w, std::uint32_t mask, std::uint64_t value,
+                              std::uint64_t* lanes_out) {
+    return fibers_for(Worker::of(w), "a warp intrinsic").warp_collect(mask, value, lanes_out);
+}
+
+std::uint32_t rt_active_mask(mc_worker* w) {
+    return fibers_for(Worker::of(w), "__activemask").active_mask();
+}
+
+void rt_print(mc_worker* w, std::uint64_t block_linear, std::uint32_t thread_linear,
+              const char* text, std::size_t length) {
+    PrintBuffer& buffer = Worker::of(w).prints;
+    buffer.records.push_back(PrintRecord{block_linear, thread_linear,
+                                         static_cast<std::uint32_t>(length), buffer.text.size()});
+    buffer.text.append(text, length);
+}
+
+void rt_fault(mc_worker* w, const char* message, const char* file, unsigned line) {
+    std::string what = message != nullptr ? message : "fault";
+    if (file != nullptr) what += " (" + std::string(file) + ":" + std::to_string(line) + ")";
+    throw_fault(Worker::of(w), what);
+}
+
+const mc_runtime_api kRuntimeApi = {
+    MC_ABI_VERSION, &rt_sync_block, &rt_warp_collect, &rt_active_mask, &rt_print, &rt_fault,
+};
+
+mc_dim3 block_index(std::uint64_t linear, const mc_dim3& grid) noexcept {
+    const std::uint64_t plane = std::uint64_t{grid.x} * grid.y;
+    return mc_dim3{static_cast<std::uint32_t>(linear % grid.x),
+                   static_cast<std::uint32_t>(linear / grid.x % grid.y),
+                   static_cast<std::uint32_t>(linear / plane)};
+}
+
+// Runs blocks [first, last) on this thread.
+void run_blocks(Launch& launch, Worker& w, std::uint64_t first, std::uint64_t last) {
+    void* shared = w.shared(launch.abi.dynamic_shared_bytes);
+    if (!launch.fibers) {
+        launch.kernel->run_blocks(&launch.abi, w.handle(), shared, first, last);
+        return;
+    }
+    BlockJob job;
+    job.launch = &launch.abi;
+    job.run_thread = launch.kernel->run_thread;
+    job.worker = w.handle();
+    job.dynamic_shared = shared;
+    job.kernel_name = launch.name;
+    for (std::uint64_t b = first; b < last; ++b) {
+        if (launch.cancelled.load(std::memory_order_relaxed)) return;
+        job.block_idx = block_index(b, launch.abi.grid);
+        w.fibers().run(job);
+    }
+}
+
+// One participant's share: chunks taken from the shared counter until none are left or the
+// launch failed. Never throws.
+void take_chunks(Launch& launch) noexcept {
+    Worker* w = nullptr;
+    try {
+        w = &this_worker();
+        w->launch = &launch;
+        while (!launch.cancelled.load(std::memory_order_relaxed)) {
+            const std::uint64_t first =
+                launch.next.fetch_add(launch.chunk, std::memory_order_relaxed);
+            if (first >= launch.blocks) break;
+            run_blocks(launch, *w, first, std::min(first + launch.chunk, launch.blocks));
+        }
+    } catch (...) {
+        launch.fail(std::current_exception());
+    }
+    if (w == nullptr) return;
+    w->launch = nullptr;
+    if (!w->prints.empty()) {
+        try {
+            const std::lock_guard lock(launch.mutex);
+            launch.prints.push_back(std::move(w->prints));
+        } catch (...) {
+            launch.fail(std::current_exception());
+        }
+        w->prints = PrintBuffer{};
+    }
+}
+
+// Writes the launch's printf records in (block, thread, call) order, in one write.
+void flush_prints(std::vector<PrintBuffer>& buffers) {
+    std::size_t total = 0;
+    for (const auto& b : buffers) total += b.records.size();
+    struct Ref {
+        const PrintRecord* record;
+        const std::string* text;
+    };
+    std::vector<Ref> refs;
+    refs.reserve(total);
+    for (const auto& b : buffers) {
+        for (const auto& r : b.records) refs.push_back(Ref{&r, &b.text});
+    }
+    // Each thread's records sit in one buffer in call order, so a stable sort keeps them so.
+    std::stable_sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) {
+        if (a.record->block != b.record->block) return a.record->block < b.record->block;
+        return a.record->thread < b.record->thread;
+    });
+    std::string out;
+    for (const auto& ref : refs) out.append(*ref.text, ref.record->offset, ref.record->length);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fflush(stdout);
+}
+
+void check_request(const LaunchRequest& r) {
+    const std::string name(r.kernel_name);
+    if (r.kernel == nullptr) throw InvalidLaunch("launch of '" + name + "': no kernel entry");
+    if (r.use_fibers ? r.kernel->run_thread == nullptr : r.kernel->run_blocks == nullptr) {
+        throw InvalidLaunch("launch of '" + name + "': the kernel library has no " +
+                            (r.use_fibers ? "run_thread" : "run_blocks") + " entry for it");
+    }
+}
+
+}  // namespace
+
+void execute(const LaunchRequest& request) {
+    check_request(request);
+    const mc_dim3 g = request.grid;
+    const mc_dim3 b = request.block;
+    std::uint64_t blocks = 0;
+    if (__builtin_mul_overflow(std::uint64_t{g.x} * g.y, std::uint64_t{g.z}, &blocks)) {
+        throw InvalidLaunch("launch of '" + std::string(request.kernel_name) +
+                            "': the grid has more than 2^64 blocks");
+    }
+    if (blocks == 0 || std::uint64_t{b.x} * b.y * b.z == 0) return;
+
+    Launch launch;
+    launch.abi.grid = g;
+    launch.abi.block = b;
+    launch.abi.args = request.args;
+    launch.abi.dynamic_shared_bytes = request.dynamic_shared_bytes;
+    launch.abi.rt = &kRuntimeApi;
+    launch.kernel = request.kernel;
+    launch.name = request.kernel_name.empty() && request.kernel->name != nullptr
+                      ? std::string_view(request.kernel->name)
+                      : request.kernel_name;
+    launch.fibers = request.use_fibers;
+    launch.blocks = blocks;
+
+    const unsigned threads = ThreadPool::default_size();
+    if (blocks == 1 || threads == 1) {
+        // The latency path: no pool, no wake-up, no allocation once this thread is warm.
+        Worker& w = this_worker();
+        Launch* outer = std::exchange(w.launch, &launch);
+        try {
+            run_blocks(launch, w, 0, blocks);
+        } catch (...) {
+            launch.error = std::current_exception();
+        }
+        w.launch = outer;
+        if (!w.prints.empty()) {
+            launch.prints.push_back(std::move(w.prints));
+            w.prints = PrintBuffer{};
+        }
+    } else {
+        const std::uint64_t target = std::uint64_t{threads} * kChunksPerThread;
+        launch.chunk = std::max<std::uint64_t>(1, blocks / target);
+        const std::uint64_t chunks = (blocks + launch.chunk - 1) / launch.chunk;
+        const auto participants = static_cast<unsigned>(std::min<std::uint64_t>(threads, chunks));
+        ThreadPool::instance().run_sharing(participants,
+                                           [&launch](unsigned) { take_chunks(launch); });
+    }
+
+    if (!launch.prints.empty()) flush_prints(launch.prints);
+    if (launch.error) std::rethrow_exception(launch.error);
+}
+
+unsigned worker_count() { return ThreadPool::default_size(); }
+
+const mc_runtime_api* runtime_api() noexcept { return &kRuntimeApi; }
+
+}  // namespace manycore::cpu
