@@ -68,6 +68,12 @@ class Array {
     /// The owner that keeps the memory alive (a Buffer or a foreign object).
     const std::shared_ptr<const void>& owner() const noexcept { return owner_; }
 
+    /// A view of the same memory, sharing the owner: its first element lies `byte_offset` bytes
+    /// from data(), with `shape` and byte `strides`. Every element of the view must lie within
+    /// this array's elements' byte range (InvalidArgument otherwise). Thread-safe.
+    Array view(std::ptrdiff_t byte_offset, std::vector<std::int64_t> shape,
+               std::vector<std::int64_t> strides) const;
+
     /// Copies this contiguous array's bytes to host memory `dst` of nbytes().
     void copy_to_host(void* dst) const;
     /// Copies nbytes() bytes from host memory `src` into this contiguous array.

@@ -41,15 +41,51 @@ class CompileError : public Error {
     std::vector<std::string> options_;
 };
 
-/// A kernel failed while running (device-side assert, __trap, barrier deadlock).
+/// A kernel failed while running (device-side assert, __trap, barrier deadlock, an illegal
+/// address on a GPU). `context_lost()` is true when the device cannot be used again in this
+/// process (CUDA's sticky errors): the message then says to restart the process.
 class KernelFault : public Error {
   public:
-    KernelFault(const std::string& message, std::string kernel)
-        : Error(message), kernel_(std::move(kernel)) {}
+    KernelFault(const std::string& message, std::string kernel, bool context_lost = false)
+        : Error(message), kernel_(std::move(kernel)), context_lost_(context_lost) {}
     const std::string& kernel() const noexcept { return kernel_; }
+    bool context_lost() const noexcept { return context_lost_; }
 
   private:
     std::string kernel_;
+    bool context_lost_ = false;
+};
+
+/// A CUDA driver call failed for a reason that is neither a kernel fault nor a lack of memory
+/// (Python: mc.CudaError, a RuntimeError). Carries the CUresult and its name.
+class CudaError : public Error {
+  public:
+    CudaError(const std::string& message, int code, std::string name)
+        : Error(message), code_(code), name_(std::move(name)) {}
+    /// The CUresult, e.g. 1 for CUDA_ERROR_INVALID_VALUE.
+    int code() const noexcept { return code_; }
+    /// "CUDA_ERROR_INVALID_VALUE".
+    const std::string& name() const noexcept { return name_; }
+
+  private:
+    int code_;
+    std::string name_;
+};
+
+/// An MPI call failed (Python: mc.MpiError, a RuntimeError). Carries MPI's error class and
+/// MPI_Error_string's text; raised only by the MPI room.
+class MpiError : public Error {
+  public:
+    MpiError(const std::string& message, int error_class, std::string error_string)
+        : Error(message), error_class_(error_class), error_string_(std::move(error_string)) {}
+    /// The MPI error class (MPI_Error_class), e.g. MPI_ERR_TRUNCATE.
+    int error_class() const noexcept { return error_class_; }
+    /// MPI_Error_string's text for the error.
+    const std::string& error_string() const noexcept { return error_string_; }
+
+  private:
+    int error_class_;
+    std::string error_string_;
 };
 
 /// An argument whose type does not fit the kernel parameter (Python: TypeError).

@@ -92,6 +92,53 @@ Array Array::wrap(void* data, std::vector<std::int64_t> shape, std::vector<std::
     return a;
 }
 
+namespace {
+
+// The bytes [lo, hi) that the elements of (shape, strides) span around the first element.
+struct ByteExtent {
+    std::int64_t lo = 0, hi = 0;
+};
+ByteExtent byte_extent(const std::vector<std::int64_t>& shape,
+                       const std::vector<std::int64_t>& strides, std::size_t itemsize) {
+    ByteExtent e;
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        if (shape[i] == 0) return {0, 0};
+        const std::int64_t reach = (shape[i] - 1) * strides[i];
+        (reach < 0 ? e.lo : e.hi) += reach;
+    }
+    e.hi += static_cast<std::int64_t>(itemsize);
+    return e;
+}
+
+}  // namespace
+
+Array Array::view(std::ptrdiff_t byte_offset, std::vector<std::int64_t> shape,
+                  std::vector<std::int64_t> strides) const {
+    const std::size_t n = element_count(shape);
+    if (strides.size() != shape.size()) {
+        throw InvalidArgument("Array.view: " + std::to_string(strides.size()) + " strides for " +
+                              std::to_string(shape.size()) + " dimensions");
+    }
+    if (n > 0) {
+        // Views may only narrow: a view outside this array's elements could reach memory that
+        // the owner does not hold.
+        const ByteExtent mine = byte_extent(shape_, strides_, itemsize_);
+        const ByteExtent want = byte_extent(shape, strides, itemsize_);
+        if (byte_offset + want.lo < mine.lo || byte_offset + want.hi > mine.hi) {
+            throw InvalidArgument("Array.view: the view spans bytes [" +
+                                  std::to_string(byte_offset + want.lo) + ", " +
+                                  std::to_string(byte_offset + want.hi) +
+                                  ") of the array, which holds only [" + std::to_string(mine.lo) +
+                                  ", " + std::to_string(mine.hi) + "); check offset and strides");
+        }
+    }
+    Array a = *this;
+    a.data_ = n > 0 ? static_cast<char*>(data_) + byte_offset : data_;
+    a.shape_ = std::move(shape);
+    a.strides_ = std::move(strides);
+    return a;
+}
+
 std::size_t Array::size() const noexcept {
     std::size_t n = 1;
     for (const auto extent : shape_) n *= static_cast<std::size_t>(extent);

@@ -52,6 +52,9 @@ Config Config::from_environment() {
     c.cxx = env("CXX");
     c.max_shared_per_block = env_size("MANYCORE_MAX_SHARED_BYTES", c.max_shared_per_block);
     c.fiber_stack_bytes = env_size("MANYCORE_FIBER_STACK_BYTES", c.fiber_stack_bytes);
+    c.cuda_driver_path = env("MANYCORE_CUDA_DRIVER_PATH");
+    c.nvrtc_path = env("MANYCORE_NVRTC_PATH");
+    if (c.nvrtc_path.empty()) c.nvrtc_path = env("MANYCORE_NVRTC");  // the spelling
     return c;
 }
 

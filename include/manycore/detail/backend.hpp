@@ -11,6 +11,7 @@
 
 #include "manycore/array.hpp"
 #include "manycore/device.hpp"
+#include "manycore/memory.hpp"
 #include "manycore/module.hpp"
 
 namespace manycore::detail {
@@ -58,6 +59,22 @@ class ModuleImpl {
     virtual bool from_cache() const noexcept = 0;
 };
 
+/// Direction of a copy between a device's memory and host memory.
+enum class CopyKind { host_to_device, device_to_host, device_to_device };
+
+/// One copy on a device. With `async` it is queued on `stream` (nullptr: the device's default
+/// stream) and may still be running when Backend::copy returns (host memory should then be
+/// pinned, and stay alive until the stream has passed the copy); without, Backend::copy
+/// returns once the bytes have arrived.
+struct CopyRequest {
+    CopyKind kind = CopyKind::host_to_device;
+    void* dst = nullptr;
+    const void* src = nullptr;
+    std::size_t bytes = 0;
+    void* stream = nullptr;
+    bool async = false;
+};
+
 /// Whether a room can be used here and, when not, why.
 struct Probe {
     bool available = false;
@@ -77,6 +94,33 @@ class Backend {
     virtual void copy_from_host(void* dst, const void* src, std::size_t bytes) const = 0;
     virtual void fill_zero(void* dst, std::size_t bytes) const = 0;
     virtual std::shared_ptr<const ModuleImpl> build(int index, const ModuleSource& source) const = 0;
+
+    // Streams, events, copies, pinned memory and the memory pool. A stream handle of nullptr
+    // is the device's default stream. The defaults (src/core/stream.cpp) are the CPU's: a
+    // launch runs to completion before it returns, so streams are always idle, copies are
+    // memcpy, and an event's time is the host's steady clock when it was recorded.
+    virtual void* create_stream(int index) const;
+    virtual void destroy_stream(int index, void* stream) const noexcept;
+    virtual void synchronize_stream(int index, void* stream) const;
+    /// True when every operation queued on the stream has finished.
+    virtual bool query_stream(int index, void* stream) const;
+    /// Later work on `stream` waits until `event` has happened.
+    virtual void stream_wait_event(int index, void* stream, void* event) const;
+    virtual void* create_event(int index, bool timing) const;
+    virtual void destroy_event(int index, void* event) const noexcept;
+    virtual void record_event(int index, void* event, void* stream) const;
+    virtual void synchronize_event(int index, void* event) const;
+    virtual bool query_event(int index, void* event) const;
+    /// Milliseconds between two recorded, completed events.
+    virtual float elapsed_ms(int index, void* start, void* end) const;
+    /// Waits for all work on the device.
+    virtual void synchronize_device(int index) const;
+    virtual void copy(int index, const CopyRequest& request) const;
+    /// Page-locked host memory (a PinnedBuffer); nullptr when this room has none.
+    virtual std::shared_ptr<Buffer> allocate_pinned(std::size_t bytes) const;
+    virtual MemoryPoolStats memory_pool_stats(int index) const;
+    /// Returns the cached blocks of the device's pool to the system; the bytes freed.
+    virtual std::size_t free_all_blocks(int index) const;
 };
 
 /// The room for `kind`; throws DeviceUnavailable when this build has none.

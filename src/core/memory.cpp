@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-FileCopyrightText: manycore developers
+// Pinned host memory, copies between any two devices, and the memory-pool queries.
+#include "manycore/memory.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "manycore/detail/backend.hpp"
+#include "manycore/error.hpp"
+#include "manycore/stream.hpp"
+
+namespace manycore {
+namespace {
+
+// Every live PinnedBuffer's [data, data + size), so an array (a view too) can tell whether its
+// memory is pinned although its owner is type-erased. Never destroyed: buffers may outlive it.
+std::mutex& pinned_mutex() {
+    static auto* m = new std::mutex();
+    return *m;
+}
+std::map<std::uintptr_t, std::size_t>& pinned_ranges() {
+    static auto* ranges = new std::map<std::uintptr_t, std::size_t>();
+    return *ranges;
+}
+
+// The room that can pin host memory: the first whose probe succeeds and that offers it.
+std::shared_ptr<Buffer> pinned_from_rooms(std::size_t bytes) {
+    for (const auto* room : detail::backends()) {
+        if (room->kind() == DeviceKind::cpu || !room->probe().available) continue;
+        if (auto buffer = room->allocate_pinned(bytes)) return buffer;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+std::shared_ptr<Buffer> allocate_pinned(std::size_t bytes) {
+    if (auto buffer = pinned_from_rooms(bytes)) return buffer;
+    return detail::backend(DeviceKind::cpu).allocate(0, bytes);
+}
+
+Array pinned_empty(std::vector<std::int64_t> shape, DType dtype, std::size_t itemsize) {
+    if (dtype != DType::record) itemsize = dtype_size(dtype);
+    if (itemsize == 0) throw InvalidArgument("pinned_empty: a record array needs its itemsize");
+    std::size_t count = 1;
+    for (const auto extent : shape) {
+        if (extent < 0) {
+            throw InvalidArgument("pinned_empty: shape has a negative extent (" +
+                                  std::to_string(extent) + "); extents must be >= 0");
+        }
+        count *= static_cast<std::size_t>(extent);
+    }
+    auto buffer = allocate_pinned(count * itemsize);
+    void* data = buffer->data();
+    return Array::wrap(data, std::move(shape), {}, dtype, Device::cpu(), std::move(buffer), true,
+                       itemsize);
+}
+
+bool is_pinned(const Buffer& buffer) noexcept {
+    return dynamic_cast<const PinnedBuffer*>(&buffer) != nullptr;
+}
+
+bool is_pinned(const Array& array) noexcept {
+    const auto address = reinterpret_cast<std::uintptr_t>(array.data());
+    std::lock_guard lock(pinned_mutex());
+    const auto& ranges = pinned_ranges();
+    auto it = ranges.upper_bound(address);
+    if (it == ranges.begin()) return false;
+    --it;
+    return address < it->first + std::max<std::size_t>(it->second, 1);
+}
+
+PinnedBuffer::PinnedBuffer(void* data, std::size_t size) : Buffer(data, size, Device::cpu()) {
+    std::lock_guard lock(pinned_mutex());
+    pinned_ranges()[reinterpret_cast<std::uintptr_t>(data)] = size;
+}
+
+PinnedBuffer::~PinnedBuffer() {
+    try {
+        std::lock_guard lock(pinned_mutex());
+        pinned_ranges().erase(reinterpret_cast<std::uintptr_t>(data()));
+    } catch (...) {
+        // A mutex that cannot lock at exit: the range list is going away too.
+    }
+}
+
+void copy(const Array& dst, const Array& src, const Stream* stream) {
+    if (dst.nbytes() != src.nbytes()) {
+        throw InvalidArgument("copy(dst, src): dst has " + std::to_string(dst.nbytes()) +
+                              " bytes but src has " + std::to_string(src.nbytes()) +
+                              "; copy between arrays of the same size");
+    }
+    if (!dst.is_c_contiguous() || !src.is_c_contiguous()) {
+        throw InvalidArgument("copy(dst, src): both arrays must be contiguous; copy a "
+                              "non-contiguous one into a contiguous array first");
+    }
+    if (!dst.writable()) throw InvalidArgument("copy(dst, src): dst is read-only");
+    const std::size_t bytes = dst.nbytes();
+    if (bytes == 0) return;
+    const Device& d = dst.device();
+    const Device& s = src.device();
+    if (d.kind() == DeviceKind::cpu && s.kind() == DeviceKind::cpu) {
+        std::memmove(dst.data(), src.data(), bytes);
+        return;
+    }
+    detail::CopyRequest request;
+    request.dst = dst.data();
+    request.src = src.data();
+    request.bytes = bytes;
+    const Device& gpu = d.kind() != DeviceKind::cpu ? d : s;
+    request.kind = d.kind() == DeviceKind::cpu   ? detail::CopyKind::device_to_host
+                   : s.kind() == DeviceKind::cpu ? detail::CopyKind::host_to_device
+                                                 : detail::CopyKind::device_to_device;
+    if (stream != nullptr) {
+        if (!(stream->device() == gpu)) {
+            throw InvalidArgument("copy(dst, src, stream): the stream is on " +
+                                  stream->device().str() + " but the copy involves " + gpu.str() +
+                                  "; use a stream of " + gpu.str());
+        }
+        request.stream = stream->handle();
+        request.async = true;
+    }
+    (void)gpu.info();
+    detail::backend(gpu.kind()).copy(gpu.index(), request);
+}
+
+MemoryPoolStats memory_pool_stats(const Device& device) {
+    (void)device.info();
+    return detail::backend(device.kind()).memory_pool_stats(device.index());
+}
+
+std::size_t free_all_blocks(const Device& device) {
+    (void)device.info();
+    return detail::backend(device.kind()).free_all_blocks(device.index());
+}
+
+}  // namespace manycore
