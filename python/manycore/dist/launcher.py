@@ -1,0 +1,246 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# SPDX-FileCopyrightText: manycore developers
+"""``manycore run``: starts a Python program on N MPI ranks, the way that works on this machine.
+
+    manycore run -n 4 script.py [args...]
+    manycore run -n 2 --tag-output --timeout 60 -m pytest --with-mpi -m mpi tests/
+
+It uses ``srun`` inside a SLURM allocation (SLURM_JOB_ID set) and ``mpirun`` otherwise, adding
+what Open MPI needs when run as root (--allow-run-as-root) and when N exceeds the cores
+(--oversubscribe). Every rank runs the program through manycore.dist._rank, so an uncaught
+exception on any rank aborts the whole job with a non-zero status instead of hanging, and
+``--timeout S`` prints every rank's Python stack (and the manycore.dist call it is blocked in)
+before aborting. Options:
+
+    -n, -np N          number of ranks (default 1)
+    --tag-output       prefix each line of output with the rank that printed it
+    --timeout S        abort the job after S seconds, printing where each rank was
+    --launcher L       mpirun, mpiexec or srun (default: srun under SLURM, else mpirun)
+    --mpi-arg ARG      pass ARG to the launcher (repeatable), e.g. --mpi-arg=--bind-to=none
+    --python PATH      the interpreter the ranks run (default: this one)
+    --dry-run          print the command instead of running it
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..errors import DeviceUnavailable
+
+__all__ = ["RunOptions", "parse_args", "build_command", "run", "main"]
+
+# The launcher waits this much longer than --timeout before killing the job itself, so the
+# ranks' own watchdogs get to print their stacks first.
+_GRACE_SECONDS = 30.0
+
+USAGE = "usage: manycore run [-n N] [--tag-output] [--timeout S] [--launcher L] [--mpi-arg ARG] " \
+        "[--python PATH] [--dry-run] (script.py | -m module) [args...]"
+
+
+@dataclass
+class RunOptions:
+    ranks: int = 1
+    tag_output: bool = False
+    timeout: float | None = None
+    launcher: str | None = None
+    mpi_args: list[str] = field(default_factory=list)
+    python: str = sys.executable
+    dry_run: bool = False
+    script: str | None = None
+    module: str | None = None
+    args: list[str] = field(default_factory=list)
+
+
+def parse_args(argv: Sequence[str]) -> RunOptions:
+    """Parses the command line by hand: everything after the script (or ``-m module``) belongs
+    to the program, options included, as with ``python`` itself."""
+    o = RunOptions()
+    argv = list(argv)
+    i = 0
+
+    def value(name: str) -> str:
+        nonlocal i
+        if "=" in argv[i] and argv[i].startswith("--"):
+            return argv[i].split("=", 1)[1]
+        if i + 1 >= len(argv):
+            raise ValueError(f"{name} needs a value\n{USAGE}")
+        i += 1
+        return argv[i]
+
+    while i < len(argv):
+        a = argv[i]
+        name = a.split("=", 1)[0] if a.startswith("--") else a
+        if name in ("-h", "--help"):
+            print(__doc__)
+            raise SystemExit(0)
+        if name in ("-n", "-np", "--np", "--ranks"):
+            try:
+                o.ranks = int(value(name))
+            except ValueError:
+                raise ValueError(f"{name} needs a whole number of ranks\n{USAGE}") from None
+            if o.ranks < 1:
+                raise ValueError(f"{name} {o.ranks}: at least one rank")
+        elif name == "--tag-output":
+            o.tag_output = True
+        elif name == "--timeout":
+            o.timeout = float(value(name))
+        elif name == "--launcher":
+            o.launcher = value(name)
+        elif name == "--mpi-arg":
+            o.mpi_args.append(value(name))
+        elif name == "--python":
+            o.python = value(name)
+        elif name == "--dry-run":
+            o.dry_run = True
+        elif a == "-m":
+            if i + 1 >= len(argv):
+                raise ValueError(f"-m needs a module name\n{USAGE}")
+            o.module, o.args = argv[i + 1], argv[i + 2:]
+            return o
+        elif a == "--":
+            i += 1
+            break
+        elif a.startswith("-"):
+            raise ValueError(f"unknown option {a}\n{USAGE}")
+        else:
+            break
+        i += 1
+    if i >= len(argv):
+        raise ValueError(f"no program to run\n{USAGE}")
+    o.script, o.args = argv[i], argv[i + 1:]
+    return o
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+@functools.lru_cache(maxsize=8)
+def _flavour(executable: str) -> str:
+    """'openmpi', 'mpich' or 'unknown', from the launcher's --version."""
+    try:
+        text = subprocess.run([executable, "--version"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    if "Open MPI" in text or "OpenRTE" in text:
+        return "openmpi"
+    if "HYDRA" in text or "MPICH" in text or "Intel" in text:
+        return "mpich"
+    return "unknown"
+
+
+def _find_launcher(o: RunOptions, env: dict[str, str]) -> tuple[str, str]:
+    """(kind, executable): kind is 'srun' or 'mpirun'."""
+    path = env.get("PATH", os.defpath)
+    if o.launcher is not None:
+        exe = shutil.which(o.launcher, path=path)
+        if exe is None:
+            raise DeviceUnavailable(f"manycore run: --launcher {o.launcher} is not on PATH")
+        return ("srun" if os.path.basename(o.launcher) == "srun" else "mpirun"), exe
+    if env.get("SLURM_JOB_ID"):
+        exe = shutil.which("srun", path=path)
+        if exe is not None:
+            return "srun", exe
+    for name in ("mpirun", "mpiexec"):
+        exe = shutil.which(name, path=path)
+        if exe is not None:
+            return "mpirun", exe
+    raise DeviceUnavailable(
+        "manycore run: no MPI launcher found (neither mpirun nor mpiexec is on PATH). Install an "
+        "MPI library: on Debian/Ubuntu `apt-get install openmpi-bin libopenmpi-dev`, then "
+        "`pip install mpi4py`; on a cluster `module load openmpi` (or run inside a SLURM "
+        "allocation, where srun is used)"
+    )
+
+
+def build_command(o: RunOptions, env: dict[str, str] | None = None) -> list[str]:
+    """The launcher's command line for ``o`` (nothing is run)."""
+    env = dict(os.environ if env is None else env)
+    kind, exe = _find_launcher(o, env)
+    rank_cmd = [o.python, "-m", "manycore.dist._rank"]
+    if o.timeout is not None:
+        rank_cmd += ["--timeout", f"{o.timeout:g}"]
+    rank_cmd += ["-m", o.module] if o.module is not None else [o.script or ""]
+    rank_cmd += o.args
+    if kind == "srun":
+        cmd = [exe, "--ntasks", str(o.ranks), "--kill-on-bad-exit=1"]
+        if o.tag_output:
+            cmd.append("--label")
+        return cmd + o.mpi_args + rank_cmd
+    cmd = [exe, "-n", str(o.ranks)]
+    flavour = _flavour(exe)
+    if flavour == "openmpi":
+        if _is_root() and not env.get("OMPI_ALLOW_RUN_AS_ROOT"):
+            cmd.append("--allow-run-as-root")
+        if o.ranks > _cores():
+            cmd.append("--oversubscribe")
+        if o.tag_output:
+            cmd.append("--tag-output")
+    elif o.tag_output:
+        cmd.append("-prepend-rank")  # MPICH's Hydra
+    return cmd + o.mpi_args + rank_cmd
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=5)
+    except (ProcessLookupError, subprocess.TimeoutExpired, PermissionError):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.wait()
+
+
+def run(o: RunOptions, env: dict[str, str] | None = None) -> int:
+    """Runs the job; returns its exit status (124 when the launcher had to kill it)."""
+    cmd = build_command(o, env)
+    if o.dry_run:
+        print(shlex.join(cmd))
+        return 0
+    if o.script is not None and not os.path.exists(o.script):
+        print(f"manycore run: {o.script}: no such file", file=sys.stderr)
+        return 2
+    sys.stdout.flush()
+    # Its own process group, so a timeout or Ctrl-C can end the launcher and every rank.
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+    try:
+        deadline = None if o.timeout is None else o.timeout + _GRACE_SECONDS
+        return proc.wait(timeout=deadline)
+    except subprocess.TimeoutExpired:
+        print(f"manycore run: the job outlived --timeout {o.timeout:g} s by {_GRACE_SECONDS:g} s; "
+              "killed", file=sys.stderr)
+        _kill(proc)
+        return 124
+    except KeyboardInterrupt:
+        _kill(proc)
+        return 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``manycore run`` (argv without the word ``run``)."""
+    try:
+        o = parse_args(sys.argv[1:] if argv is None else argv)
+        return run(o)
+    except ValueError as e:
+        print(f"manycore run: {e}", file=sys.stderr)
+        return 2
+    except DeviceUnavailable as e:
+        print(str(e), file=sys.stderr)
+        return 1
