@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# SPDX-FileCopyrightText: manycore developers
+"""Random numbers that are the same on every device: Philox4x32-10, counter-based.
+
+Element ``i`` of a draw with ``seed`` is computed from (counter ``i``, key ``seed``) alone, so
+``uniform(n, seed=s, device=d)`` is bitwise the same on the CPU and on every GPU, and kernels get
+the same numbers through ``#include <manycore/random.h>`` (``mc_uniform_double(seed, i)``...).
+The mapping from bits to values is documented in that header: float64 uses 53 bits, float32
+24 bits, ``normal`` is Box-Muller (equal across devices up to a few ulp of log/cos/sqrt),
+``integers`` is a multiply-shift of 64 bits (bias below range/2**64).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _codegen as cg
+from . import _core
+from ._core import Array
+
+__all__ = ["uniform", "normal", "integers", "HEADER"]
+
+HEADER = "#include <manycore/prelude/manycore/random.h>\n"  # the form both compilers resolve
+
+
+def _shape(size: Any) -> tuple[int, ...]:
+    if isinstance(size, (int, np.integer)):
+        return (int(size),)
+    return tuple(int(s) for s in size)
+
+
+def _seed(seed: Any) -> int:
+    if seed is None:
+        seed = int.from_bytes(np.random.default_rng().bytes(8), "little")
+    seed = int(seed)
+    if not 0 <= seed < 2**64:
+        raise ValueError(f"seed {seed} must lie in [0, 2**64)")
+    return seed
+
+
+def _draw(kind: str, expr: str, shape: tuple[int, ...], dt: np.dtype, device: Any,
+          scalars: list[tuple[str, str, Any]]) -> Array:
+    dev = _core.default_device() if device is None else (device if isinstance(device, _core.Device) else _core.Device(str(device)))
+    out = _core.empty(shape, dt.name, dt.itemsize, dev)
+    facts = cg.facts(dev)
+    ct = cg.c_type(dt)
+    key = ("random", kind, dt, facts.key)
+
+    def build():
+        params = ", ".join(f"{t} {n}" for t, n, _ in scalars)
+        src = (HEADER + f"__global__ void mc_random_{kind}(long long n, long long mc_chunk, {params}, "
+               f"{ct}* __restrict__ out) {{\n    {cg.loop_header(facts)} {{ out[i] = {expr}; }}\n}}\n")
+        return src, f"mc_random_{kind}"
+
+    fn = cg.cached_function(key, build, dev)
+    n = out.size
+    if n:
+        grid, block, chunk = cg.launch_1d(facts, n)
+        fn(n, chunk, *[v for _, _, v in scalars], out, grid=grid, block=block)
+    return out
+
+
+def uniform(size: Any, low: float = 0.0, high: float = 1.0, dtype: Any = np.float64,
+            seed: Any = None, device: Any = None) -> Array:
+    """Uniform numbers in [low, high): ``fma(high - low, u, low)`` with u in [0, 1)."""
+    dt = np.dtype(dtype)
+    if dt == np.float64:
+        expr = "fma(mc_hi - mc_lo, mc_uniform_double(mc_seed, (unsigned long long)i), mc_lo)"
+        t = "double"
+    elif dt == np.float32:
+        expr = "fmaf(mc_hi - mc_lo, mc_uniform_float(mc_seed, (unsigned long long)i), mc_lo)"
+        t = "float"
+    else:
+        raise TypeError(f"uniform: dtype must be float32 or float64, not {dt}")
+    return _draw("uniform", expr, _shape(size), dt, device,
+                 [("unsigned long long", "mc_seed", _seed(seed)), (t, "mc_lo", float(low)), (t, "mc_hi", float(high))])
+
+
+def normal(size: Any, loc: float = 0.0, scale: float = 1.0, dtype: Any = np.float64,
+           seed: Any = None, device: Any = None) -> Array:
+    """Normal numbers: ``loc + scale * z`` with z from Box-Muller in double precision."""
+    dt = np.dtype(dtype)
+    if dt.kind != "f" or dt.itemsize not in (4, 8):
+        raise TypeError(f"normal: dtype must be float32 or float64, not {dt}")
+    expr = f"({cg.c_type(dt)})(mc_loc + mc_scale * mc_normal_double(mc_seed, (unsigned long long)i))"
+    return _draw("normal", expr, _shape(size), dt, device,
+                 [("unsigned long long", "mc_seed", _seed(seed)), ("double", "mc_loc", float(loc)),
+                  ("double", "mc_scale", float(scale))])
+
+
+def integers(low: int, high: int | None = None, size: Any = 1, dtype: Any = np.int64,
+             seed: Any = None, device: Any = None) -> Array:
+    """Integers in [low, high) (or [0, low) when ``high`` is None)."""
+    if high is None:
+        low, high = 0, low
+    low, high = int(low), int(high)
+    if high <= low:
+        raise ValueError(f"integers: high ({high}) must be greater than low ({low})")
+    dt = np.dtype(dtype)
+    if dt.kind not in "iu":
+        raise TypeError(f"integers: dtype must be an integer type, not {dt}")
+    info = np.iinfo(dt)
+    if low < info.min or high - 1 > info.max:
+        raise ValueError(f"integers: [{low}, {high}) does not fit in {dt}")
+    expr = f"({cg.c_type(dt)})(mc_low + mc_random_below(mc_seed, (unsigned long long)i, mc_range))"
+    return _draw("integers", expr, _shape(size), dt, device,
+                 [("unsigned long long", "mc_seed", _seed(seed)), ("unsigned long long", "mc_low", low % 2**64),
+                  ("unsigned long long", "mc_range", (high - low) % 2**64)])
