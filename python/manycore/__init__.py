@@ -20,6 +20,12 @@ from . import _core
 from ._arrays import empty, empty_like, to_device, zeros, zeros_like
 from ._core import Array, Device, Function, default_device, devices
 from ._module import SourceModule
+from . import _array_ops, reduction as _reduction
+from ._array_ops import arange, asarray, full, linspace, ones
+from .elementwise import ElementwiseKernel
+from .reduction import ReductionKernel, sum, prod, min, max, mean, dot, argmin, argmax, any, all
+from .scan import ExclusiveScanKernel, InclusiveScanKernel, cumsum
+from . import math, random
 from .errors import (
     ArgumentRangeError,
     ArgumentTypeError,
@@ -34,6 +40,10 @@ from .errors import (
 )
 
 __version__: str = _core.__version__
+
+# Operators, indexing and reductions become methods of the nanobind class, once.
+_array_ops.install()
+_reduction.install()
 
 __all__ = [
     "Array",
@@ -57,4 +67,26 @@ __all__ = [
     "to_device",
     "zeros",
     "zeros_like",
+    "arange",
+    "asarray",
+    "full",
+    "linspace",
+    "ones",
+    "ElementwiseKernel",
+    "ReductionKernel",
+    "InclusiveScanKernel",
+    "ExclusiveScanKernel",
+    "cumsum",
+    "sum",
+    "prod",
+    "min",
+    "max",
+    "mean",
+    "dot",
+    "argmin",
+    "argmax",
+    "any",
+    "all",
+    "math",
+    "random",
 ]

@@ -19,6 +19,7 @@ __all__ = [
     "InvalidLaunch",
     "KernelNotFound",
     "OutOfMemory",
+    "MpiError",
 ]
 
 
@@ -81,3 +82,11 @@ class OutOfMemory(Error, MemoryError):
 
     requested: int = 0
     free: int = 0
+
+
+class MpiError(Error, RuntimeError):
+    """An MPI call made by manycore failed. Attributes ``error_class`` (MPI's error class) and
+    ``error_string`` (MPI_Error_string's text)."""
+
+    error_class: int = 0
+    error_string: str = ""

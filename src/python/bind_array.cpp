@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
 // Python view of manycore arrays: NumPy interop (zero-copy on the CPU), creation, copies.
+#include <nanobind/ndarray.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -16,8 +17,10 @@ namespace manycore::python {
 namespace {
 
 nb::object numpy() {
-    static nb::object np = nb::module_::import_("numpy");  // NOLINT: lives as long as the module
-    return np;
+    // Deliberately never released: a static nb::object would be decref'd by the C++ exit
+    // handlers after the interpreter is gone (a crash at exit in any program that called get()).
+    static nb::handle np = nb::module_::import_("numpy").release();  // NOLINT
+    return nb::borrow(np);
 }
 
 nb::object numpy_dtype(const Array& a) {
@@ -101,6 +104,83 @@ Array to_device(nb::handle array, nb::handle device) {
     return out;
 }
 
+// A Python object kept alive by C++ owners (views of foreign memory); the GIL is taken to let go.
+std::shared_ptr<const void> python_owner(nb::handle owner) {
+    if (owner.is_none()) return {};
+    owner.inc_ref();
+    return std::shared_ptr<const void>(owner.ptr(), [](const void* p) {
+        if (!Py_IsInitialized()) return;  // the interpreter is gone; nothing left to release
+        nb::gil_scoped_acquire gil;
+        Py_DECREF(static_cast<PyObject*>(const_cast<void*>(p)));
+    });
+}
+
+Array wrap_device_pointer(std::uintptr_t ptr, nb::handle shape, nb::handle strides,
+                          const std::string& dtype, std::size_t itemsize, nb::handle device,
+                          nb::handle owner, bool readonly) {
+    std::vector<std::int64_t> s = to_shape(shape);
+    std::vector<std::int64_t> st;
+    if (!strides.is_none()) st = to_shape(strides);
+    return Array::wrap(reinterpret_cast<void*>(ptr), std::move(s), std::move(st), parse_dtype(dtype),
+                       to_device_arg(device), python_owner(owner), !readonly, itemsize);
+}
+
+// DLPack's device codes: kDLCPU = 1, kDLCUDA = 2.
+nb::tuple dlpack_device(const Array& a) {
+    return nb::make_tuple(a.device().kind() == DeviceKind::cpu ? 1 : 2, a.device().index());
+}
+
+nb::dlpack::dtype dlpack_dtype(const Array& a) {
+    using nb::dlpack::dtype_code;
+    nb::dlpack::dtype t{};
+    t.lanes = 1;
+    t.bits = static_cast<std::uint8_t>(a.itemsize() * 8);
+    switch (a.dtype()) {
+        case DType::bool_: t.code = static_cast<std::uint8_t>(dtype_code::Bool); break;
+        case DType::int8: case DType::int16: case DType::int32: case DType::int64:
+            t.code = static_cast<std::uint8_t>(dtype_code::Int); break;
+        case DType::uint8: case DType::uint16: case DType::uint32: case DType::uint64:
+            t.code = static_cast<std::uint8_t>(dtype_code::UInt); break;
+        case DType::float16: case DType::float32: case DType::float64:
+            t.code = static_cast<std::uint8_t>(dtype_code::Float); break;
+        case DType::complex64: case DType::complex128:
+            t.code = static_cast<std::uint8_t>(dtype_code::Complex); break;
+        case DType::record:
+            throw nb::buffer_error("__dlpack__: structured (record) arrays have no DLPack type; "
+                                   "export each field as its own array");
+    }
+    return t;
+}
+
+// The array as DLPack sees it; `self` (the Python Array) owns the memory for the consumer.
+nb::object dlpack(nb::handle self, nb::kwargs kwargs) {
+    const Array& a = nb::cast<const Array&>(self);
+    std::vector<std::size_t> shape(a.shape().begin(), a.shape().end());
+    std::vector<std::int64_t> strides(a.ndim());
+    const auto item = static_cast<std::int64_t>(a.itemsize());
+    for (std::size_t i = 0; i < a.ndim(); ++i) {
+        if (a.strides()[i] % item != 0) {
+            throw nb::buffer_error("__dlpack__: a stride is not a multiple of the item size; "
+                                   "export a.copy() instead");
+        }
+        strides[i] = a.strides()[i] / item;
+    }
+    const nb::dlpack::dtype t = dlpack_dtype(a);
+    const int device_type = a.device().kind() == DeviceKind::cpu ? 1 : 2;
+    nb::ndarray<> tensor(a.data(), a.ndim(), shape.data(), self, strides.data(), t, device_type,
+                         a.device().index());
+    nb::object exported = nb::cast(tensor, nb::rv_policy::reference);
+    // An ndarray without a framework converts to a DLPack capsule itself; newer nanobind
+    // versions give an object with __dlpack__ (which takes max_version, copy, dl_device).
+    if (PyCapsule_CheckExact(exported.ptr())) {
+        if (kwargs.contains("copy") && nb::cast<nb::object>(kwargs["copy"]).is(nb::handle(Py_True))) {
+            throw nb::buffer_error("__dlpack__: copy=True is not supported; export a.copy()");
+        }
+        return exported;
+    }
+    return exported.attr("__dlpack__")(**kwargs);
+}
+
 std::string repr(const Array& a) {
     std::string shape = "(";
     for (std::size_t i = 0; i < a.ndim(); ++i) {
@@ -151,7 +231,17 @@ void bind_array(nb::module_& m) {
             (void)copy;
             return out;
         }, nb::arg("dtype") = nb::none(), nb::arg("copy") = nb::none())
-        .def("__repr__", &repr);
+        .def("__repr__", &repr)
+        .def_prop_ro("is_contiguous", &Array::is_c_contiguous, "True when the elements lie in C order without gaps.")
+        .def_prop_ro("writable", &Array::writable,
+                     "False for read-only memory (e.g. a wrapped read-only NumPy array).")
+        .def("_view", [](const Array& a, std::int64_t byte_offset, std::vector<std::int64_t> shape,
+                         std::vector<std::int64_t> strides) {
+            return a.view(static_cast<std::ptrdiff_t>(byte_offset), std::move(shape), std::move(strides));
+        }, nb::arg("byte_offset"), nb::arg("shape"), nb::arg("strides"),
+           "A view sharing this array's memory (byte offset and byte strides); bounds-checked.")
+        .def("__dlpack__", &dlpack, "A DLPack capsule of this array (zero-copy).")
+        .def("__dlpack_device__", &dlpack_device, "(device type, device index) as DLPack codes.");
 
     m.def("empty", [](nb::handle shape, const std::string& dtype, std::size_t itemsize, nb::handle device) {
         return Array::empty(to_shape(shape), parse_dtype(dtype), to_device_arg(device), itemsize);
@@ -160,6 +250,11 @@ void bind_array(nb::module_& m) {
         return Array::zeros(to_shape(shape), parse_dtype(dtype), to_device_arg(device), itemsize);
     }, nb::arg("shape"), nb::arg("dtype"), nb::arg("itemsize"), nb::arg("device").none());
     m.def("to_device", &to_device, nb::arg("array"), nb::arg("device").none());
+    m.def("wrap_device_pointer", &wrap_device_pointer, nb::arg("ptr"), nb::arg("shape"),
+          nb::arg("strides").none(), nb::arg("dtype"), nb::arg("itemsize"), nb::arg("device").none(),
+          nb::arg("owner").none(), nb::arg("readonly"),
+          "An Array over memory at address `ptr` on `device` that `owner` keeps alive (byte "
+          "strides; None for C order). Nothing is copied.");
 }
 
 }  // namespace manycore::python

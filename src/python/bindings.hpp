@@ -16,6 +16,9 @@ void bind_device(nb::module_& m);
 void bind_array(nb::module_& m);
 void bind_module(nb::module_& m);
 void bind_info(nb::module_& m);
+#ifdef MANYCORE_PYTHON_MPI
+void bind_mpi(nb::module_& m);  // only when built with MPI and mpi4py's headers
+#endif
 
 /// A device from None (the default device), a Device, or a name such as "cuda:1".
 Device to_device_arg(nb::handle device);

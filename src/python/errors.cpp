@@ -38,6 +38,11 @@ void translate(const std::exception_ptr& p, void*) {
             o.attr("requested") = nb::int_(e.requested());
             o.attr("free") = nb::int_(e.free_bytes());
         });
+    } catch (const MpiError& e) {
+        raise("MpiError", e.what(), [&](nb::object& o) {
+            o.attr("error_class") = nb::int_(e.error_class());
+            o.attr("error_string") = nb::str(e.error_string().c_str());
+        });
     } catch (const DeviceUnavailable& e) {
         raise("DeviceUnavailable", e.what());
     } catch (const ArgumentTypeError& e) {

@@ -14,4 +14,7 @@ NB_MODULE(_core, m) {
     bind_array(m);
     bind_module(m);
     bind_info(m);
+#ifdef MANYCORE_PYTHON_MPI
+    bind_mpi(m);
+#endif
 }

@@ -42,3 +42,44 @@ def device(request: pytest.FixtureRequest) -> mc.Device:
 @pytest.fixture
 def cpu() -> mc.Device:
     return mc.Device("cpu")
+
+
+# --- MPI (the pytest-mpi convention): tests marked `mpi` run only under mpiexec with
+# --with-mpi; `mpi(min_size=N)` also needs at least N ranks. tests/python/test_dist_launch.py
+# starts those runs itself, so a plain `pytest tests/python` covers them.
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    if parser.getgroup("mpi").options or _has_pytest_mpi(parser):
+        return  # pytest-mpi is installed and owns the option
+    parser.getgroup("mpi").addoption(
+        "--with-mpi", action="store_true", default=False,
+        help="run the tests marked mpi (start pytest under mpiexec / manycore run)",
+    )
+
+
+def _has_pytest_mpi(parser: pytest.Parser) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pytest_mpi") is not None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    with_mpi = bool(config.getoption("--with-mpi", default=False))
+    size = None
+    for item in items:
+        marker = item.get_closest_marker("mpi")
+        if marker is None:
+            continue
+        if not with_mpi:
+            item.add_marker(pytest.mark.skip(reason="MPI test: run under `manycore run -n N -m pytest --with-mpi -m mpi` (test_dist_launch.py does)"))
+            continue
+        min_size = marker.kwargs.get("min_size")
+        if min_size is None:
+            continue
+        if size is None:
+            from mpi4py import MPI
+
+            size = MPI.COMM_WORLD.Get_size()
+        if size < min_size:
+            item.add_marker(pytest.mark.skip(reason=f"needs at least {min_size} MPI ranks, this run has {size}"))

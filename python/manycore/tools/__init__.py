@@ -1,0 +1,15 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# SPDX-FileCopyrightText: manycore developers
+"""Tools shipped with manycore: what the course and the benchmarks measure with.
+
+- :mod:`manycore.tools.timing`: best/median of repeated runs after a warm-up, and the plain
+  text tables the CLI, the tour and ``bench/`` print.
+- :mod:`manycore.tools.tour`: the course's first command (``manycore tour``): three kernels on
+  the CPU, each checked against NumPy and timed against NumPy and pure Python.
+
+The submodules are imported on use, so ``import manycore`` stays cheap.
+"""
+
+from __future__ import annotations
+
+__all__ = ["timing", "tour"]
