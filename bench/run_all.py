@@ -116,6 +116,16 @@ def exit_status(rows: list[dict]) -> int:
     return 1 if any(r["result"] == "FAIL" for r in rows) else 0
 
 
+def sized_main(doc: str, run, default: int, quick: int, argv: list[str] | None) -> int:
+    """The command line of a benchmark over one array size: ``run(size, repeat, quick)``."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    size_arguments(p, default, quick)
+    args = p.parse_args(argv)
+    rows = run(args.size, args.repeat, args.quick)
+    print_rows(rows)
+    return exit_status(rows)
+
+
 # ---- the machine ------------------------------------------------------------------------------
 
 def machine_info() -> dict:

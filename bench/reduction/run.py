@@ -12,7 +12,6 @@ ratio shows what barriers cost on a CPU; it is reported, not a goal.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from run_all import exit_status, print_rows, row, run_reference, size_arguments, size_label  # noqa: E402
+from run_all import row, run_reference, size_label, sized_main  # noqa: E402
 
 import manycore as mc  # noqa: E402
 from manycore import _core  # noqa: E402
@@ -103,13 +102,7 @@ def run(size: int | None = None, repeat: int = 5, quick: bool = False) -> list[d
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    size_arguments(p, DEFAULT_SIZE, QUICK_SIZE)
-    args = p.parse_args(argv)
-    rows = run(args.size, args.repeat, args.quick)
-    print_rows(rows)
-    return exit_status(rows)
+    return sized_main(__doc__, run, DEFAULT_SIZE, QUICK_SIZE, argv)
 
 
 if __name__ == "__main__":
