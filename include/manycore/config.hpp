@@ -20,6 +20,9 @@ struct Config {
     std::size_t fiber_stack_bytes = 64 * 1024;     // MANYCORE_FIBER_STACK_BYTES
     std::string cuda_driver_path;   // MANYCORE_CUDA_DRIVER_PATH ("" = libcuda.so.1 by soname)
     std::string nvrtc_path;         // MANYCORE_NVRTC_PATH, else MANYCORE_NVRTC ("" = search)
+    bool check = false;             // MANYCORE_CHECK=1: every CPU module is checked
+    std::string check_collect;      // MANYCORE_CHECK_COLLECT: findings appended here, no raise
+    bool check_on_cpu = false;      // MANYCORE_CHECK_ON_CPU=1: GPU modules and arrays on the CPU
 
     /// The process-wide settings, read from the environment on first use. Thread-safe.
     static const Config& get();

@@ -53,5 +53,8 @@ class Device {
 std::vector<Device> devices();
 /// MANYCORE_DEVICE when set, else the first GPU, else the CPU.
 Device default_device();
+/// Where a module or array asked for on `asked` is made: the CPU under
+/// MANYCORE_CHECK_ON_CPU=1 (so a GPU script runs checked anywhere), else `asked`. Thread-safe.
+Device placed(const Device& asked);
 
 }  // namespace manycore

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "manycore/finding.hpp"
+
 namespace manycore {
 
 /// Root of every error manycore raises. Messages open with the failing call, then give the
@@ -48,12 +50,22 @@ class KernelFault : public Error {
   public:
     KernelFault(const std::string& message, std::string kernel, bool context_lost = false)
         : Error(message), kernel_(std::move(kernel)), context_lost_(context_lost) {}
+    /// A checked launch's findings: the distinct ones kept (at most a cap) and how many
+    /// distinct ones there were in all.
+    KernelFault(const std::string& message, std::string kernel, std::vector<Finding> findings,
+                std::size_t findings_total)
+        : Error(message), kernel_(std::move(kernel)), findings_(std::move(findings)),
+          findings_total_(findings_total) {}
     const std::string& kernel() const noexcept { return kernel_; }
     bool context_lost() const noexcept { return context_lost_; }
+    const std::vector<Finding>& findings() const noexcept { return findings_; }
+    std::size_t findings_total() const noexcept { return findings_total_; }
 
   private:
     std::string kernel_;
     bool context_lost_ = false;
+    std::vector<Finding> findings_;
+    std::size_t findings_total_ = 0;
 };
 
 /// A CUDA driver call failed for a reason that is neither a kernel fault nor a lack of memory

@@ -45,7 +45,7 @@ struct ParamInfo {
 struct ModuleOptions {
     std::vector<std::string> compiler_options;  // passed through; default "-O3 -march=native"
     std::vector<std::string> name_expressions;  // template kernels to instantiate: "k<float>"
-    bool checked = false;                       // instrumented run (reserved)
+    bool checked = false;  // CPU: bounds, races, barriers, uninitialized shared reads checked
 };
 
 /// A kernel of a module. Cheap to copy; launches from several threads at once are safe.

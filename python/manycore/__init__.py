@@ -26,6 +26,7 @@ from .elementwise import ElementwiseKernel
 from .reduction import ReductionKernel, sum, prod, min, max, mean, dot, argmin, argmax, any, all
 from .scan import ExclusiveScanKernel, InclusiveScanKernel, cumsum
 from . import math, random
+from .findings import Finding
 from .errors import (
     ArgumentRangeError,
     ArgumentTypeError,
@@ -53,6 +54,7 @@ __all__ = [
     "Device",
     "DeviceUnavailable",
     "Error",
+    "Finding",
     "Function",
     "InvalidArgument",
     "InvalidLaunch",

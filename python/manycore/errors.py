@@ -49,12 +49,17 @@ class CompileError(Error, RuntimeError):
 
 
 class KernelFault(Error, RuntimeError):
-    """A kernel failed while running (a device-side assert, __trap, a barrier deadlock).
+    """A kernel failed while running (a device-side assert, __trap, a barrier deadlock), or a
+    checked launch found bugs.
 
-    Attribute ``kernel``: the kernel's name.
+    Attributes: ``kernel``, the kernel's name; ``findings``, for a checked launch, the distinct
+    bugs found (:class:`manycore.findings.Finding`, at most 100 kept); ``findings_total``, how
+    many distinct bugs there were in all.
     """
 
     kernel: str = ""
+    findings: list = []  # noqa: RUF012 - a read-only default; instances get their own list
+    findings_total: int = 0
 
 
 class ArgumentTypeError(Error, TypeError):

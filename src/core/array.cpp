@@ -48,8 +48,9 @@ std::shared_ptr<Buffer> allocate(const Device& device, std::size_t bytes) {
     return detail::backend(device.kind()).allocate(device.index(), bytes);
 }
 
-Array Array::empty(std::vector<std::int64_t> shape, DType dtype, const Device& device,
+Array Array::empty(std::vector<std::int64_t> shape, DType dtype, const Device& asked,
                    std::size_t itemsize) {
+    const Device device = placed(asked);
     itemsize = resolve_itemsize(dtype, itemsize);
     const std::size_t bytes = element_count(shape) * itemsize;
     auto buffer = allocate(device, bytes);
@@ -67,7 +68,7 @@ Array Array::empty(std::vector<std::int64_t> shape, DType dtype, const Device& d
 Array Array::zeros(std::vector<std::int64_t> shape, DType dtype, const Device& device,
                    std::size_t itemsize) {
     Array a = empty(std::move(shape), dtype, device, itemsize);
-    detail::backend(device.kind()).fill_zero(a.data_, a.nbytes());
+    detail::backend(a.device_.kind()).fill_zero(a.data_, a.nbytes());
     return a;
 }
 

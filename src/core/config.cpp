@@ -30,6 +30,14 @@ std::size_t env_size(const char* name, std::size_t fallback) {
     return static_cast<std::size_t>(v);
 }
 
+// "1" (or "true", "yes", "on") turns a switch on; "", "0", "false", "no", "off" leave it off.
+bool flag(const char* name) {
+    const std::string text = env(name);
+    if (text.empty() || text == "0" || text == "false" || text == "no" || text == "off") return false;
+    if (text == "1" || text == "true" || text == "yes" || text == "on") return true;
+    throw InvalidArgument(std::string(name) + "='" + text + "' is not a switch; set it to 1 or 0");
+}
+
 std::string default_cache_dir() {
     const std::string xdg = env("XDG_CACHE_HOME");
     if (!xdg.empty()) return xdg + "/manycore";
@@ -55,6 +63,9 @@ Config Config::from_environment() {
     c.cuda_driver_path = env("MANYCORE_CUDA_DRIVER_PATH");
     c.nvrtc_path = env("MANYCORE_NVRTC_PATH");
     if (c.nvrtc_path.empty()) c.nvrtc_path = env("MANYCORE_NVRTC");  // the spelling
+    c.check = flag("MANYCORE_CHECK");
+    c.check_collect = env("MANYCORE_CHECK_COLLECT");
+    c.check_on_cpu = flag("MANYCORE_CHECK_ON_CPU");
     return c;
 }
 

@@ -72,6 +72,11 @@ Device default_device() {
     return Device::cpu();
 }
 
+Device placed(const Device& asked) {
+    if (asked.kind() != DeviceKind::cpu && Config::get().check_on_cpu) return Device::cpu();
+    return asked;
+}
+
 namespace detail {
 
 const Backend& backend(DeviceKind kind) {

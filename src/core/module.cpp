@@ -10,6 +10,7 @@
 #include "core/argument_packing.hpp"
 #include "core/compile_cache.hpp"
 #include "core/source_analysis.hpp"
+#include "manycore/config.hpp"
 #include "manycore/detail/backend.hpp"
 #include "manycore/error.hpp"
 
@@ -70,6 +71,7 @@ std::string options_text(const ModuleOptions& o) {
     for (const auto& opt : o.compiler_options) text += opt + '\x1f';
     text += '\x1e';
     for (const auto& name : o.name_expressions) text += name + '\x1f';
+    text += o.checked ? "\x1e" "checked" : "";
     return text;
 }
 
@@ -128,13 +130,31 @@ void Function::launch(const LaunchConfig& config, std::span<const KernelArg> arg
     check_launch(name(), config, module_->device_info(), kernel_->static_shared_bytes(), device);
     detail::PackedArgs packed;
     detail::pack_arguments(name(), kernel_->params(), device, args, packed);
+    if (kernel_->checked()) {
+        std::vector<detail::ArgExtent> extents(args.size());
+        for (std::size_t i = 0; i < args.size(); ++i) {
+            if (args[i].kind() == KernelArg::Kind::array && args[i].from_array()) {
+                extents[i] = {args[i].nbytes(), true};
+            }
+        }
+        kernel_->launch_checked(config, packed.pointers(), extents);
+        return;
+    }
     kernel_->launch(config, packed.pointers());
 }
 
-Module::Module(std::string_view source, const Device& device, ModuleOptions options) {
-    if (options.checked) {
-        throw InvalidArgument("SourceModule(checked=True): checked mode is not available in "
-                              "this version of manycore; run without checked=True");
+void detail::KernelImpl::launch_checked(const LaunchConfig&, void* const*,
+                                        std::span<const ArgExtent>) const {
+    throw InvalidArgument("kernel '" + name() + "': this device cannot run checked kernels");
+}
+
+Module::Module(std::string_view source, const Device& asked, ModuleOptions options) {
+    const Device device = placed(asked);
+    if (Config::get().check && device.kind() == DeviceKind::cpu) options.checked = true;
+    if (options.checked && device.kind() != DeviceKind::cpu) {
+        throw InvalidArgument("SourceModule(checked=True) on " + device.str() +
+                              ": checked mode runs kernels on the CPU; use device='cpu', or set "
+                              "MANYCORE_CHECK_ON_CPU=1 to make GPU modules and arrays on the CPU");
     }
     (void)device.info();  // DeviceUnavailable before any work
     const auto key = detail::CacheKey::of({device.str(), source, options_text(options)}).hex();
@@ -142,7 +162,7 @@ Module::Module(std::string_view source, const Device& device, ModuleOptions opti
         impl_ = std::move(found);
         return;
     }
-    auto analysis = detail::analyse_source(source, options.name_expressions);
+    auto analysis = detail::analyse_source(source, options.name_expressions, options.checked);
     detail::ModuleSource module_source;
     module_source.user_source = std::string(source);
     module_source.prepared_source = std::move(analysis.prepared_source);

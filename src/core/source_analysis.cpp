@@ -300,6 +300,7 @@ class Parser {
     std::vector<Entity> entities;
     std::vector<int> names;  // of all entities, one after another
     std::vector<KernelSite> kernels;
+    std::vector<std::size_t> prototypes;  // '(' of each kernel declared without a body
     std::vector<std::pair<std::size_t, std::size_t>> bodies;  // function bodies' '{' and '}'
 
     bool is(std::size_t i, char c) const {
@@ -471,6 +472,8 @@ class Parser {
             const std::size_t name = kernel_params == npos ? npos : name_before(kernel_params);
             if (global != npos && name != npos)
                 kernels.push_back({name, kernel_params, first, end, is_template});
+        } else if (global != npos && kernel_params != npos) {
+            prototypes.push_back(kernel_params);
         }
         if (is_operator) {  // `a + b` never names operator+: its parameters' types stand in
             for (std::size_t j = head; j < std::min(end, body); ++j) {
@@ -507,12 +510,14 @@ std::string join(const std::vector<Token>& t, const std::vector<std::size_t>& pi
     return out;
 }
 
-void read_params(const Parser& p, const std::vector<Token>& t, std::size_t open, KernelDecl& out) {
-    struct Piece {
-        std::size_t begin, end, value;  // value: the default's '=', else end
-    };
+struct Piece {
+    std::size_t begin, end, value;  // value: the default's '=', else end
+    std::size_t name;               // the parameter's name, npos when it has none
+};
+
+// The parameters of the list whose '(' is at `open`; empty for `()` and `(void)`.
+std::vector<Piece> split_params(const Parser& p, const std::vector<Token>& t, std::size_t open) {
     std::vector<Piece> pieces;
-    std::vector<std::size_t> picked;
     const std::size_t close = p.skip_group(open) - 1;
     std::size_t begin = open + 1, value = npos, last_angle = open;
     for (std::size_t j = open + 1; j < close; ++j)
@@ -522,7 +527,7 @@ void read_params(const Parser& p, const std::vector<Token>& t, std::size_t open,
         const char c = t[j].kind == Kind::punct ? t[j].text[0] : '\0';
         if (c == ',' && j > last_angle) angle = 0;  // `a < b, ...` was no template after all
         if (j == close || (c == ',' && depth == 0 && angle == 0)) {
-            pieces.push_back({begin, j, value == npos ? j : value});
+            pieces.push_back({begin, j, value == npos ? j : value, npos});
             begin = j + 1, value = npos, angle = 0;
             continue;
         }
@@ -538,10 +543,8 @@ void read_params(const Parser& p, const std::vector<Token>& t, std::size_t open,
     if (pieces.size() == 1 &&
         (pieces[0].begin == pieces[0].end ||
          (pieces[0].end == pieces[0].begin + 1 && p.word(pieces[0].begin, "void"))))
-        return;  // `()` or `(void)`
-    out.param_names.reserve(pieces.size());
-    out.param_spellings.reserve(pieces.size());
-    for (const Piece& piece : pieces) {
+        return {};  // `()` or `(void)`
+    for (Piece& piece : pieces) {
         std::size_t stop = piece.value;  // the name comes before array extents: `float a[]`
         for (int d = 0; stop > piece.begin && (d > 0 || p.is(stop - 1, ']')); --stop)
             d += p.is(stop - 1, ']') - p.is(stop - 1, '[');
@@ -552,6 +555,18 @@ void read_params(const Parser& p, const std::vector<Token>& t, std::size_t open,
             for (std::size_t k = piece.begin; k < last && name == npos; ++k)
                 if (t[k].kind == Kind::ident && !p.flag(k, qualifier)) name = last;  // has a type
         }
+        piece.name = name;
+    }
+    return pieces;
+}
+
+void read_params(const Parser& p, const std::vector<Token>& t, std::size_t open, KernelDecl& out) {
+    const std::vector<Piece> pieces = split_params(p, t, open);
+    std::vector<std::size_t> picked;
+    out.param_names.reserve(pieces.size());
+    out.param_spellings.reserve(pieces.size());
+    for (const Piece& piece : pieces) {
+        const std::size_t name = piece.name;
         picked.clear();
         for (std::size_t k = piece.begin; k < piece.value; ++k)
             if (k != name) picked.push_back(k);
@@ -577,8 +592,9 @@ struct Edit {
 // declaration's own, so no other token moves. A declaration that shares its single line with
 // other code has no newline to give: it becomes blank and its later uses are expanded in place,
 // as the macro would have been (the one case that edits text outside the declaration).
+// Checked mode: the array is a checked pointer to the buffer, bounded by the launch's size.
 std::vector<Edit> rewrite_extern_shared(std::string_view s, const Lexed& lx, const Parser& p,
-                                        int extern_id) {
+                                        int extern_id, bool checked) {
     const std::vector<Token>& t = lx.code;
     std::vector<Edit> edits;
     for (std::size_t i = 0; i < t.size(); ++i) {
@@ -607,7 +623,9 @@ std::vector<Edit> rewrite_extern_shared(std::string_view s, const Lexed& lx, con
         const int name_id = t[type.back()].id;
         type.pop_back();
         const std::string ty = join(t, type);
-        const std::string value = "reinterpret_cast<" + ty + "*>(__mc_dynamic_shared())";
+        const std::string value =
+            checked ? "::__mc::dynamic_shared_array<" + ty + ">(\"" + name + "\")"
+                    : "reinterpret_cast<" + ty + "*>(__mc_dynamic_shared())";
         const std::size_t begin = t[i].begin, end = t[j + 2].end();
         const auto newlines = static_cast<std::size_t>(
             std::count(s.begin() + static_cast<std::ptrdiff_t>(begin),
@@ -616,7 +634,8 @@ std::vector<Edit> rewrite_extern_shared(std::string_view s, const Lexed& lx, con
         if (body != p.bodies.begin() && std::prev(body)->second > i) {
             edits.push_back(
                 {begin, end,
-                 ty + "* const " + name + " = " + value + ";" + std::string(newlines, '\n')});
+                 (checked ? "::__mc::checked_ptr<" + ty + "> const " : ty + "* const ") + name +
+                     " = " + value + ";" + std::string(newlines, '\n')});
             continue;
         }
         std::size_t b = begin, a = end;
@@ -639,6 +658,98 @@ std::vector<Edit> rewrite_extern_shared(std::string_view s, const Lexed& lx, con
     std::sort(edits.begin(), edits.end(),
               [](const Edit& x, const Edit& y) { return x.begin < y.begin; });
     return edits;
+}
+
+bool in_body(const Parser& p, std::size_t i) {
+    const auto body = std::upper_bound(p.bodies.begin(), p.bodies.end(), std::pair(i, npos));
+    return body != p.bodies.begin() && std::prev(body)->second > i;
+}
+
+std::size_t count_newlines(std::string_view s, std::size_t begin, std::size_t end) {
+    return static_cast<std::size_t>(std::count(s.begin() + static_cast<std::ptrdiff_t>(begin),
+                                               s.begin() + static_cast<std::ptrdiff_t>(end), '\n'));
+}
+
+// Checked mode: a kernel's pointer parameter (`const float* __restrict__ x`, `float x[]`)
+// becomes `::__mc::checked_ptr<const float> x`, its name on the same line. Pointers to
+// pointers, `void*`, references and function pointers stay as they are (unchecked).
+void checked_param_edits(std::string_view s, const Parser& p, const std::vector<Token>& t,
+                         std::size_t open, std::vector<Edit>& edits) {
+    for (const Piece& piece : split_params(p, t, open)) {
+        const std::size_t name = piece.name;
+        if (name == npos) continue;
+        std::size_t star = npos;
+        int stars = 0, angle = 0;
+        bool plain = true;
+        for (std::size_t k = piece.begin; k < name; ++k) {
+            if (p.is(k, '<')) ++angle;
+            else if (p.is(k, '>')) --angle;
+            else if (p.is(k, '*') && angle == 0) ++stars, star = k;
+            else if (p.is(k, '&') || p.is(k, '(') || p.is(k, '[') || p.is(k, '.')) plain = false;
+        }
+        const std::size_t after = name + 1;
+        const bool array = p.is(after, '[') && p.is(after + 1, ']') && after + 2 == piece.value;
+        if (!plain || angle != 0) continue;
+        if (!(stars == 1 && after == piece.value) && !(stars == 0 && array)) continue;
+        bool qualifiers_only = true;  // between the star and the name: `* __restrict__ const`
+        for (std::size_t k = star + 1; stars == 1 && k < name; ++k)
+            qualifiers_only &= p.flag(k, qualifier);
+        if (!qualifiers_only) continue;
+        std::vector<std::size_t> element;
+        bool typed = false, is_void = false;
+        for (std::size_t k = piece.begin; k < (stars == 1 ? star : name); ++k) {
+            if (p.word(k, "__restrict__") || p.word(k, "__restrict") || p.word(k, "restrict") ||
+                p.word(k, "__grid_constant__"))
+                continue;
+            element.push_back(k);
+            if (!p.flag(k, qualifier)) typed = true, is_void |= p.word(k, "void");
+        }
+        if (!typed || is_void) continue;
+        const std::size_t from = t[piece.begin].begin, to = t[name].begin;
+        edits.push_back({from, to,
+                         "::__mc::checked_ptr<" + join(t, element) + "> " +
+                             std::string(count_newlines(s, from, to), '\n')});
+        if (array) edits.push_back({t[after].begin, t[after + 1].end(), ""});
+    }
+}
+
+// Checked mode: `__shared__ float s[16][17];` in a function keeps its storage under another
+// name and `s` becomes a checked pointer to it, declared after it on the same line. Only
+// arrays with one declarator; scalars and namespace-scope arrays stay unchecked.
+void checked_shared_edits(const Lexed& lx, const Parser& p, int extern_id,
+                          std::vector<Edit>& edits) {
+    const std::vector<Token>& t = lx.code;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        if (!p.word(i, "__shared__") || !in_body(p, i)) continue;
+        bool is_extern = false;
+        for (std::size_t k = i; k-- > 0 && !p.is(k, ';') && !p.is(k, '{') && !p.is(k, '}');)
+            is_extern |= t[k].id == extern_id;
+        if (is_extern) continue;
+        std::size_t j = i + 1;
+        bool single = true;
+        for (int angle = 0; j < t.size() && j < i + 64; ++j) {
+            if (p.flag(j, attribute) && p.is(j + 1, '(')) {
+                j = p.skip_group(j + 1) - 1;
+            } else if (p.is(j, '[')) {
+                break;
+            } else if (t[j].kind == Kind::ident || t[j].kind == Kind::number ||
+                       (t[j].kind == Kind::punct && std::strchr("<>,:*", t[j].text[0]))) {
+                angle += p.is(j, '<') - p.is(j, '>');
+                single &= !(p.is(j, ',') && angle == 0);
+            } else {
+                break;
+            }
+        }
+        if (!single || !p.is(j, '[') || j == i + 1 || !p.name_like(j - 1)) continue;
+        std::size_t end = j;
+        while (p.is(end, '[')) end = p.skip_group(end);
+        if (!p.is(end, ';')) continue;
+        const std::string name(t[j - 1].text);
+        edits.push_back({t[j - 1].begin, t[j - 1].end(), "__mc_shared_" + name});
+        edits.push_back({t[end].end(), t[end].end(),
+                         " auto " + name + " = ::__mc::shared_array(__mc_shared_" + name + ", \"" +
+                             name + "\");"});
+    }
 }
 
 std::string apply_edits(std::string_view s, const std::vector<Edit>& edits) {
@@ -665,7 +776,7 @@ std::string_view base_name(std::string_view expr) {
 }  // namespace
 
 SourceAnalysis analyse_source(std::string_view source,
-                              const std::vector<std::string>& name_expressions) {
+                              const std::vector<std::string>& name_expressions, bool checked) {
     Words words;
     const Lexed lx = lex(source, words);
     if (lx.launch_line != 0) {  // dynamic parallelism: say so before the host compiler does
@@ -790,8 +901,18 @@ SourceAnalysis analyse_source(std::string_view source,
             add(expr, expr_ids[x], k, uses);
         }
     }
-    result.prepared_source =
-        apply_edits(source, rewrite_extern_shared(source, lx, parser, words.intern("extern")));
+    const int extern_id = words.intern("extern");
+    std::vector<Edit> edits = rewrite_extern_shared(source, lx, parser, extern_id, checked);
+    if (checked) {
+        for (const KernelSite& k : parser.kernels)
+            checked_param_edits(source, parser, lx.code, k.params, edits);
+        for (const std::size_t open : parser.prototypes)
+            checked_param_edits(source, parser, lx.code, open, edits);
+        checked_shared_edits(lx, parser, extern_id, edits);
+        std::sort(edits.begin(), edits.end(),
+                  [](const Edit& x, const Edit& y) { return x.begin < y.begin; });
+    }
+    result.prepared_source = apply_edits(source, edits);
     return result;
 }
 

@@ -21,10 +21,13 @@ struct SourceAnalysis {
     std::string prepared_source;
 };
 
-/// Analyses `source`. Throws CompileError (with the user's line number) for constructs manycore
+/// Analyses `source`; with `checked`, also rewrites the kernels' pointer parameters and the
+/// shared arrays into checked pointers (include/manycore/prelude/checked.h), line for line.
+/// Throws CompileError (with the user's line number) for constructs manycore
 /// does not support that the host compiler would not name clearly: a kernel launch inside a
 /// kernel (`<<<`), a name expression that names no template kernel.
 SourceAnalysis analyse_source(std::string_view source,
-                              const std::vector<std::string>& name_expressions);
+                              const std::vector<std::string>& name_expressions,
+                              bool checked = false);
 
 }  // namespace manycore::detail

@@ -18,6 +18,7 @@
 
 #include "core/compile_cache.hpp"
 #include "core/embedded_headers.hpp"
+#include "cpu/checker.hpp"
 #include "cpu/elf_tls.hpp"
 #include "cpu/executor.hpp"
 #include "cpu/host_compiler.hpp"
@@ -105,6 +106,8 @@ const std::string& prelude_digest() {
 std::string translation_unit(const ModuleSource& source) {
     std::string tu;
     tu.reserve(source.prepared_source.size() + 1024);
+    // A checked module is its own prelude mode (checked.h), and so its own cache entry.
+    if (source.options.checked) tu += "#define MC_CHECKED 1\n";
     tu += "#include \"manycore/prelude/cpu_prelude.h\"\n#line 1 \"kernel.cu\"\n";
     tu += source.prepared_source;
     tu += "\n#line 1 \"<manycore launch table>\"\n";
@@ -127,9 +130,9 @@ std::string translation_unit(const ModuleSource& source) {
 class CpuKernel final : public KernelImpl {
   public:
     CpuKernel(const mc_kernel_entry* entry, std::vector<ParamInfo> params, bool fibers,
-              std::size_t static_shared)
+              std::size_t static_shared, bool checked)
         : entry_(entry), name_(entry->name), params_(std::move(params)), fibers_(fibers),
-          static_shared_(static_shared) {}
+          static_shared_(static_shared), checked_(checked) {}
 
     const std::string& name() const noexcept override { return name_; }
     const std::vector<ParamInfo>& params() const noexcept override { return params_; }
@@ -148,12 +151,56 @@ class CpuKernel final : public KernelImpl {
         cpu::execute(request);
     }
 
+    bool checked() const noexcept override { return checked_; }
+
+    void launch_checked(const LaunchConfig& config, void* const* args,
+                        std::span<const ArgExtent> extents) const override {
+        std::vector<cpu::CheckedParam> params(params_.size());
+        for (std::size_t i = 0; i < params_.size(); ++i) {
+            const mc_param_desc& d = params_[i].desc;
+            cpu::CheckedParam& p = params[i];
+            p.name = params_[i].name;
+            if (d.kind != MC_PARAM_POINTER) continue;
+            p.pointer = true;
+            p.elem_size = d.elem_size;
+            p.lane_size = d.lanes > 1 ? d.elem_size / d.lanes : d.elem_size;
+            p.address = *static_cast<void* const*>(args[i]);
+            if (i < extents.size()) {
+                p.extent_bytes = extents[i].bytes;
+                p.extent_known = extents[i].known || p.address == nullptr;
+            }
+        }
+        const mc_dim3 grid{config.grid.x, config.grid.y, config.grid.z};
+        const mc_dim3 block{config.block.x, config.block.y, config.block.z};
+        cpu::Checker checker(name_, std::move(params), grid, block);
+        cpu::LaunchRequest request;
+        request.kernel = entry_;
+        request.kernel_name = name_;
+        request.grid = grid;
+        request.block = block;
+        request.dynamic_shared_bytes = config.shared_bytes;
+        request.args = args;
+        request.use_fibers = fibers_;
+        request.checker = &checker;
+        try {
+            cpu::execute(request);
+        } catch (const KernelFault& e) {
+            // A fault (an assert, say) ends the launch; what was found until then still counts.
+            if (checker.findings().empty()) throw;
+            throw KernelFault(std::string(e.what()) + "\n  and before that:\n  " +
+                                  checker.findings().front().message,
+                              name_, checker.findings(), checker.findings_total());
+        }
+        cpu::report_findings(checker, name_);
+    }
+
   private:
     const mc_kernel_entry* entry_;
     std::string name_;
     std::vector<ParamInfo> params_;
     bool fibers_;
     std::size_t static_shared_;
+    bool checked_;
 };
 
 class CpuModule final : public ModuleImpl {
@@ -298,7 +345,7 @@ class CpuBackend final : public Backend {
             const auto& decl = source.kernels.at(i);
             module->add(std::make_shared<CpuKernel>(
                 &entry, param_infos(entry, decl), decl.uses_barriers,
-                cpu::static_shared_bytes(symbols, decl.name, names)));
+                cpu::static_shared_bytes(symbols, decl.name, names), source.options.checked));
         }
         return module;
     }

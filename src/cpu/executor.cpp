@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/checker.hpp"
 #include "cpu/fiber_block.hpp"
 #include "cpu/thread_pool.hpp"
 #include "manycore/config.hpp"
@@ -45,6 +46,7 @@ struct Launch {
     const mc_kernel_entry* kernel = nullptr;
     std::string_view name;
     bool fibers = false;
+    Checker* checker = nullptr;
     std::uint64_t blocks = 0;
     std::uint64_t chunk = 1;
 
@@ -175,9 +177,11 @@ void run_blocks(Launch& launch, Worker& w, std::uint64_t first, std::uint64_t la
     job.worker = w.handle();
     job.dynamic_shared = shared;
     job.kernel_name = launch.name;
+    job.checker = launch.checker;
     for (std::uint64_t b = first; b < last; ++b) {
         if (launch.cancelled.load(std::memory_order_relaxed)) return;
         job.block_idx = block_index(b, launch.abi.grid);
+        job.block_linear = b;
         w.fibers().run(job);
     }
 }
@@ -269,9 +273,14 @@ void execute(const LaunchRequest& request) {
                       : request.kernel_name;
     launch.fibers = request.use_fibers;
     launch.blocks = blocks;
+    if (request.checker != nullptr) {
+        launch.checker = request.checker;
+        launch.abi.check = request.checker->state();
+    }
 
     const unsigned threads = ThreadPool::default_size();
-    if (blocks == 1 || threads == 1) {
+    // Checked launches share their shadow memory between blocks: one thread runs them all.
+    if (blocks == 1 || threads == 1 || request.checker != nullptr) {
         // The latency path: no pool, no wake-up, no allocation once this thread is warm.
         Worker& w = this_worker();
         Launch* outer = std::exchange(w.launch, &launch);

@@ -11,6 +11,8 @@
 
 namespace manycore::cpu {
 
+class Checker;
+
 struct LaunchRequest {
     const mc_kernel_entry* kernel = nullptr;
     std::string_view kernel_name;
@@ -19,6 +21,7 @@ struct LaunchRequest {
     std::size_t dynamic_shared_bytes = 0;
     void* const* args = nullptr;
     bool use_fibers = false;  // the kernel reaches a barrier or a warp intrinsic
+    Checker* checker = nullptr;  // a checked launch: every block on the calling thread
 };
 
 /// Runs the launch to completion on the process's thread pool (the calling thread helps; a

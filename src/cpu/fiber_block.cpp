@@ -11,6 +11,7 @@
 #include <new>
 #include <utility>
 
+#include "cpu/checker.hpp"
 #include "manycore/error.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -200,6 +201,7 @@ void FiberBlock::run(const BlockJob& job) {
     at_barrier_ = 0;
     barrier_true_ = 0;
     error_ = nullptr;
+    if (job.checker != nullptr) job.checker->begin_block(job.block_linear);
 #if MC_FIBER_TSAN
     tsan_scheduler_ = __tsan_get_current_fiber();
 #endif
@@ -222,6 +224,13 @@ void FiberBlock::run(const BlockJob& job) {
         std::rethrow_exception(std::exchange(error_, nullptr));
     }
     if (live_ != 0) {
+        if (job.checker != nullptr) {
+            // A finding of the checked launch, which goes on with the next block.
+            report_deadlock();
+            abandon();
+            job_ = nullptr;
+            return;
+        }
         std::string message = deadlock_message();
         abandon();
         throw KernelFault(message, std::string(job.kernel_name));
@@ -338,6 +347,7 @@ int FiberBlock::sync_block(int op, int predicate) {
     Thread& t = *current_;
     t.state = State::kAtBarrier;
     t.sync_op = static_cast<std::uint8_t>(op);
+    if (job_->checker != nullptr) t.site = job_->checker->site();
     ++at_barrier_;
     if (predicate != 0) ++barrier_true_;
     // The last thread to arrive releases the others and goes on without a switch.
@@ -352,6 +362,10 @@ int FiberBlock::sync_block(int op, int predicate) {
 void FiberBlock::release_barrier() noexcept {
     const std::uint32_t arrived = at_barrier_;
     const std::uint32_t true_count = barrier_true_;
+    if (job_->checker != nullptr) {
+        check_barrier_sites();
+        job_->checker->barrier_passed();
+    }
     at_barrier_ = 0;
     barrier_true_ = 0;
     // Every live thread is here, so a scan in thread order finds them all and queues them in
@@ -379,6 +393,7 @@ std::uint32_t FiberBlock::warp_collect(std::uint32_t mask, std::uint64_t value,
     warp.deposited |= bit;
     t.warp_mask = mask | bit;
     t.lanes_out = lanes_out;
+    if (job_->checker != nullptr) t.site = job_->checker->site();
     t.state = State::kInWarp;
     const std::uint32_t needed = t.warp_mask & warp.exists & ~warp.exited;
     // A group can only become complete through a lane whose own partners are all here.
@@ -405,6 +420,10 @@ void FiberBlock::try_complete_warp(std::uint32_t w) noexcept {
         }
     }
     if (group == 0) return;
+    if (job_->checker != nullptr) {
+        check_warp_masks(w, group);
+        job_->checker->warp_synced(w);
+    }
     warp.deposited &= ~group;
     // Copying into each waiter's own buffer now frees the slots at once, so a lane that goes
     // on to its next collective cannot overwrite values a slower lane has yet to read.
@@ -453,6 +472,66 @@ void FiberBlock::abandon() noexcept {
     }
     abandoning_ = false;
     queue_size_ = 0;
+}
+
+// Checked launches: every thread released from one barrier must have waited at the same one.
+void FiberBlock::check_barrier_sites() noexcept {
+    const Thread* first = nullptr;
+    for (std::uint32_t i = 0; i < n_; ++i) {
+        const Thread& t = threads_[i];
+        if (t.state != State::kAtBarrier) continue;
+        if (first == nullptr) {
+            first = &t;
+        } else if (t.site != first->site) {
+            try {
+                job_->checker->barrier_sites_differ(job_->block_idx, first->idx, first->site,
+                                                    t.idx, t.site);
+            } catch (...) {
+                if (!error_) error_ = std::current_exception();
+            }
+            return;
+        }
+    }
+}
+
+// Checked launches: a completed collective whose masks name lanes that are not there.
+void FiberBlock::check_warp_masks(std::uint32_t w, std::uint32_t group) noexcept {
+    const Warp& warp = warps_[w];
+    constexpr std::uint32_t kEveryLaneOnPurpose = 0x80000000u;  // __activemask
+    for (std::uint32_t m = group; m != 0; m &= m - 1) {
+        const Thread& t = threads_[w * 32 + static_cast<unsigned>(__builtin_ctz(m))];
+        if (t.site & kEveryLaneOnPurpose) continue;
+        const std::uint32_t missing = t.warp_mask & ~group;
+        if (missing == 0) continue;
+        const bool nonexistent = (missing & ~warp.exists) != 0;
+        try {
+            job_->checker->warp_lanes_missing(job_->block_idx, t.idx, t.site, t.warp_mask,
+                                              nonexistent ? missing & ~warp.exists : missing,
+                                              nonexistent);
+        } catch (...) {
+            if (!error_) error_ = std::current_exception();
+        }
+        return;
+    }
+}
+
+void FiberBlock::report_deadlock() noexcept {
+    const Thread* at_barrier = nullptr;
+    const Thread* in_warp = nullptr;
+    for (std::uint32_t i = 0; i < n_; ++i) {
+        const Thread& t = threads_[i];
+        if (t.state == State::kAtBarrier && at_barrier == nullptr) at_barrier = &t;
+        if (t.state == State::kInWarp && in_warp == nullptr) in_warp = &t;
+    }
+    const Thread* first = at_barrier != nullptr ? at_barrier : in_warp;
+    const Thread* other = at_barrier != nullptr && in_warp != nullptr ? in_warp : first;
+    if (first == nullptr) return;
+    try {
+        job_->checker->deadlocked(job_->block_idx, first->idx, first->site & 0x7fffffffu,
+                                  first == in_warp, other->idx, other->site & 0x7fffffffu,
+                                  other == in_warp);
+    } catch (...) {
+    }
 }
 
 std::string FiberBlock::deadlock_message() const {

@@ -15,6 +15,8 @@
 
 namespace manycore::cpu {
 
+class Checker;
+
 /// Fiber stacks of one OS thread, mapped once and reused across blocks and launches. Each
 /// stack has an inaccessible guard page below it, so an overflow faults instead of
 /// overwriting a neighbour. Not thread-safe: one per worker.
@@ -45,7 +47,9 @@ struct BlockJob {
     mc_worker* worker = nullptr;
     void* dynamic_shared = nullptr;
     mc_dim3 block_idx{0, 0, 0};
+    std::uint64_t block_linear = 0;
     std::string_view kernel_name;
+    Checker* checker = nullptr;  // a checked launch: barrier sites and warp masks are checked
 };
 
 /// The fiber scheduler of one OS thread: a FIFO run queue in thread order; a fiber runs
@@ -82,6 +86,7 @@ class FiberBlock {
         State state = State::kDone;
         std::uint8_t sync_op = 0;
         int sync_result = 0;
+        std::uint32_t site = 0;               // checked: line of the barrier or collective
         std::uint32_t warp_mask = 0;          // mask given to the pending warp collective
         std::uint32_t warp_result = 0;        // lanes that took part in it
         std::uint64_t* lanes_out = nullptr;   // where its 32 values go on completion
@@ -111,6 +116,9 @@ class FiberBlock {
     void try_complete_warp(std::uint32_t warp) noexcept;
     void abandon() noexcept;
     std::string deadlock_message() const;
+    void check_barrier_sites() noexcept;
+    void check_warp_masks(std::uint32_t w, std::uint32_t group) noexcept;
+    void report_deadlock() noexcept;
 
     StackPool& stacks_;
     const BlockJob* job_ = nullptr;

@@ -22,6 +22,43 @@ void raise(const char* name, const char* message) {
     raise(name, message, [](nb::object&) {});
 }
 
+nb::object optional_str(const std::optional<std::string>& v) {
+    return v ? nb::object(nb::str(v->c_str())) : nb::none();
+}
+template <class I>
+nb::object optional_int(const std::optional<I>& v) {
+    return v ? nb::object(nb::int_(*v)) : nb::none();
+}
+nb::object optional_dim3(const std::optional<Finding::Dim3>& v) {
+    return v ? nb::object(nb::make_tuple((*v)[0], (*v)[1], (*v)[2])) : nb::none();
+}
+
+// manycore.findings.Finding objects, field by field.
+nb::list findings_list(const std::vector<Finding>& findings) {
+    nb::object cls = nb::module_::import_("manycore.findings").attr("Finding");
+    nb::list out;
+    for (const Finding& f : findings) {
+        nb::dict kw;
+        kw["kind"] = nb::str(f.kind.c_str());
+        kw["kernel"] = nb::str(f.kernel.c_str());
+        kw["message"] = nb::str(f.message.c_str());
+        kw["variable"] = optional_str(f.variable);
+        kw["space"] = optional_str(f.space);
+        kw["index"] = optional_int(f.index);
+        kw["extent"] = optional_int(f.extent);
+        kw["access"] = optional_str(f.access);
+        kw["line"] = optional_int(f.line);
+        kw["block"] = optional_dim3(f.block);
+        kw["thread"] = optional_dim3(f.thread);
+        kw["other_access"] = optional_str(f.other_access);
+        kw["other_line"] = optional_int(f.other_line);
+        kw["other_block"] = optional_dim3(f.other_block);
+        kw["other_thread"] = optional_dim3(f.other_thread);
+        out.append(cls(**kw));
+    }
+    return out;
+}
+
 void translate(const std::exception_ptr& p, void*) {
     try {
         std::rethrow_exception(p);
@@ -32,7 +69,11 @@ void translate(const std::exception_ptr& p, void*) {
             o.attr("options") = nb::cast(e.options());
         });
     } catch (const KernelFault& e) {
-        raise("KernelFault", e.what(), [&](nb::object& o) { o.attr("kernel") = nb::str(e.kernel().c_str()); });
+        raise("KernelFault", e.what(), [&](nb::object& o) {
+            o.attr("kernel") = nb::str(e.kernel().c_str());
+            o.attr("findings") = findings_list(e.findings());
+            o.attr("findings_total") = nb::int_(e.findings_total());
+        });
     } catch (const OutOfMemory& e) {
         raise("OutOfMemory", e.what(), [&](nb::object& o) {
             o.attr("requested") = nb::int_(e.requested());

@@ -299,11 +299,6 @@ def test_options_pass_through(cpu):
         mc.SourceModule("__global__ void k() {}", device=cpu, options="-O2")
 
 
-def test_checked_mode_is_refused_clearly(cpu):
-    with pytest.raises(ValueError, match="checked"):
-        mc.SourceModule(SAXPY, device=cpu, checked=True)
-
-
 def test_launches_from_four_python_threads_at_once(device):
     mod = mc.SourceModule(
         r"""

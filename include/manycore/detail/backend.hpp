@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,13 @@ struct ModuleSource {
     ModuleOptions options;
 };
 
+/// What a launch argument for a pointer parameter points into: the bytes from the pointer to
+/// the end of the array or view passed (`known` is false for raw pointers from C++).
+struct ArgExtent {
+    std::size_t bytes = 0;
+    bool known = false;
+};
+
 /// A compiled kernel, launchable on its room's device.
 class KernelImpl {
   public:
@@ -44,6 +52,12 @@ class KernelImpl {
     /// Runs the kernel. `config` is already checked against the device's limits and `args`
     /// holds one pointer per parameter to a value of that parameter's type.
     virtual void launch(const LaunchConfig& config, void* const* args) const = 0;
+    /// True when the kernel was built checked: Function::launch then calls launch_checked.
+    virtual bool checked() const noexcept { return false; }
+    /// Runs a checked kernel; `extents` has one entry per parameter. Throws KernelFault with
+    /// the findings (or appends them to MANYCORE_CHECK_COLLECT).
+    virtual void launch_checked(const LaunchConfig& config, void* const* args,
+                                std::span<const ArgExtent> extents) const;
 };
 
 class ModuleImpl {

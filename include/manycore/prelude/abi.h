@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MC_ABI_VERSION 1u
+#define MC_ABI_VERSION 2u
 
 #ifdef __cplusplus
 extern "C" {
@@ -89,6 +89,83 @@ typedef struct mc_runtime_api {
     void (*fault)(struct mc_worker* w, const char* message, const char* file, unsigned line);
 } mc_runtime_api;
 
+// ---- Checked mode ------------------------------------------------------------------------------
+// A checked module (MC_CHECKED) records every access through a pointer parameter or a shared
+// array in shadow cells the runtime owns, and reports what it finds through mc_check_state.
+// Checked launches run on one OS thread, so none of this is shared between OS threads.
+
+/// One recorded access: which thread, in which barrier interval, at which line.
+typedef struct mc_access {
+    uint32_t thread;       // 1 + block_linear * threads_per_block + thread_linear; 0: none
+    uint32_t block_epoch;  // barriers the thread's block had passed
+    uint16_t warp_epoch;   // warp collectives the thread's warp had completed
+    uint16_t line;         // in the user's source; 0 when unknown
+} mc_access;
+
+/// The shadow of one granule of memory: its last writer and one reader since.
+typedef struct mc_shadow_cell {
+    mc_access writer;
+    mc_access reader;
+} mc_shadow_cell;
+
+/// A range of memory with shadow cells, one per 2^granule_shift bytes from `begin`.
+typedef struct mc_check_region {
+    uintptr_t begin;
+    mc_shadow_cell* cells;
+    uint32_t granule_shift;
+    uint8_t check_uninit;  // shared memory whose address never escaped as a raw pointer
+    uint8_t reserved[3];
+} mc_check_region;
+
+enum mc_check_space { MC_SPACE_GLOBAL = 0, MC_SPACE_SHARED = 1 };
+
+/// A variable accesses are checked against: a pointer parameter or a shared array.
+typedef struct mc_check_var {
+    uintptr_t begin, end;     // the bytes it may access
+    mc_check_region* region;  // where its accesses are recorded; NULL: bounds only
+    uint32_t elem_size;       // of its element type (innermost, for arrays of arrays)
+    uint32_t id;              // the runtime's index of its name
+    uint8_t space;            // mc_check_space
+    uint8_t reserved[7];
+} mc_check_var;
+
+enum mc_finding_kind {
+    MC_FIND_OUT_OF_BOUNDS = 0,
+    MC_FIND_RACE = 1,
+    MC_FIND_BARRIER_DIVERGENCE = 2,
+    MC_FIND_UNINITIALIZED_READ = 3,
+};
+enum mc_access_kind { MC_ACCESS_READ = 0, MC_ACCESS_WRITE = 1, MC_ACCESS_ATOMIC = 2 };
+
+/// What kernel code found at one access.
+typedef struct mc_check_event {
+    uint8_t kind;          // mc_finding_kind
+    uint8_t access;        // mc_access_kind
+    uint8_t other_access;  // races: of `other`
+    uint8_t reserved;
+    uint32_t size;  // bytes accessed
+    const mc_check_var* var;
+    uintptr_t address;
+    mc_access self;   // this access
+    mc_access other;  // races: the earlier access it conflicts with
+} mc_check_event;
+
+/// The runtime's side of a checked launch, one per launch.
+typedef struct mc_check_state {
+    uint32_t threads_per_block;
+    uint32_t block_epoch;    // barriers the running block has passed
+    uint16_t* warp_epochs;   // per warp of the running block: collectives it completed
+    mc_check_var* params;    // one per kernel parameter (meaningful for pointers)
+    uint32_t site_line;      // the line of the barrier or warp intrinsic being entered
+    uint32_t reserved;
+    /// The variable for a shared array of the running block (made on first use in a block).
+    mc_check_var* (*shared_var)(struct mc_check_state* s, void* base, uint64_t bytes,
+                                uint32_t elem_size, const char* name);
+    void (*report)(struct mc_check_state* s, const mc_check_event* event);
+    /// Loop mode: called before each block's threads run (fiber mode: the runtime knows).
+    void (*begin_block)(struct mc_check_state* s, uint64_t block_linear);
+} mc_check_state;
+
 /// One launch, shared read-only by every worker.
 typedef struct mc_launch {
     mc_dim3 grid;
@@ -96,6 +173,7 @@ typedef struct mc_launch {
     void* const* args;  // one pointer per parameter, to a value of the parameter's type
     size_t dynamic_shared_bytes;
     const mc_runtime_api* rt;
+    mc_check_state* check;  // checked launches only, else NULL
 } mc_launch;
 
 /// Runs blocks [first, last) (linear block ids, x fastest) with each block's threads as a

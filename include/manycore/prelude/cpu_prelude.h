@@ -103,20 +103,38 @@ static constexpr int warpSize = 32;
 __attribute__((always_inline)) inline void* __mc_dynamic_shared() { return ::__mc::dynamic_shared; }
 
 // ---- Barriers and warp intrinsics -------------------------------------------------------------
-inline void __syncthreads() {
+// A checked module tells the runtime the line of every barrier and warp intrinsic it enters
+// (barrier divergence is threads at different call sites): a defaulted last parameter, filled
+// in at the user's call.
+#if MC_CHECKED
+#define MC_SITE_ONLY unsigned __mc_line = __builtin_LINE()
+#define MC_SITE , MC_SITE_ONLY
+#define MC_SITE_ARG , __mc_line
+#define MC_ENTER_SITE() (::__mc::launch->check->site_line = __mc_line)
+#else
+#define MC_SITE_ONLY
+#define MC_SITE
+#define MC_SITE_ARG
+#define MC_ENTER_SITE() ((void)0)
+#endif
+inline void __syncthreads(MC_SITE_ONLY) {
+    MC_ENTER_SITE();
     ::__mc::switching([] { return ::__mc::launch->rt->sync_block(::__mc::worker, MC_SYNC_PLAIN, 0); });
 }
-inline int __syncthreads_count(int predicate) {
+inline int __syncthreads_count(int predicate MC_SITE) {
+    MC_ENTER_SITE();
     return ::__mc::switching([=] {
         return ::__mc::launch->rt->sync_block(::__mc::worker, MC_SYNC_COUNT, predicate != 0);
     });
 }
-inline int __syncthreads_and(int predicate) {
+inline int __syncthreads_and(int predicate MC_SITE) {
+    MC_ENTER_SITE();
     return ::__mc::switching([=] {
         return ::__mc::launch->rt->sync_block(::__mc::worker, MC_SYNC_AND, predicate != 0);
     });
 }
-inline int __syncthreads_or(int predicate) {
+inline int __syncthreads_or(int predicate MC_SITE) {
+    MC_ENTER_SITE();
     return ::__mc::switching([=] {
         return ::__mc::launch->rt->sync_block(::__mc::worker, MC_SYNC_OR, predicate != 0);
     });
@@ -131,9 +149,10 @@ struct WarpValues {
 };
 
 template <class T>
-inline WarpValues collect(unsigned mask, T value) {
+inline WarpValues collect(unsigned mask, T value, [[maybe_unused]] unsigned __mc_line = 0) {
     static_assert(sizeof(T) <= 8 && std::is_trivially_copyable_v<T>,
                   "manycore: warp intrinsics take values of at most 8 bytes");
+    MC_ENTER_SITE();
     WarpValues out;
     uint64_t bits = 0;
     std::memcpy(&bits, &value, sizeof(T));
@@ -152,69 +171,78 @@ inline T lane_value(const WarpValues& v, unsigned lane) {
 
 }  // namespace __mc
 
-inline void __syncwarp(unsigned mask = 0xffffffffu) { (void)::__mc::collect(mask, 0u); }
+inline void __syncwarp(unsigned mask = 0xffffffffu MC_SITE) {
+    (void)::__mc::collect(mask, 0u MC_SITE_ARG);
+}
 // The lanes that execute together: on the CPU, every lane of the warp that has not exited
 // reaches this point (or exits) before any goes on, as a converged warp would.
-inline unsigned __activemask() { return ::__mc::collect(0xffffffffu, 0u).took_part; }
+inline unsigned __activemask(MC_SITE_ONLY) {
+#if MC_CHECKED
+    // The high bit: this collective names every lane on purpose, so no lane is "missing".
+    return ::__mc::collect(0xffffffffu, 0u, __mc_line | 0x80000000u).took_part;
+#else
+    return ::__mc::collect(0xffffffffu, 0u).took_part;
+#endif
+}
 
 // Source lanes follow CUDA: within segments of `width` lanes; a source outside the caller's
 // segment (shfl_up/down/xor) yields the caller's own value.
 template <class T>
-inline T __shfl_sync(unsigned mask, T var, int src_lane, int width = warpSize) {
-    const auto v = ::__mc::collect(mask, var);
+inline T __shfl_sync(unsigned mask, T var, int src_lane, int width = warpSize MC_SITE) {
+    const auto v = ::__mc::collect(mask, var MC_SITE_ARG);
     const unsigned lane = ::__mc::lane_id();
     const unsigned base = lane & ~static_cast<unsigned>(width - 1);
     return ::__mc::lane_value<T>(v, base + (static_cast<unsigned>(src_lane) & (width - 1)));
 }
 template <class T>
-inline T __shfl_up_sync(unsigned mask, T var, unsigned delta, int width = warpSize) {
-    const auto v = ::__mc::collect(mask, var);
+inline T __shfl_up_sync(unsigned mask, T var, unsigned delta, int width = warpSize MC_SITE) {
+    const auto v = ::__mc::collect(mask, var MC_SITE_ARG);
     const int lane = static_cast<int>(::__mc::lane_id());
     const int base = lane & ~(width - 1);
     const int src = lane - static_cast<int>(delta);
     return src < base ? var : ::__mc::lane_value<T>(v, static_cast<unsigned>(src));
 }
 template <class T>
-inline T __shfl_down_sync(unsigned mask, T var, unsigned delta, int width = warpSize) {
-    const auto v = ::__mc::collect(mask, var);
+inline T __shfl_down_sync(unsigned mask, T var, unsigned delta, int width = warpSize MC_SITE) {
+    const auto v = ::__mc::collect(mask, var MC_SITE_ARG);
     const int lane = static_cast<int>(::__mc::lane_id());
     const int base = lane & ~(width - 1);
     const int src = lane + static_cast<int>(delta);
     return src >= base + width ? var : ::__mc::lane_value<T>(v, static_cast<unsigned>(src));
 }
 template <class T>
-inline T __shfl_xor_sync(unsigned mask, T var, int lane_mask, int width = warpSize) {
-    const auto v = ::__mc::collect(mask, var);
+inline T __shfl_xor_sync(unsigned mask, T var, int lane_mask, int width = warpSize MC_SITE) {
+    const auto v = ::__mc::collect(mask, var MC_SITE_ARG);
     const int lane = static_cast<int>(::__mc::lane_id());
     const int base = lane & ~(width - 1);
     const int src = lane ^ lane_mask;
     return src >= base + width ? var : ::__mc::lane_value<T>(v, static_cast<unsigned>(src & 31));
 }
-inline unsigned __ballot_sync(unsigned mask, int predicate) {
-    const auto v = ::__mc::collect(mask, static_cast<uint32_t>(predicate != 0));
+inline unsigned __ballot_sync(unsigned mask, int predicate MC_SITE) {
+    const auto v = ::__mc::collect(mask, static_cast<uint32_t>(predicate != 0) MC_SITE_ARG);
     unsigned bits = 0;
     for (unsigned lane = 0; lane < 32; ++lane) {
         if ((v.took_part >> lane & 1u) && v.lanes[lane]) bits |= 1u << lane;
     }
     return bits;
 }
-inline int __all_sync(unsigned mask, int predicate) {
-    const auto v = ::__mc::collect(mask, static_cast<uint32_t>(predicate != 0));
+inline int __all_sync(unsigned mask, int predicate MC_SITE) {
+    const auto v = ::__mc::collect(mask, static_cast<uint32_t>(predicate != 0) MC_SITE_ARG);
     for (unsigned lane = 0; lane < 32; ++lane) {
         if ((v.took_part >> lane & 1u) && !v.lanes[lane]) return 0;
     }
     return 1;
 }
-inline int __any_sync(unsigned mask, int predicate) {
-    const auto v = ::__mc::collect(mask, static_cast<uint32_t>(predicate != 0));
+inline int __any_sync(unsigned mask, int predicate MC_SITE) {
+    const auto v = ::__mc::collect(mask, static_cast<uint32_t>(predicate != 0) MC_SITE_ARG);
     for (unsigned lane = 0; lane < 32; ++lane) {
         if ((v.took_part >> lane & 1u) && v.lanes[lane]) return 1;
     }
     return 0;
 }
 template <class T>
-inline unsigned __match_any_sync(unsigned mask, T value) {
-    const auto v = ::__mc::collect(mask, value);
+inline unsigned __match_any_sync(unsigned mask, T value MC_SITE) {
+    const auto v = ::__mc::collect(mask, value MC_SITE_ARG);
     const uint64_t mine = v.lanes[::__mc::lane_id()];
     unsigned bits = 0;
     for (unsigned lane = 0; lane < 32; ++lane) {
@@ -223,8 +251,8 @@ inline unsigned __match_any_sync(unsigned mask, T value) {
     return bits;
 }
 template <class T>
-inline unsigned __match_all_sync(unsigned mask, T value, int* pred) {
-    const auto v = ::__mc::collect(mask, value);
+inline unsigned __match_all_sync(unsigned mask, T value, int* pred MC_SITE) {
+    const auto v = ::__mc::collect(mask, value MC_SITE_ARG);
     const uint64_t mine = v.lanes[::__mc::lane_id()];
     for (unsigned lane = 0; lane < 32; ++lane) {
         if ((v.took_part >> lane & 1u) && v.lanes[lane] != mine) {
@@ -478,6 +506,15 @@ struct vector_lanes {
 };
 
 template <class T>
+struct is_checked_ptr : std::false_type {};
+
+}  // namespace __mc
+#if MC_CHECKED
+#include "checked.h"
+#endif
+namespace __mc {
+
+template <class T>
 constexpr uint8_t dtype_code() {
     using U = std::remove_cv_t<T>;
     if constexpr (std::is_void_v<U>) return MC_DT_VOID;
@@ -498,6 +535,7 @@ constexpr uint8_t dtype_code() {
 template <class P>
 constexpr mc_param_desc describe() {
     using T = std::remove_cv_t<std::remove_reference_t<P>>;
+    if constexpr (is_checked_ptr<T>::value) return describe<typename T::element_type*>();
     mc_param_desc d{};
     d.size = sizeof(T);
     d.align = alignof(T);
@@ -527,6 +565,9 @@ constexpr mc_param_desc describe() {
 }
 
 __attribute__((always_inline)) inline void enter(const mc_launch* l, mc_worker* w, void* shared) {
+#if MC_CHECKED
+    check = l->check;
+#endif
     launch = l;
     worker = w;
     dynamic_shared = shared;
@@ -537,6 +578,18 @@ __attribute__((always_inline)) inline void enter(const mc_launch* l, mc_worker* 
 template <auto Kernel>
 struct entry;
 
+// Argument `i` as parameter type P takes it; a checked pointer is made from the raw pointer
+// the runtime passed and the variable it describes.
+template <class P>
+__attribute__((always_inline)) inline decltype(auto) argument(const mc_launch* l, size_t i) {
+    using D = std::decay_t<P>;
+    if constexpr (is_checked_ptr<D>::value) {
+        return D(*static_cast<typename D::element_type* const*>(l->args[i]), &l->check->params[i]);
+    } else {
+        return *static_cast<const D*>(l->args[i]);
+    }
+}
+
 template <class... P, void (*Kernel)(P...)>
 struct entry<Kernel> {
     static constexpr mc_param_desc params[sizeof...(P) + 1] = {describe<P>()..., mc_param_desc{}};
@@ -545,7 +598,7 @@ struct entry<Kernel> {
     static void blocks(const mc_launch* l, uint64_t first, uint64_t last,
                        std::index_sequence<I...>) {
         // Copies of the arguments, so the thread loop reads them from registers.
-        auto body = [... a = *static_cast<const std::decay_t<P>*>(l->args[I])]() {
+        auto body = [... a = argument<P>(l, I)]() {
             Kernel(a...);
         };
         const unsigned bx = l->block.x, by = l->block.y, bz = l->block.z;
@@ -554,6 +607,9 @@ struct entry<Kernel> {
             bid.x = static_cast<unsigned>(b % gx);
             bid.y = static_cast<unsigned>(b / gx % gy);
             bid.z = static_cast<unsigned>(b / (gx * gy));
+#if MC_CHECKED
+            check->begin_block(check, b);
+#endif
             for (unsigned z = 0; z < bz; ++z) {
                 tid.z = z;
                 for (unsigned y = 0; y < by; ++y) {
@@ -574,7 +630,7 @@ struct entry<Kernel> {
 
     template <size_t... I>
     static void thread(const mc_launch* l, std::index_sequence<I...>) {
-        Kernel(*static_cast<const std::decay_t<P>*>(l->args[I])...);
+        Kernel(argument<P>(l, I)...);
     }
     static void run_thread(const mc_launch* l, mc_worker* w, void* shared, mc_dim3 b, mc_dim3 t) {
         enter(l, w, shared);

@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-FileCopyrightText: manycore developers
+// Checked launches: the variables kernels check against, their shadow memory, and the findings.
+#include "cpu/checker.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+
+#include "manycore/config.hpp"
+#include "manycore/error.hpp"
+
+namespace manycore::cpu {
+namespace {
+
+constexpr std::uint32_t kMaxGranuleShift = 3;
+// Distinct findings remembered for de-duplication past the ones kept.
+constexpr std::size_t kMaxSeen = 100000;
+
+std::uint32_t granule_shift_for(std::uintptr_t value) noexcept {
+    if (value == 0) return kMaxGranuleShift;
+    return std::min<std::uint32_t>(kMaxGranuleShift,
+                                   static_cast<std::uint32_t>(__builtin_ctzll(value)));
+}
+
+std::string dim3_text(const mc_dim3& d) {
+    return "(" + std::to_string(d.x) + "," + std::to_string(d.y) + "," + std::to_string(d.z) + ")";
+}
+Finding::Dim3 dim3_of(const mc_dim3& d) { return {d.x, d.y, d.z}; }
+
+const char* access_verb(std::uint8_t access) {
+    return access == MC_ACCESS_WRITE ? "writes" : access == MC_ACCESS_ATOMIC ? "updates" : "reads";
+}
+const char* access_name(std::uint8_t access) {
+    return access == MC_ACCESS_WRITE ? "write" : "read";
+}
+std::string line_text(std::uint32_t line) {
+    return line ? "at line " + std::to_string(line) : "at an unknown line";
+}
+std::optional<int> line_field(std::uint32_t line) {
+    return line ? std::optional<int>(static_cast<int>(line)) : std::nullopt;
+}
+
+// "0-15", "3", "0-3, 8".
+std::string lanes_text(std::uint32_t mask) {
+    std::string out;
+    for (unsigned lane = 0; lane < 32;) {
+        if (!(mask >> lane & 1u)) {
+            ++lane;
+            continue;
+        }
+        unsigned end = lane;
+        while (end + 1 < 32 && (mask >> (end + 1) & 1u)) ++end;
+        if (!out.empty()) out += ", ";
+        out += std::to_string(lane);
+        if (end > lane) {
+            out += '-';
+            out += std::to_string(end);
+        }
+        lane = end + 1;
+    }
+    return out;
+}
+
+// The shadow of the pointer parameters, reused from launch to launch on this OS thread.
+std::vector<mc_shadow_cell>& global_shadow() {
+    thread_local std::vector<mc_shadow_cell> cells;
+    return cells;
+}
+
+}  // namespace
+
+Checker::Checker(std::string_view kernel, std::vector<CheckedParam> params, mc_dim3 grid,
+                 mc_dim3 block)
+    : kernel_(kernel), params_(std::move(params)), grid_(grid), block_(block) {
+    const std::uint64_t per_block = std::uint64_t{block.x} * block.y * block.z;
+    const std::uint64_t blocks = std::uint64_t{grid.x} * grid.y * grid.z;
+    if (per_block * blocks >= std::numeric_limits<std::uint32_t>::max()) {
+        throw InvalidLaunch("kernel '" + kernel_ + "': a checked launch may have at most 2^32 - 2 " +
+                            "threads in all; this one has " + std::to_string(per_block * blocks) +
+                            ": check a smaller problem");
+    }
+    state_.threads_per_block = static_cast<std::uint32_t>(per_block);
+    state_.shared_var = &on_shared_var;
+    state_.report = &on_report;
+    state_.begin_block = &on_begin_block;
+    warp_epochs_.assign((per_block + 31) / 32, 0);
+    state_.warp_epochs = warp_epochs_.data();
+
+    // Parameters that share memory (a rotation in place passes one array twice) share one
+    // region, so a race is seen whichever of them each access goes through.
+    param_vars_.resize(params_.size());
+    struct Range {
+        std::uintptr_t begin, end;
+        std::size_t param;
+    };
+    std::vector<Range> ranges;
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+        const CheckedParam& p = params_[i];
+        names_.push_back(p.name);
+        mc_check_var& v = param_vars_[i];
+        v.id = static_cast<std::uint32_t>(i);
+        v.space = MC_SPACE_GLOBAL;
+        v.elem_size = p.elem_size == 0 ? 1 : p.elem_size;
+        const auto address = reinterpret_cast<std::uintptr_t>(p.address);
+        if (!p.extent_known) {
+            v.begin = 0;
+            v.end = std::numeric_limits<std::uintptr_t>::max();
+            continue;
+        }
+        v.begin = address;
+        v.end = address + p.extent_bytes;
+        if (p.pointer && p.extent_bytes > 0 && address != 0) {
+            ranges.push_back({address, address + p.extent_bytes, i});
+        }
+    }
+    std::sort(ranges.begin(), ranges.end(),
+              [](const Range& a, const Range& b) { return a.begin < b.begin; });
+    std::vector<std::pair<std::size_t, std::size_t>> groups;  // [first, last) into ranges
+    std::vector<std::uintptr_t> ends;
+    for (std::size_t r = 0; r < ranges.size(); ++r) {
+        if (!groups.empty() && ranges[r].begin < ends.back()) {
+            groups.back().second = r + 1;
+            ends.back() = std::max(ends.back(), ranges[r].end);
+        } else {
+            groups.emplace_back(r, r + 1);
+            ends.push_back(ranges[r].end);
+        }
+    }
+    regions_.resize(groups.size());
+    std::size_t cells = 0;
+    std::vector<std::size_t> offsets;
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        mc_check_region& region = regions_[g];
+        region.begin = ranges[groups[g].first].begin;
+        std::uint32_t shift = kMaxGranuleShift;
+        for (std::size_t r = groups[g].first; r < groups[g].second; ++r) {
+            const CheckedParam& p = params_[ranges[r].param];
+            shift = std::min({shift, granule_shift_for(p.elem_size), granule_shift_for(p.lane_size),
+                              granule_shift_for(ranges[r].begin - region.begin)});
+            param_vars_[ranges[r].param].region = &region;
+        }
+        region.granule_shift = shift;
+        region.check_uninit = 0;  // global memory comes from the host, written or not
+        offsets.push_back(cells);
+        cells += ((ends[g] - region.begin) >> shift) + 1;
+    }
+    auto& shadow = global_shadow();
+    if (shadow.size() < cells) shadow.resize(cells);
+    std::memset(static_cast<void*>(shadow.data()), 0, cells * sizeof(mc_shadow_cell));
+    for (std::size_t g = 0; g < regions_.size(); ++g) regions_[g].cells = shadow.data() + offsets[g];
+    state_.params = param_vars_.data();
+}
+
+void Checker::begin_block(std::uint64_t) {
+    shared_used_ = 0;
+    state_.block_epoch = 0;
+    std::fill(warp_epochs_.begin(), warp_epochs_.end(), std::uint16_t{0});
+}
+
+mc_check_var* Checker::on_shared_var(mc_check_state* s, void* base, std::uint64_t bytes,
+                                     std::uint32_t elem_size, const char* name) {
+    return reinterpret_cast<Checker*>(s)->shared_var(base, bytes, elem_size, name);
+}
+void Checker::on_report(mc_check_state* s, const mc_check_event* e) {
+    reinterpret_cast<Checker*>(s)->report(*e);
+}
+void Checker::on_begin_block(mc_check_state* s, std::uint64_t linear) {
+    reinterpret_cast<Checker*>(s)->begin_block(linear);
+}
+
+mc_check_var* Checker::shared_var(void* base, std::uint64_t bytes, std::uint32_t elem_size,
+                                  const char* name) {
+    const auto address = reinterpret_cast<std::uintptr_t>(base);
+    const std::uint32_t shift = granule_shift_for(elem_size);
+    for (std::size_t i = 0; i < shared_used_; ++i) {
+        Shared& s = *shared_[i];
+        if (s.var.begin != address || std::strcmp(names_[s.var.id].c_str(), name) != 0) continue;
+        return &s.var;
+    }
+    // Another view of memory already tracked (two `extern __shared__` arrays share the
+    // dynamic buffer): its shadow, refined to this view's granule, is this view's too.
+    Shared* same_memory = nullptr;
+    for (std::size_t i = 0; i < shared_used_; ++i) {
+        if (shared_[i]->region.begin == address) same_memory = shared_[i].get();
+    }
+    if (shared_used_ == shared_.size()) shared_.push_back(std::make_unique<Shared>());
+    Shared& s = *shared_[shared_used_++];
+    s.var = mc_check_var{};
+    s.var.begin = address;
+    s.var.end = address + bytes;
+    s.var.elem_size = elem_size;
+    s.var.space = MC_SPACE_SHARED;
+    const auto known = std::find(names_.begin() + static_cast<std::ptrdiff_t>(params_.size()),
+                                 names_.end(), name);
+    s.var.id = static_cast<std::uint32_t>(known - names_.begin());
+    if (known == names_.end()) names_.emplace_back(name);
+    if (same_memory != nullptr) {
+        mc_check_region& r = same_memory->region;
+        if (shift < r.granule_shift) {
+            // Each old cell becomes the cells of its bytes at the finer granule.
+            const std::size_t factor = std::size_t{1} << (r.granule_shift - shift);
+            std::vector<mc_shadow_cell> finer(same_memory->cells.size() * factor);
+            for (std::size_t c = 0; c < finer.size(); ++c) finer[c] = same_memory->cells[c / factor];
+            same_memory->cells = std::move(finer);
+            r.cells = same_memory->cells.data();
+            r.granule_shift = shift;
+        }
+        s.var.region = &r;
+        return &s.var;
+    }
+    s.region = mc_check_region{};
+    s.region.begin = address;
+    s.region.granule_shift = shift;
+    s.region.check_uninit = 1;
+    s.cells.assign((bytes >> shift) + 1, mc_shadow_cell{});
+    s.region.cells = s.cells.data();
+    s.var.region = &s.region;
+    return &s.var;
+}
+
+mc_dim3 Checker::block_of(std::uint32_t thread) const noexcept {
+    const std::uint64_t linear = (thread - 1u) / state_.threads_per_block;
+    const std::uint64_t plane = std::uint64_t{grid_.x} * grid_.y;
+    return mc_dim3{static_cast<std::uint32_t>(linear % grid_.x),
+                   static_cast<std::uint32_t>(linear / grid_.x % grid_.y),
+                   static_cast<std::uint32_t>(linear / plane)};
+}
+
+mc_dim3 Checker::thread_of(std::uint32_t thread) const noexcept {
+    const std::uint32_t linear = (thread - 1u) % state_.threads_per_block;
+    return mc_dim3{linear % block_.x, linear / block_.x % block_.y, linear / (block_.x * block_.y)};
+}
+
+std::string Checker::variable_name(const mc_check_var& v) const { return names_.at(v.id); }
+
+// Other pointer parameters over the same byte: "(the same memory as 'out')".
+std::string Checker::aliases(const mc_check_var& v, std::uintptr_t address) const {
+    if (v.space != MC_SPACE_GLOBAL) return {};
+    std::string others;
+    for (std::size_t i = 0; i < param_vars_.size(); ++i) {
+        const mc_check_var& o = param_vars_[i];
+        if (&o == &v || o.region == nullptr || address < o.begin || address >= o.end) continue;
+        others += (others.empty() ? "'" : ", '") + names_[i] + "'";
+    }
+    return others.empty() ? std::string() : " (the same memory as " + others + ")";
+}
+
+void Checker::report(const mc_check_event& e) {
+    const mc_check_var& v = *e.var;
+    const std::string name = variable_name(v);
+    const bool shared = v.space == MC_SPACE_SHARED;
+    const std::int64_t index =
+        (static_cast<std::int64_t>(e.address) - static_cast<std::int64_t>(v.begin)) /
+        static_cast<std::int64_t>(v.elem_size);
+    const std::int64_t extent = static_cast<std::int64_t>((v.end - v.begin) / v.elem_size);
+    const std::string element = name + "[" + std::to_string(index) + "]";
+    const std::string where = std::string(shared ? "shared array '" : "array '") + name + "'";
+
+    Finding f;
+    f.kernel = kernel_;
+    f.variable = name;
+    f.space = shared ? "shared" : "global";
+    f.index = index;
+    f.extent = extent;
+    const mc_dim3 block = block_of(e.self.thread), thread = thread_of(e.self.thread);
+    const std::string self = "thread " + dim3_text(thread) + " of block " + dim3_text(block);
+    std::string key;
+    switch (e.kind) {
+        case MC_FIND_OUT_OF_BOUNDS: {
+            f.kind = "out-of-bounds";
+            f.access = access_name(e.access);
+            f.line = line_field(e.self.line);
+            f.block = dim3_of(block);
+            f.thread = dim3_of(thread);
+            f.message = "out-of-bounds in kernel '" + kernel_ + "', " + where + ": " + self + " " +
+                        access_verb(e.access) + " " + element + " " + line_text(e.self.line) +
+                        ", but '" + name + "' has " + std::to_string(extent) +
+                        (extent == 1 ? " element" : " elements") +
+                        (extent > 0 ? " (indices 0 to " + std::to_string(extent - 1) + ")" : "");
+            key = std::to_string(e.access) + ":" + std::to_string(e.self.line);
+            break;
+        }
+        case MC_FIND_UNINITIALIZED_READ: {
+            f.kind = "uninitialized-read";
+            f.access = "read";
+            f.line = line_field(e.self.line);
+            f.block = dim3_of(block);
+            f.thread = dim3_of(thread);
+            f.message = "uninitialized-read in kernel '" + kernel_ + "', " + where + ": " + self +
+                        " reads " + element + " " + line_text(e.self.line) +
+                        ", which no thread of the block has written in this launch";
+            key = std::to_string(e.self.line);
+            break;
+        }
+        case MC_FIND_RACE: {
+            // The earlier access first, as it happened.
+            const mc_dim3 other_block = block_of(e.other.thread);
+            const mc_dim3 other_thread = thread_of(e.other.thread);
+            f.kind = "race";
+            f.access = access_name(e.other_access);
+            f.line = line_field(e.other.line);
+            f.block = dim3_of(other_block);
+            f.thread = dim3_of(other_thread);
+            f.other_access = access_name(e.access);
+            f.other_line = line_field(e.self.line);
+            f.other_block = dim3_of(block);
+            f.other_thread = dim3_of(thread);
+            const bool same_block = std::memcmp(&block, &other_block, sizeof block) == 0;
+            f.message = "race in kernel '" + kernel_ + "', " + where + aliases(v, e.address) +
+                        ": thread " + dim3_text(other_thread) + " of block " +
+                        dim3_text(other_block) + " " + access_verb(e.other_access) + " " +
+                        element + " " + line_text(e.other.line) + " while thread " +
+                        dim3_text(thread) + " of block " + dim3_text(block) + " " +
+                        access_verb(e.access) + " it " + line_text(e.self.line) +
+                        (same_block ? " with no __syncthreads between"
+                                    : "; threads of different blocks never synchronise within a "
+                                      "launch (use atomics, or a second launch)");
+            key = std::to_string(e.other.line) + ":" + std::to_string(e.self.line);
+            break;
+        }
+        default:
+            return;
+    }
+    add(std::move(f), std::to_string(e.kind) + ":" + std::to_string(v.space) + ":" + name + ":" + key);
+}
+
+void Checker::add(Finding f, std::string key) {
+    if (seen_.size() >= kMaxSeen) return;
+    if (!seen_.insert(std::move(key)).second) return;
+    ++total_;
+    if (findings_.size() < kMaxKept) findings_.push_back(std::move(f));
+}
+
+void Checker::barrier_sites_differ(mc_dim3 block, mc_dim3 thread, std::uint32_t line,
+                                   mc_dim3 other_thread, std::uint32_t other_line) {
+    Finding f;
+    f.kind = "barrier-divergence";
+    f.kernel = kernel_;
+    f.line = line_field(line);
+    f.block = dim3_of(block);
+    f.thread = dim3_of(thread);
+    f.other_line = line_field(other_line);
+    f.other_block = dim3_of(block);
+    f.other_thread = dim3_of(other_thread);
+    f.message = "barrier-divergence in kernel '" + kernel_ + "': in block " + dim3_text(block) +
+                ", thread " + dim3_text(thread) + " waits at the __syncthreads " + line_text(line) +
+                " while thread " + dim3_text(other_thread) + " waits at the __syncthreads " +
+                line_text(other_line) +
+                "; every thread of a block must reach the same __syncthreads (or return)";
+    add(std::move(f), "B:" + std::to_string(line) + ":" + std::to_string(other_line));
+}
+
+void Checker::warp_lanes_missing(mc_dim3 block, mc_dim3 thread, std::uint32_t line,
+                                 std::uint32_t mask, std::uint32_t missing, bool nonexistent) {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "0x%08x", mask);
+    Finding f;
+    f.kind = "barrier-divergence";
+    f.kernel = kernel_;
+    f.line = line_field(line);
+    f.block = dim3_of(block);
+    f.thread = dim3_of(thread);
+    f.message = "barrier-divergence in kernel '" + kernel_ + "': thread " + dim3_text(thread) +
+                " of block " + dim3_text(block) + " calls a warp intrinsic " + line_text(line) +
+                " with mask " + hex + ", which names lanes " + lanes_text(missing) +
+                (nonexistent ? " that the block does not have (use a block size that is a "
+                               "multiple of 32, or a mask of the lanes there are)"
+                             : " that have already returned (use __activemask() or a mask of "
+                               "the lanes still running)");
+    add(std::move(f), "W:" + std::to_string(line) + ":" + (nonexistent ? "n" : "e"));
+}
+
+void Checker::deadlocked(mc_dim3 block, mc_dim3 thread, std::uint32_t line, bool in_warp,
+                         mc_dim3 other_thread, std::uint32_t other_line, bool other_in_warp) {
+    Finding f;
+    f.kind = "barrier-divergence";
+    f.kernel = kernel_;
+    f.line = line_field(line);
+    f.block = dim3_of(block);
+    f.thread = dim3_of(thread);
+    f.other_line = line_field(other_line);
+    f.other_block = dim3_of(block);
+    f.other_thread = dim3_of(other_thread);
+    f.message = "barrier-divergence in kernel '" + kernel_ + "': in block " + dim3_text(block) +
+                ", thread " + dim3_text(thread) + " waits " +
+                (in_warp ? "in the warp intrinsic " : "at the __syncthreads ") + line_text(line) +
+                " while thread " + dim3_text(other_thread) + " waits " +
+                (other_in_warp ? "in the warp intrinsic " : "at the __syncthreads ") +
+                line_text(other_line) + ": the block can never finish (every thread of a block " +
+                "must reach the same __syncthreads, and every lane a warp intrinsic's mask names " +
+                "must call it)";
+    add(std::move(f), "D:" + std::to_string(line) + ":" + std::to_string(other_line));
+}
+
+void report_findings(const Checker& checker, std::string_view kernel) {
+    const auto& findings = checker.findings();
+    if (findings.empty()) return;
+    const std::string& collect = Config::get().check_collect;
+    if (!collect.empty()) {
+        const int fd = ::open(collect.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            throw Error("MANYCORE_CHECK_COLLECT=" + collect + ": cannot open the file (" +
+                        std::strerror(errno) + "); give a path in a writable folder");
+        }
+        for (const Finding& f : findings) {
+            // One write per line, so lines of processes writing at once never interleave.
+            const std::string line = to_json(f) + "\n";
+            const ssize_t written = ::write(fd, line.data(), line.size());
+            (void)written;
+        }
+        ::close(fd);
+        return;
+    }
+    const std::size_t total = checker.findings_total();
+    std::string message = "kernel '" + std::string(kernel) + "': the checked launch found " +
+                          std::to_string(total) + (total == 1 ? " problem" : " problems");
+    constexpr std::size_t kShown = 20;
+    for (std::size_t i = 0; i < findings.size() && i < kShown; ++i) {
+        message += "\n  " + findings[i].message;
+    }
+    if (total > kShown) {
+        message += "\n  ... and " + std::to_string(total - kShown) + " more" +
+                   (total > findings.size()
+                        ? " (KernelFault.findings keeps the first " +
+                              std::to_string(findings.size()) + ")"
+                        : " (see KernelFault.findings)");
+    }
+    throw KernelFault(message, std::string(kernel), findings, total);
+}
+
+}  // namespace manycore::cpu

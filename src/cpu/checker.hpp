@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-FileCopyrightText: manycore developers
+// The runtime side of a checked launch: variables, shadow memory, barrier checks, findings.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "manycore/finding.hpp"
+#include "manycore/prelude/abi.h"
+
+namespace manycore::cpu {
+
+/// A pointer parameter of a checked launch: its name and what the caller passed.
+struct CheckedParam {
+    std::string name;
+    bool pointer = false;
+    std::uint32_t elem_size = 0;   // of the pointee; 0 for void*
+    std::uint32_t lane_size = 0;   // of one lane of a vector type, else elem_size
+    const void* address = nullptr;
+    std::size_t extent_bytes = 0;  // from `address` to the end of the array or view
+    bool extent_known = false;     // false for raw pointers from C++
+};
+
+/// One checked launch. Kernel code reaches it through state() (abi.h's mc_check_state);
+/// the fiber scheduler calls the block, barrier and warp hooks. Runs on one OS thread; not
+/// thread-safe.
+class Checker {
+  public:
+    Checker(std::string_view kernel, std::vector<CheckedParam> params, mc_dim3 grid,
+            mc_dim3 block);
+    Checker(const Checker&) = delete;
+    Checker& operator=(const Checker&) = delete;
+
+    mc_check_state* state() noexcept { return &state_; }
+
+    /// Before the threads of block `linear` run: fresh shared memory, no barrier passed.
+    void begin_block(std::uint64_t linear);
+    /// The line of the barrier or warp intrinsic the running thread is entering.
+    std::uint32_t site() const noexcept { return state_.site_line; }
+    /// Every live thread of the block passed a barrier.
+    void barrier_passed() noexcept { ++state_.block_epoch; }
+    /// A warp collective of warp `w` completed.
+    void warp_synced(std::uint32_t w) noexcept { ++warp_epochs_[w]; }
+
+    /// Threads of the running block released from one barrier wait at different lines.
+    void barrier_sites_differ(mc_dim3 block, mc_dim3 thread, std::uint32_t line,
+                              mc_dim3 other_thread, std::uint32_t other_line);
+    /// A warp collective completed without lanes its mask names (`missing`), which exited or
+    /// do not exist.
+    void warp_lanes_missing(mc_dim3 block, mc_dim3 thread, std::uint32_t line,
+                            std::uint32_t mask, std::uint32_t missing, bool nonexistent);
+    /// Threads wait at a barrier while others wait in a warp collective for them: the block
+    /// can never finish. `thread` waits at `line` (a barrier), `other_thread` at `other_line`.
+    void deadlocked(mc_dim3 block, mc_dim3 thread, std::uint32_t line, bool in_warp,
+                    mc_dim3 other_thread, std::uint32_t other_line, bool other_in_warp);
+
+    /// The distinct findings kept (at most kMaxKept) and how many distinct ones there were.
+    const std::vector<Finding>& findings() const noexcept { return findings_; }
+    std::size_t findings_total() const noexcept { return total_; }
+
+    static constexpr std::size_t kMaxKept = 100;
+
+  private:
+    struct Shared {
+        mc_check_var var{};
+        mc_check_region region{};
+        std::vector<mc_shadow_cell> cells;
+    };
+
+    static mc_check_var* on_shared_var(mc_check_state* s, void* base, std::uint64_t bytes,
+                                       std::uint32_t elem_size, const char* name);
+    static void on_report(mc_check_state* s, const mc_check_event* e);
+    static void on_begin_block(mc_check_state* s, std::uint64_t linear);
+
+    mc_check_var* shared_var(void* base, std::uint64_t bytes, std::uint32_t elem_size,
+                             const char* name);
+    void report(const mc_check_event& e);
+    void add(Finding f, std::string key);
+    std::string variable_name(const mc_check_var& v) const;
+    std::string aliases(const mc_check_var& v, std::uintptr_t address) const;
+    mc_dim3 block_of(std::uint32_t thread) const noexcept;
+    mc_dim3 thread_of(std::uint32_t thread) const noexcept;
+
+    mc_check_state state_{};  // first, so kernel callbacks find the Checker from it
+    std::string kernel_;
+    std::vector<CheckedParam> params_;
+    mc_dim3 grid_;
+    mc_dim3 block_;
+    std::vector<mc_check_var> param_vars_;
+    std::vector<mc_check_region> regions_;
+    std::vector<std::string> names_;  // by mc_check_var::id: parameters, then shared arrays
+    std::vector<std::unique_ptr<Shared>> shared_;  // reused from block to block
+    std::size_t shared_used_ = 0;
+    std::vector<std::uint16_t> warp_epochs_;
+    std::vector<Finding> findings_;
+    std::unordered_set<std::string> seen_;
+    std::size_t total_ = 0;
+};
+
+/// Throws the KernelFault a checked launch with findings raises, or, with
+/// MANYCORE_CHECK_COLLECT, appends them to that file and returns. Nothing when there are none.
+void report_findings(const Checker& checker, std::string_view kernel);
+
+}  // namespace manycore::cpu
