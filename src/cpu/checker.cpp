@@ -320,7 +320,9 @@ void Checker::report(const mc_check_event& e) {
                         (same_block ? " with no __syncthreads between"
                                     : "; threads of different blocks never synchronise within a "
                                       "launch (use atomics, or a second launch)");
-            key = std::to_string(e.other.line) + ":" + std::to_string(e.self.line);
+            // A race between blocks wants another fix than one within a block: both are kept.
+            key = std::to_string(e.other.line) + ":" + std::to_string(e.self.line) +
+                  (same_block ? ":block" : ":grid");
             break;
         }
         default:

@@ -26,6 +26,11 @@ struct at {
     template <class I, std::enable_if_t<std::is_integral_v<I> || std::is_enum_v<I>, int> = 0>
     at(I v, unsigned l = __builtin_LINE())  // NOLINT(google-explicit-constructor)
         : i(static_cast<long long>(v)), line(l) {}
+    // An element read through another checked pointer: `bins[keys[i]]`.
+    template <class R, std::enable_if_t<std::is_class_v<R> && std::is_convertible_v<R, long long>,
+                                        int> = 0>
+    at(const R& v, unsigned l = __builtin_LINE())  // NOLINT(google-explicit-constructor)
+        : i(static_cast<long long>(v)), line(l) {}
 };
 
 // Who is accessing memory now: the encoding of mc_access.thread.
