@@ -33,41 +33,49 @@ struct at {
         : i(static_cast<long long>(v)), line(l) {}
 };
 
-// Who is accessing memory now: the encoding of mc_access.thread.
+// Who is accessing memory now, as plain scalars (kept in registers on the hot path).
 struct accessor {
-    uint32_t self;        // 1 + block_base + thread
+    uint32_t self;        // 1 + block_base + thread: mc_access.thread
     uint32_t block_base;  // block_linear * threads_per_block
     uint32_t thread;      // linear index in the block
-    mc_access record;
+    uint32_t block_epoch;
+    uint32_t warp_epoch;
+    uint32_t line;
+    mc_access record() const {
+        return mc_access{self, block_epoch, static_cast<uint16_t>(warp_epoch),
+                         static_cast<uint16_t>(line)};
+    }
 };
 
 __attribute__((always_inline)) inline accessor current_accessor(unsigned line) {
+    const mc_check_state* s = check;
     accessor a;
     a.thread = thread_linear();
-    a.block_base = static_cast<uint32_t>(block_linear()) * check->threads_per_block;
+    a.block_base = static_cast<uint32_t>(block_linear()) * s->threads_per_block;
     a.self = 1u + a.block_base + a.thread;
-    a.record.thread = a.self;
-    a.record.block_epoch = check->block_epoch;
-    a.record.warp_epoch = check->warp_epochs ? check->warp_epochs[a.thread >> 5] : 0;
-    a.record.line = static_cast<uint16_t>(line);
+    a.block_epoch = s->block_epoch;
+    a.warp_epoch = s->warp_epochs ? s->warp_epochs[a.thread >> 5] : 0u;
+    a.line = line;
     return a;
 }
 
 // Whether an earlier access may run at the same time as this one: another block's access
 // always may (blocks never synchronise); one of this block only in the same barrier interval,
 // and within one warp only when no warp collective came between.
-__attribute__((always_inline)) inline bool concurrent(const mc_access& earlier, const accessor& now) {
+__attribute__((always_inline)) inline bool concurrent(const mc_access& earlier, const accessor& now,
+                                                      uint32_t threads_per_block) {
     if (earlier.thread == 0 || earlier.thread == now.self) return false;
     const uint32_t thread = earlier.thread - 1u - now.block_base;
-    if (thread >= check->threads_per_block) return true;
-    if (earlier.block_epoch != now.record.block_epoch) return false;
-    return (thread >> 5) != (now.thread >> 5) || earlier.warp_epoch == now.record.warp_epoch;
+    if (thread >= threads_per_block) return true;
+    if (earlier.block_epoch != now.block_epoch) return false;
+    return (thread >> 5) != (now.thread >> 5) ||
+           earlier.warp_epoch == static_cast<uint16_t>(now.warp_epoch);
 }
 
+// Out of line and by value, so the hot path never has to keep its records in memory.
 [[gnu::noinline, gnu::cold]] inline void report(uint8_t kind, uint8_t access, const mc_check_var* var,
-                                                uintptr_t address, uint32_t size,
-                                                const accessor& who, const mc_access* other,
-                                                uint8_t other_access) {
+                                                uintptr_t address, uint32_t size, accessor who,
+                                                mc_access other, uint8_t other_access) {
     mc_check_event e{};
     e.kind = kind;
     e.access = access;
@@ -75,9 +83,16 @@ __attribute__((always_inline)) inline bool concurrent(const mc_access& earlier, 
     e.size = size;
     e.var = var;
     e.address = address;
-    e.self = who.record;
-    if (other) e.other = *other;
+    e.self = who.record();
+    e.other = other;
     check->report(check, &e);
+}
+
+__attribute__((always_inline)) inline void store(mc_access& slot, const accessor& who) {
+    slot.thread = who.self;
+    slot.block_epoch = who.block_epoch;
+    slot.warp_epoch = static_cast<uint16_t>(who.warp_epoch);
+    slot.line = static_cast<uint16_t>(who.line);
 }
 
 // Checks one access of `size` bytes at `address` through `var`; false when it is out of
@@ -87,36 +102,37 @@ __attribute__((always_inline)) inline bool record(const mc_check_var* var, const
     if (var == nullptr) return true;  // a raw pointer made checked: nothing known about it
     const auto addr = reinterpret_cast<uintptr_t>(address);
     const accessor who = current_accessor(line);
-    if (addr < var->begin || addr > var->end || var->end - addr < size) {
-        report(MC_FIND_OUT_OF_BOUNDS, access, var, addr, size, who, nullptr, 0);
+    if (__builtin_expect(addr < var->begin || addr > var->end || var->end - addr < size, 0)) {
+        report(MC_FIND_OUT_OF_BOUNDS, access, var, addr, size, who, mc_access{}, 0);
         return false;
     }
     mc_check_region* region = var->region;
     if (region == nullptr || access == MC_ACCESS_ATOMIC) return true;  // atomics never race
+    const uint32_t tpb = check->threads_per_block;
     const uint32_t shift = region->granule_shift;
     mc_shadow_cell* cell = region->cells + ((addr - region->begin) >> shift);
     mc_shadow_cell* last = region->cells + ((addr + size - 1 - region->begin) >> shift);
     for (; cell <= last; ++cell) {
         if (access == MC_ACCESS_READ) {
             if (cell->writer.thread == 0) {
-                if (region->check_uninit) {
-                    report(MC_FIND_UNINITIALIZED_READ, access, var, addr, size, who, nullptr, 0);
+                if (__builtin_expect(region->check_uninit, 0)) {
+                    report(MC_FIND_UNINITIALIZED_READ, access, var, addr, size, who, mc_access{}, 0);
                 }
-            } else if (concurrent(cell->writer, who)) {
-                report(MC_FIND_RACE, access, var, addr, size, who, &cell->writer, MC_ACCESS_WRITE);
+            } else if (__builtin_expect(concurrent(cell->writer, who, tpb), 0)) {
+                report(MC_FIND_RACE, access, var, addr, size, who, cell->writer, MC_ACCESS_WRITE);
             }
             // Keep the first reader of an interval that may conflict with a later writer.
-            if (cell->reader.thread == 0 || cell->reader.thread == who.self ||
-                !concurrent(cell->reader, who)) {
-                cell->reader = who.record;
+            const uint32_t reader = cell->reader.thread;
+            if (reader == 0 || reader == who.self || !concurrent(cell->reader, who, tpb)) {
+                store(cell->reader, who);
             }
         } else {
-            if (concurrent(cell->writer, who)) {
-                report(MC_FIND_RACE, access, var, addr, size, who, &cell->writer, MC_ACCESS_WRITE);
-            } else if (concurrent(cell->reader, who)) {
-                report(MC_FIND_RACE, access, var, addr, size, who, &cell->reader, MC_ACCESS_READ);
+            if (__builtin_expect(concurrent(cell->writer, who, tpb), 0)) {
+                report(MC_FIND_RACE, access, var, addr, size, who, cell->writer, MC_ACCESS_WRITE);
+            } else if (__builtin_expect(concurrent(cell->reader, who, tpb), 0)) {
+                report(MC_FIND_RACE, access, var, addr, size, who, cell->reader, MC_ACCESS_READ);
             }
-            cell->writer = who.record;
+            store(cell->writer, who);
         }
     }
     return true;

@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# SPDX-FileCopyrightText: manycore developers
+"""The cost of checked mode: the foundation's kernels (triad, shared-memory tree reduction,
+tiled transpose) checked and unchecked, in the same run, on the same inputs, and the ratio.
+
+A checked launch records every access through a pointer parameter or a shared array in shadow
+memory and runs all its blocks on one thread; the unchecked launch uses every thread of the
+pool. Goal: checked at most 30x the unchecked time (Oclgrind is about 100x).
+
+    python bench/checked/run.py [--size N] [--repeat R] [--quick] [--no-write]
+
+Writes bench/results/<date>-<machine>-checked.{md,csv} unless --no-write is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from run_all import (  # noqa: E402
+    COLUMNS,
+    exit_status,
+    format_value,
+    machine_info,
+    machine_slug,
+    print_rows,
+    row,
+    size_arguments,
+    size_label,
+)
+
+import manycore as mc  # noqa: E402
+from manycore import _core  # noqa: E402
+from manycore.tools import tour  # noqa: E402
+from manycore.tools.timing import measure  # noqa: E402
+
+DEFAULT_SIZE = 1 << 20
+QUICK_SIZE = 1 << 16
+GOAL = 30.0
+BLOCK = 256
+
+TRIAD = r"""
+__global__ void triad(long n, double s, const double* a, const double* b, double* c) {
+    long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) c[i] = a[i] + s * b[i];
+}
+"""
+
+
+def run(size: int | None = None, repeat: int = 5, quick: bool = False) -> list[dict]:
+    n = size or (QUICK_SIZE if quick else DEFAULT_SIZE)
+    side = tour.transpose_side(n)
+    threads = _core.num_threads()
+    rng = np.random.default_rng(1)
+
+    def modules(source: str) -> tuple[mc.SourceModule, mc.SourceModule]:
+        return (mc.SourceModule(source, device="cpu"),
+                mc.SourceModule(source, device="cpu", checked=True))
+
+    plain_triad, checked_triad = modules(TRIAD)
+    plain_tour, checked_tour = modules(tour.KERNELS)
+    a, b = rng.random(n), rng.random(n)
+    x = rng.random(n, dtype=np.float32)
+    m = rng.random((side, side), dtype=np.float32)
+    grid = ((n + BLOCK - 1) // BLOCK,)
+
+    cases = []
+
+    def triad(module: mc.SourceModule):
+        f, c = module.get_function("triad"), np.zeros(n)
+        return (lambda: f(n, 3.0, a, b, c, grid=grid, block=(BLOCK,))), (lambda: c, a + 3.0 * b)
+
+    def reduction(module: mc.SourceModule):
+        f = module.get_function("block_sum")
+        partial = np.zeros(grid[0], np.float32)
+        return ((lambda: f(n, x, partial, grid=grid, block=(tour.BLOCK,))),
+                (lambda: np.array([partial.sum(dtype=np.float64)]), np.array([x.sum(dtype=np.float64)])))
+
+    def transpose(module: mc.SourceModule):
+        f, out = module.get_function("transpose"), np.zeros((side, side), np.float32)
+        tiles = (side // tour.TILE, side // tour.TILE)
+        return ((lambda: f(side, side, m, out, grid=tiles, block=(tour.TILE, tour.TILE_ROWS))),
+                (lambda: out, m.T))
+
+    cases = [
+        ("triad", f"{size_label(n)} float64", triad, plain_triad, checked_triad),
+        ("tree reduction", f"{size_label(n)} float32", reduction, plain_tour, checked_tour),
+        ("tiled transpose", f"{side}x{side} float32", transpose, plain_tour, checked_tour),
+    ]
+    rows = []
+    for name, label, make, plain, checked in cases:
+        times = {}
+        for mode, module in (("unchecked", plain), ("checked", checked)):
+            launch, (result, expected) = make(module)
+            launch()
+            if not np.allclose(result(), expected, rtol=1e-4):
+                rows.append(row("checked", f"{name}, {mode}", label, float("nan"), "ms",
+                                "wrong answer", result="FAIL"))
+                times = {}
+                break
+            times[mode] = measure(launch, repeat=repeat, warmup=1).best
+        if not times:
+            continue
+        detail_plain = f"{threads} threads"
+        rows.append(row("checked", f"{name}, unchecked", label, times["unchecked"] * 1e3, "ms",
+                        detail_plain))
+        rows.append(row("checked", f"{name}, checked", label, times["checked"] * 1e3, "ms",
+                        "1 thread, every access recorded"))
+        ratio = times["checked"] / times["unchecked"]
+        rows.append(row("checked", f"{name}, checked / unchecked", label, ratio, "x",
+                        f"{ratio * threads:.1f}x per thread", goal=f"<= {GOAL:g}x",
+                        result="PASS" if ratio <= GOAL else "MISS"))
+    return rows
+
+
+def write(rows: list[dict], info: dict, quick: bool, folder: Path) -> tuple[Path, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{info['date'][:10]}-{machine_slug(info)}-checked{'-quick' if quick else ''}"
+    md, csv_path = folder / f"{stem}.md", folder / f"{stem}.csv"
+    lines = ["<!--", "SPDX-License-Identifier: BSD-3-Clause",
+             "SPDX-FileCopyrightText: manycore developers", "-->",
+             f"# Checked mode against unchecked, {info['date'][:10]}", "",
+             "`python bench/checked/run.py`: the same kernels and inputs, checked and unchecked, "
+             "in one run; the best of the timed runs counts.", "",
+             "| machine | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in info.items()]
+    lines += ["", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for r in rows:
+        lines.append("| " + " | ".join(format_value(r[c]) if c == "value" else str(r[c])
+                                       for c in COLUMNS) + " |")
+    md.write_text("\n".join(lines) + "\n")
+    with csv_path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(COLUMNS) + list(info))
+        w.writeheader()
+        for r in rows:
+            w.writerow({**r, "value": repr(r["value"]), **info})
+    return md, csv_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    size_arguments(p, DEFAULT_SIZE, QUICK_SIZE)
+    p.add_argument("--no-write", action="store_true", help="print only; write no results files")
+    p.add_argument("--out", type=Path, default=HERE.parent / "results")
+    args = p.parse_args(argv)
+    info = machine_info()
+    start = time.perf_counter()
+    rows = run(args.size, args.repeat, args.quick)
+    print_rows(rows)
+    print(f"({time.perf_counter() - start:.1f} s)")
+    if not args.no_write:
+        md, csv_path = write(rows, info, args.quick, args.out)
+        print(f"wrote {md} and {csv_path}")
+    return exit_status(rows)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
