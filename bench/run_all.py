@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # SPDX-FileCopyrightText: manycore developers
-"""Runs the four CPU benchmarks in one process, prints every number and writes the results
+"""Runs the five CPU benchmarks in one process, prints every number and writes the results
 table with the machine it was measured on.
 
     python bench/run_all.py            full sizes; writes bench/results/<date>-<machine>.{md,csv}
@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-BENCHMARKS = ("triad", "launch", "reduction", "compile")
+BENCHMARKS = ("triad", "launch", "reduction", "compile", "checked")
 COLUMNS = ("benchmark", "measure", "size", "value", "unit", "goal", "result", "detail")
 
 
