@@ -610,4 +610,66 @@ TEST(SourceAnalysisSpeed, TwoThousandLinesQuickly) {
     EXPECT_LT(best, 25.0);  // generous: debug and sanitizer builds run this too
 }
 
+
+// ---- Checked mode: pointer parameters and shared arrays become checked pointers, in place ----
+
+std::string checked_source(const std::string& source) {
+    return analyse_source(source, {}, /*checked=*/true).prepared_source;
+}
+
+TEST(SourceAnalysisChecked, PointerParametersBecomeCheckedPointersOnTheirLines) {
+    const std::string source =
+        "__global__ void k(const float* __restrict__ x,\n"
+        "                  float *y, int n, float z[], void* raw, float** table,\n"
+        "                  const float& r) {\n"
+        "    y[0] = x[0];\n"
+        "}\n";
+    const auto out = lines_of(checked_source(source));
+    ASSERT_EQ(out.size(), lines_of(source).size());
+    EXPECT_EQ(out[0], "__global__ void k(::__mc::checked_ptr<const float> x,");
+    EXPECT_EQ(out[1],
+              "                  ::__mc::checked_ptr<float> y, int n, "
+              "::__mc::checked_ptr<float> z, void* raw, float** table,");
+    EXPECT_EQ(out[2], "                  const float& r) {");
+    EXPECT_EQ(out[3], "    y[0] = x[0];");
+}
+
+TEST(SourceAnalysisChecked, PrototypesAndTemplateKernelsAreRewrittenAlike) {
+    const std::string source =
+        "__global__ void k(int* a);\n"
+        "template <class T> __global__ void t(T* a) { a[0] = T(); }\n"
+        "__global__ void k(int* a) { a[0] = 1; }\n";
+    const auto out = lines_of(checked_source(source));
+    EXPECT_EQ(out[0], "__global__ void k(::__mc::checked_ptr<int> a);");
+    EXPECT_EQ(out[1], "template <class T> __global__ void t(::__mc::checked_ptr<T> a) { a[0] = T(); }");
+    EXPECT_EQ(out[2], "__global__ void k(::__mc::checked_ptr<int> a) { a[0] = 1; }");
+}
+
+TEST(SourceAnalysisChecked, SharedArraysBecomeCheckedPointersAfterTheirStorage) {
+    const std::string source =
+        "__global__ void k(float* out) {\n"
+        "    __shared__ float tile[16][17];\n"
+        "    __shared__ int count;\n"
+        "    __shared__ float a[4], b[4];\n"
+        "    extern __shared__ double d[];\n"
+        "    out[0] = tile[0][0] + d[0];\n"
+        "}\n";
+    const auto out = lines_of(checked_source(source));
+    ASSERT_EQ(out.size(), lines_of(source).size());
+    EXPECT_EQ(out[1],
+              "    __shared__ float __mc_shared_tile[16][17]; auto tile = "
+              "::__mc::shared_array(__mc_shared_tile, \"tile\");");
+    EXPECT_EQ(out[2], "    __shared__ int count;");       // scalars stay unchecked
+    EXPECT_EQ(out[3], "    __shared__ float a[4], b[4];");  // so do several declarators
+    EXPECT_EQ(out[4],
+              "    ::__mc::checked_ptr<double> const d = "
+              "::__mc::dynamic_shared_array<double>(\"d\");");
+}
+
+TEST(SourceAnalysisChecked, UncheckedAnalysisIsUnchanged) {
+    const std::string source =
+        "__global__ void k(float* y) { __shared__ float s[4]; s[0] = 1; y[0] = s[0]; }\n";
+    EXPECT_EQ(analyse(source).prepared_source, source);
+}
+
 }  // namespace
