@@ -162,13 +162,29 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
         impl_ = std::move(found);
         return;
     }
-    auto analysis = detail::analyse_source(source, options.name_expressions, options.checked);
-    detail::ModuleSource module_source;
-    module_source.user_source = std::string(source);
-    module_source.prepared_source = std::move(analysis.prepared_source);
-    module_source.kernels = std::move(analysis.kernels);
-    module_source.options = std::move(options);
-    auto built = detail::backend(device.kind()).build(device.index(), module_source);
+    const auto build = [&](bool checked_helpers) {
+        auto analysis = detail::analyse_source(source, options.name_expressions, options.checked,
+                                               checked_helpers);
+        detail::ModuleSource module_source;
+        module_source.user_source = std::string(source);
+        module_source.prepared_source = std::move(analysis.prepared_source);
+        module_source.kernels = std::move(analysis.kernels);
+        module_source.options = options;
+        return detail::backend(device.kind()).build(device.index(), module_source);
+    };
+    std::shared_ptr<const detail::ModuleImpl> built;
+    if (options.checked) {
+        // Helpers' pointer parameters are checked too when the source allows it; a helper that
+        // needs a raw pointer (a template taking T*, say) makes the rewrite not compile, and
+        // then only the kernels' parameters and the shared arrays are checked.
+        try {
+            built = build(true);
+        } catch (const CompileError&) {
+            built = build(false);
+        }
+    } else {
+        built = build(false);
+    }
     impl_ = registry().insert(key, std::move(built));
 }
 

@@ -301,6 +301,7 @@ class Parser {
     std::vector<int> names;  // of all entities, one after another
     std::vector<KernelSite> kernels;
     std::vector<std::size_t> prototypes;  // '(' of each kernel declared without a body
+    std::vector<std::size_t> helpers;     // '(' of each non-template __device__ function
     std::vector<std::pair<std::size_t, std::size_t>> bodies;  // function bodies' '{' and '}'
 
     bool is(std::size_t i, char c) const {
@@ -416,10 +417,12 @@ class Parser {
         std::vector<int>& entity_names = scratch_[depth_];
         entity_names.clear();
         std::size_t params = npos, kernel_params = npos, global = npos, body = npos, end = n_;
+        std::size_t device = npos;
         bool saw_class_key = false, assigned = false, mem_init = false, is_operator = false;
         for (std::size_t j = head; j < n_;) {
             if (t_[j].kind != Kind::punct) {
                 if (word(j, "__global__")) global = j;
+                if (word(j, "__device__") && params == npos) device = j;
                 is_operator |= word(j, "operator");
                 saw_class_key |= !assigned && params == npos && flag(j, class_key);
                 if (t_[j].kind == Kind::ident && !assigned && declares(j))
@@ -475,6 +478,8 @@ class Parser {
         } else if (global != npos && kernel_params != npos) {
             prototypes.push_back(kernel_params);
         }
+        if (device != npos && global == npos && params != npos && !is_template && !is_operator)
+            helpers.push_back(params);
         if (is_operator) {  // `a + b` never names operator+: its parameters' types stand in
             for (std::size_t j = head; j < std::min(end, body); ++j) {
                 const bool parameter_name =
@@ -776,7 +781,8 @@ std::string_view base_name(std::string_view expr) {
 }  // namespace
 
 SourceAnalysis analyse_source(std::string_view source,
-                              const std::vector<std::string>& name_expressions, bool checked) {
+                              const std::vector<std::string>& name_expressions, bool checked,
+                              bool checked_helpers) {
     Words words;
     const Lexed lx = lex(source, words);
     if (lx.launch_line != 0) {  // dynamic parallelism: say so before the host compiler does
@@ -908,6 +914,9 @@ SourceAnalysis analyse_source(std::string_view source,
             checked_param_edits(source, parser, lx.code, k.params, edits);
         for (const std::size_t open : parser.prototypes)
             checked_param_edits(source, parser, lx.code, open, edits);
+        if (checked_helpers)
+            for (const std::size_t open : parser.helpers)
+                checked_param_edits(source, parser, lx.code, open, edits);
         checked_shared_edits(lx, parser, extern_id, edits);
         std::sort(edits.begin(), edits.end(),
                   [](const Edit& x, const Edit& y) { return x.begin < y.begin; });

@@ -22,12 +22,13 @@ struct SourceAnalysis {
 };
 
 /// Analyses `source`; with `checked`, also rewrites the kernels' pointer parameters and the
-/// shared arrays into checked pointers (include/manycore/prelude/checked.h), line for line.
+/// shared arrays into checked pointers (include/manycore/prelude/checked.h), line for line,
+/// and with `checked_helpers` the pointer parameters of non-template __device__ functions too.
 /// Throws CompileError (with the user's line number) for constructs manycore
 /// does not support that the host compiler would not name clearly: a kernel launch inside a
 /// kernel (`<<<`), a name expression that names no template kernel.
 SourceAnalysis analyse_source(std::string_view source,
                               const std::vector<std::string>& name_expressions,
-                              bool checked = false);
+                              bool checked = false, bool checked_helpers = false);
 
 }  // namespace manycore::detail

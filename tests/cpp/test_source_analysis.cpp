@@ -666,6 +666,20 @@ TEST(SourceAnalysisChecked, SharedArraysBecomeCheckedPointersAfterTheirStorage) 
               "::__mc::dynamic_shared_array<double>(\"d\");");
 }
 
+TEST(SourceAnalysisChecked, HelpersAreRewrittenOnlyWhenAskedAndNotTemplates) {
+    const std::string source =
+        "__device__ void f(volatile float* s, int t) { s[t] += s[t + 1]; }\n"
+        "template <class T> __device__ T g(const T* p) { return p[0]; }\n"
+        "__global__ void k(float* a) { f(a, 0); }\n";
+    const auto helpers = lines_of(analyse_source(source, {}, true, true).prepared_source);
+    EXPECT_EQ(helpers[0],
+              "__device__ void f(::__mc::checked_ptr<volatile float> s, int t) { s[t] += s[t + 1]; }");
+    EXPECT_EQ(helpers[1], "template <class T> __device__ T g(const T* p) { return p[0]; }");
+    EXPECT_EQ(helpers[2], "__global__ void k(::__mc::checked_ptr<float> a) { f(a, 0); }");
+    const auto kernels_only = lines_of(checked_source(source));
+    EXPECT_EQ(kernels_only[0], "__device__ void f(volatile float* s, int t) { s[t] += s[t + 1]; }");
+}
+
 TEST(SourceAnalysisChecked, UncheckedAnalysisIsUnchanged) {
     const std::string source =
         "__global__ void k(float* y) { __shared__ float s[4]; s[0] = 1; y[0] = s[0]; }\n";

@@ -585,6 +585,77 @@ def test_a_vector_component_past_the_end_is_out_of_bounds():
     assert (f.index, f.extent, f.thread, f.line) == (2, 2, (2, 0, 0), line_of(src, "STORE"))
 
 
+def test_a_race_inside_a_device_function_is_found_at_its_line():
+    src = r"""
+    __device__ void warp_reduce(volatile float* s, int t) {
+        s[t] += s[t + 1];  // STEP
+    }
+    __global__ void reduce(float* out) {
+        __shared__ float s[64];
+        int t = threadIdx.x;
+        s[t] = t;
+        __syncthreads();
+        if (t < 32) warp_reduce(s, t);
+        __syncthreads();
+        out[t] = s[t];
+    }
+    """
+    found = findings(src, "reduce", np.zeros(64, np.float32), grid=(1,), block=(64,))
+    f = only(found, "race", variable="s")
+    line = line_of(src, "STEP")
+    assert (f.index, f.line, f.other_line, f.thread, f.other_thread) == (1, line, line, (0, 0, 0), (1, 0, 0))
+    assert (f.access, f.other_access) == ("read", "write")
+
+
+def test_a_helper_that_needs_a_raw_pointer_still_compiles_with_the_kernel_checked():
+    src = r"""
+    template <class T> __device__ T first(const T* p) { return p[0]; }
+    __device__ float load(const float* p, int i) { return first(p + i); }
+    __global__ void k(const float* in, float* out) {
+        out[threadIdx.x] = load(in, threadIdx.x) + in[threadIdx.x + 1];  // READ
+    }
+    """
+    found = findings(src, "k", np.ones(4, np.float32), np.zeros(4, np.float32), grid=(1,), block=(4,))
+    f = only(found, "out-of-bounds", variable="in")
+    assert (f.index, f.line) == (4, line_of(src, "READ"))
+
+
+def test_common_idioms_compile_and_compute_as_unchecked(capfd):
+    src = r"""
+    struct P { float x, y; };
+    __device__ float twice(const float* p, int i) { return 2.0f * p[i]; }
+    __global__ void idioms(const float* in, float* out, int* counts, P* ps, int n) {
+        int i = blockIdx.x * blockDim.x + threadIdx.x;
+        if (in == NULL || out == nullptr || i >= n) return;
+        float v = in[i] > 0.0f ? in[i] : -in[i];
+        v = max(fmaxf(v, in[i]), in[i]) + twice(in, i);
+        out[i] = v;
+        out[i] += 1.0f;
+        out[i]++;
+        const float* row = in + i;
+        float* o = &out[i];
+        *o += row[0] - *row;
+        atomicAdd(&counts[i % 4], 1);
+        atomicAdd(counts + (i % 4), 1);
+        atomicMax(&counts[4], i);
+        ps[i].x = in[i];
+        ps[i].y = ps[i].x + 1.0f;
+        out[i] += __ldg(&in[i]) - in[i];
+        if (i == 3) printf("in[3]=%g out=%p\n", in[i], (const void*)0);
+    }
+    """
+    n = 64
+    x = np.arange(n, dtype=np.float32)
+    out = np.zeros(n, np.float32)
+    counts = np.zeros(5, np.int32)
+    ps = np.zeros(n, dtype=[("x", np.float32), ("y", np.float32)])
+    no_findings(src, "idioms", x, out, counts, ps, np.int32(n), grid=(2,), block=(32,))
+    assert np.array_equal(out, 3 * x + 2)
+    assert counts.tolist() == [32, 32, 32, 32, 63]
+    assert np.array_equal(ps["y"], x + 1)
+    assert "in[3]=3 out=(nil)" in capfd.readouterr().out
+
+
 # ---- Reports ------------------------------------------------------------------------------------
 
 def test_each_distinct_finding_is_kept_once_and_the_rest_are_counted():

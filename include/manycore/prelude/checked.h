@@ -97,10 +97,10 @@ __attribute__((always_inline)) inline void store(mc_access& slot, const accessor
 
 // Checks one access of `size` bytes at `address` through `var`; false when it is out of
 // bounds (then it must not happen).
-__attribute__((always_inline)) inline bool record(const mc_check_var* var, const void* address,
+__attribute__((always_inline)) inline bool record(const mc_check_var* var, const volatile void* address,
                                                   uint32_t size, uint8_t access, unsigned line) {
     if (var == nullptr) return true;  // a raw pointer made checked: nothing known about it
-    const auto addr = reinterpret_cast<uintptr_t>(address);
+    const auto addr = reinterpret_cast<uintptr_t>(const_cast<const void*>(address));
     const accessor who = current_accessor(line);
     if (__builtin_expect(addr < var->begin || addr > var->end || var->end - addr < size, 0)) {
         report(MC_FIND_OUT_OF_BOUNDS, access, var, addr, size, who, mc_access{}, 0);
@@ -154,6 +154,7 @@ template <class T>
 class ref {
   public:
     using value_type = value_of<T>;
+    static constexpr bool is_checked_ref = true;
     ref(T* p, const mc_check_var* v, unsigned line) : p_(p), v_(v), line_(line) {}
 
     operator value_type() const {  // NOLINT(google-explicit-constructor)
@@ -320,12 +321,11 @@ class checked_ptr {
     friend std::ptrdiff_t operator-(checked_ptr a, checked_ptr b) { return a.p_ - b.p_; }
     friend std::ptrdiff_t operator-(checked_ptr a, const T* b) { return a.p_ - b; }
     friend std::ptrdiff_t operator-(const T* a, checked_ptr b) { return a - b.p_; }
-#define MC_CHECKED_COMPARE(op)                                                             \
+// nullptr and NULL compare through `const T*` (separate nullptr_t overloads make NULL ambiguous).
+#define MC_CHECKED_COMPARE(op)                                                     \
     friend bool operator op(checked_ptr a, checked_ptr b) { return a.p_ op b.p_; }         \
     friend bool operator op(checked_ptr a, const T* b) { return a.p_ op b; }               \
-    friend bool operator op(const T* a, checked_ptr b) { return a op b.p_; }               \
-    friend bool operator op(checked_ptr a, std::nullptr_t) { return a.p_ op(T*) nullptr; } \
-    friend bool operator op(std::nullptr_t, checked_ptr b) { return (T*)nullptr op b.p_; }
+    friend bool operator op(const T* a, checked_ptr b) { return a op b.p_; }
     MC_CHECKED_COMPARE(==)
     MC_CHECKED_COMPARE(!=)
     MC_CHECKED_COMPARE(<)
@@ -396,6 +396,31 @@ MC_CHECKED_ATOMIC_1(atomicXor)
 MC_CHECKED_ATOMIC_2(atomicCAS)
 #undef MC_CHECKED_ATOMIC_1
 #undef MC_CHECKED_ATOMIC_2
+
+// printf takes its arguments through `...`, which would copy a ref's bits instead of reading
+// the element: each argument is made a plain value first (a checked pointer its address).
+namespace __mc {
+template <class T>
+decltype(auto) printable(T&& v) {
+    using D = std::decay_t<T>;
+    if constexpr (requires { D::is_checked_ref; }) {
+        return typename D::value_type(v);
+    } else if constexpr (is_checked_ptr<D>::value) {
+        return static_cast<const void*>(v.get());
+    } else {
+        return std::forward<T>(v);
+    }
+}
+}  // namespace __mc
+template <class... A>
+inline int __mc_printf_checked(const char* format, A&&... a) {
+    return __mc_printf(format, ::__mc::printable(std::forward<A>(a))...);
+}
+namespace std {
+using ::__mc_printf_checked;
+}
+#undef printf
+#define printf __mc_printf_checked
 
 // Cache-hinted loads of checked pointers: reads at their line.
 #define MC_CHECKED_LOAD(name)                                                              \
