@@ -46,6 +46,9 @@ struct ModuleOptions {
     std::vector<std::string> compiler_options;  // passed through; default "-O3 -march=native"
     std::vector<std::string> name_expressions;  // template kernels to instantiate: "k<float>"
     bool checked = false;  // CPU: bounds, races, barriers, uninitialized shared reads checked
+    // Whether MANYCORE_CHECK=1 may turn `checked` on; manycore's own generated kernels (array
+    // operators, reductions, scans) say no, so their answers and speed stay what they are.
+    bool follow_environment = true;
 };
 
 /// A kernel of a module. Cheap to copy; launches from several threads at once are safe.

@@ -299,7 +299,8 @@ def cached_function(key: Any, build: Callable[[], tuple[str, str]], device: Devi
     if fn is not None:
         return fn
     source, name = build()
-    fn = SourceModule(source, device=device, options=options).get_function(name)
+    fn = SourceModule(source, device=device, options=options,
+                      _follow_environment=False).get_function(name)
     with _lock:
         _cache[key] = fn
     return fn

@@ -18,6 +18,9 @@ class SourceModule:
     ``options`` are passed to the compiler (on the CPU they replace the default
     ``-O3 -march=native``). ``name_expressions`` instantiates template kernels, e.g.
     ``["reduce<float, 256>"]``, which ``get_function`` then accepts by the same text.
+    ``checked=True`` (or ``MANYCORE_CHECK=1`` for every module) runs the kernels on the CPU
+    instrumented for out-of-bounds accesses, races, barrier divergence and uninitialized shared
+    reads; a launch that finds any raises ``KernelFault`` with ``findings``.
     A module already built in this process (same source, device and options) is reused, and
     compiled code is cached on disk across processes (``manycore cache info``).
     """
@@ -29,11 +32,14 @@ class SourceModule:
         options: Iterable[str] = (),
         checked: bool = False,
         name_expressions: Iterable[str] = (),
+        *,
+        _follow_environment: bool = True,
     ) -> None:
         if isinstance(options, str):
             raise TypeError("options must be a sequence of strings, e.g. ['-O2'], not one string")
         self._module = _core.Module(
-            source, device, [str(o) for o in options], [str(n) for n in name_expressions], checked
+            source, device, [str(o) for o in options], [str(n) for n in name_expressions], checked,
+            _follow_environment,
         )
         self.source = source
         self.options = tuple(options)

@@ -304,8 +304,8 @@ class ElementwiseKernel:
         if fn is None:
             from ._module import SourceModule
 
-            fn = SourceModule(self._source(facts), device=facts.device, options=self.options
-                              ).get_function(self.name)
+            fn = SourceModule(self._source(facts), device=facts.device, options=self.options,
+                              _follow_environment=False).get_function(self.name)
             self._functions[facts.key] = fn
         return fn
 

@@ -115,7 +115,7 @@ class _Reducer:
             + _stage_source(name + "_stage1", ctype, "mc_neutral()", "(" + lab("map_expr", map_expr) + ")", p, facts)
             + _stage_source(name + "_stage2", ctype, "mc_neutral()", "mc_in[i]", f", const {ctype}* __restrict__ mc_in", facts)
         )
-        mod = SourceModule(src, device=facts.device, options=options)
+        mod = SourceModule(src, device=facts.device, options=options, _follow_environment=False)
         self.stage1 = mod.get_function(name + "_stage1")
         self.stage2 = mod.get_function(name + "_stage2")
 

@@ -81,7 +81,8 @@ __global__ void {nm}_apply(long long n, long long mc_chunk, {t}* __restrict__ ou
     }}
 }}
 """)
-        mod = SourceModule(src, device=facts.device, options=self.options)
+        mod = SourceModule(src, device=facts.device, options=self.options,
+                           _follow_environment=False)
         fns = tuple(mod.get_function(f"{nm}_{k}") for k in ("totals", "prefix", "apply"))
         self._fns[facts.key] = fns
         return fns

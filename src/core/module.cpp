@@ -150,7 +150,9 @@ void detail::KernelImpl::launch_checked(const LaunchConfig&, void* const*,
 
 Module::Module(std::string_view source, const Device& asked, ModuleOptions options) {
     const Device device = placed(asked);
-    if (Config::get().check && device.kind() == DeviceKind::cpu) options.checked = true;
+    if (Config::get().check && options.follow_environment && device.kind() == DeviceKind::cpu) {
+        options.checked = true;
+    }
     if (options.checked && device.kind() != DeviceKind::cpu) {
         throw InvalidArgument("SourceModule(checked=True) on " + device.str() +
                               ": checked mode runs kernels on the CPU; use device='cpu', or set "
@@ -162,7 +164,7 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
         impl_ = std::move(found);
         return;
     }
-    const auto build = [&](bool checked_helpers) {
+    const auto build = [&](detail::CheckedHelpers checked_helpers) {
         auto analysis = detail::analyse_source(source, options.name_expressions, options.checked,
                                                checked_helpers);
         detail::ModuleSource module_source;
@@ -174,16 +176,20 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
     };
     std::shared_ptr<const detail::ModuleImpl> built;
     if (options.checked) {
-        // Helpers' pointer parameters are checked too when the source allows it; a helper that
-        // needs a raw pointer (a template taking T*, say) makes the rewrite not compile, and
-        // then only the kernels' parameters and the shared arrays are checked.
-        try {
-            built = build(true);
-        } catch (const CompileError&) {
-            built = build(false);
+        // Helpers' pointer parameters are checked too where the source allows it. A checked
+        // pointer deduces no `T*` and a raw one no `checked_ptr<T>`, so whether a helper may
+        // be rewritten depends on its callers: the widest rewrite that compiles is used.
+        using detail::CheckedHelpers;
+        for (const CheckedHelpers helpers : {CheckedHelpers::all, CheckedHelpers::plain}) {
+            try {
+                built = build(helpers);
+                break;
+            } catch (const CompileError&) {
+            }
         }
+        if (!built) built = build(CheckedHelpers::none);
     } else {
-        built = build(false);
+        built = build(detail::CheckedHelpers::none);
     }
     impl_ = registry().insert(key, std::move(built));
 }

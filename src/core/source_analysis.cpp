@@ -302,6 +302,7 @@ class Parser {
     std::vector<KernelSite> kernels;
     std::vector<std::size_t> prototypes;  // '(' of each kernel declared without a body
     std::vector<std::size_t> helpers;     // '(' of each non-template __device__ function
+    std::vector<std::size_t> template_helpers;  // '(' of each __device__ function template
     std::vector<std::pair<std::size_t, std::size_t>> bodies;  // function bodies' '{' and '}'
 
     bool is(std::size_t i, char c) const {
@@ -478,8 +479,8 @@ class Parser {
         } else if (global != npos && kernel_params != npos) {
             prototypes.push_back(kernel_params);
         }
-        if (device != npos && global == npos && params != npos && !is_template && !is_operator)
-            helpers.push_back(params);
+        if (device != npos && global == npos && params != npos && !is_operator)
+            (is_template ? template_helpers : helpers).push_back(params);
         if (is_operator) {  // `a + b` never names operator+: its parameters' types stand in
             for (std::size_t j = head; j < std::min(end, body); ++j) {
                 const bool parameter_name =
@@ -782,7 +783,7 @@ std::string_view base_name(std::string_view expr) {
 
 SourceAnalysis analyse_source(std::string_view source,
                               const std::vector<std::string>& name_expressions, bool checked,
-                              bool checked_helpers) {
+                              CheckedHelpers checked_helpers) {
     Words words;
     const Lexed lx = lex(source, words);
     if (lx.launch_line != 0) {  // dynamic parallelism: say so before the host compiler does
@@ -914,8 +915,11 @@ SourceAnalysis analyse_source(std::string_view source,
             checked_param_edits(source, parser, lx.code, k.params, edits);
         for (const std::size_t open : parser.prototypes)
             checked_param_edits(source, parser, lx.code, open, edits);
-        if (checked_helpers)
+        if (checked_helpers != CheckedHelpers::none)
             for (const std::size_t open : parser.helpers)
+                checked_param_edits(source, parser, lx.code, open, edits);
+        if (checked_helpers == CheckedHelpers::all)
+            for (const std::size_t open : parser.template_helpers)
                 checked_param_edits(source, parser, lx.code, open, edits);
         checked_shared_edits(lx, parser, extern_id, edits);
         std::sort(edits.begin(), edits.end(),

@@ -21,14 +21,19 @@ struct SourceAnalysis {
     std::string prepared_source;
 };
 
+/// Which __device__ functions a checked analysis gives checked pointer parameters, besides the
+/// kernels: none, the plain functions, or function templates as well.
+enum class CheckedHelpers { none, plain, all };
+
 /// Analyses `source`; with `checked`, also rewrites the kernels' pointer parameters and the
 /// shared arrays into checked pointers (include/manycore/prelude/checked.h), line for line,
-/// and with `checked_helpers` the pointer parameters of non-template __device__ functions too.
+/// and those of the __device__ functions `checked_helpers` names.
 /// Throws CompileError (with the user's line number) for constructs manycore
 /// does not support that the host compiler would not name clearly: a kernel launch inside a
 /// kernel (`<<<`), a name expression that names no template kernel.
 SourceAnalysis analyse_source(std::string_view source,
                               const std::vector<std::string>& name_expressions,
-                              bool checked = false, bool checked_helpers = false);
+                              bool checked = false,
+                              CheckedHelpers checked_helpers = CheckedHelpers::none);
 
 }  // namespace manycore::detail

@@ -170,16 +170,17 @@ void bind_module(nb::module_& m) {
     nb::class_<Module>(m, "Module")
         .def("__init__", [](Module* self, const std::string& source, nb::handle device,
                             std::vector<std::string> options, std::vector<std::string> name_expressions,
-                            bool checked) {
+                            bool checked, bool follow_environment) {
             ModuleOptions o;
             o.compiler_options = std::move(options);
             o.name_expressions = std::move(name_expressions);
             o.checked = checked;
+            o.follow_environment = follow_environment;
             const Device d = to_device_arg(device);
             nb::gil_scoped_release release;
             new (self) Module(source, d, std::move(o));
         }, nb::arg("source"), nb::arg("device").none(), nb::arg("options"),
-           nb::arg("name_expressions"), nb::arg("checked"))
+           nb::arg("name_expressions"), nb::arg("checked"), nb::arg("follow_environment") = true)
         .def("get_function", &Module::function, nb::arg("name"))
         .def_prop_ro("kernel_names", &Module::kernel_names)
         .def_prop_ro("device", &Module::device)

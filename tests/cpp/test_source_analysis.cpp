@@ -671,10 +671,15 @@ TEST(SourceAnalysisChecked, HelpersAreRewrittenOnlyWhenAskedAndNotTemplates) {
         "__device__ void f(volatile float* s, int t) { s[t] += s[t + 1]; }\n"
         "template <class T> __device__ T g(const T* p) { return p[0]; }\n"
         "__global__ void k(float* a) { f(a, 0); }\n";
-    const auto helpers = lines_of(analyse_source(source, {}, true, true).prepared_source);
+    using manycore::detail::CheckedHelpers;
+    const auto helpers =
+        lines_of(analyse_source(source, {}, true, CheckedHelpers::plain).prepared_source);
     EXPECT_EQ(helpers[0],
               "__device__ void f(::__mc::checked_ptr<volatile float> s, int t) { s[t] += s[t + 1]; }");
     EXPECT_EQ(helpers[1], "template <class T> __device__ T g(const T* p) { return p[0]; }");
+    const auto all = lines_of(analyse_source(source, {}, true, CheckedHelpers::all).prepared_source);
+    EXPECT_EQ(all[1],
+              "template <class T> __device__ T g(::__mc::checked_ptr<const T> p) { return p[0]; }");
     EXPECT_EQ(helpers[2], "__global__ void k(::__mc::checked_ptr<float> a) { f(a, 0); }");
     const auto kernels_only = lines_of(checked_source(source));
     EXPECT_EQ(kernels_only[0], "__device__ void f(volatile float* s, int t) { s[t] += s[t + 1]; }");

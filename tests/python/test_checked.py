@@ -766,6 +766,26 @@ def test_manycore_check_on_cpu_moves_gpu_modules_and_arrays_to_the_cpu():
     assert "fault 2" in out
 
 
+def test_manycore_check_leaves_manycores_own_generated_kernels_unchecked():
+    script = textwrap.dedent(
+        """
+        import numpy as np, manycore as mc
+        x = np.array([-1, 5, 2**62], np.int64); y = np.array([1, 2, 2**63], np.uint64)
+        a, b = mc.to_device(x, "cpu"), mc.to_device(y, "cpu")
+        assert np.array_equal((a < b).get(), x < y), (a < b).get()
+        assert float(mc.sum(mc.to_device(np.ones(1000), "cpu"))) == 1000.0
+        k = mc.ElementwiseKernel("float *z", "z[i] = i")
+        z = mc.zeros(4, np.float32, device="cpu"); k(z)
+        assert z.get().tolist() == [0, 1, 2, 3]
+        print("ok")
+        """
+    )
+    environment = dict(os.environ, MANYCORE_CHECK="1")
+    done = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0 and "ok" in done.stdout, done.stderr
+
+
 def test_a_switch_that_is_not_one_is_an_error():
     environment = dict(os.environ, MANYCORE_CHECK="sometimes")
     done = subprocess.run(
