@@ -74,15 +74,16 @@ std::size_t static_shared_bytes(const std::vector<TlsSymbol>& symbols, std::stri
     for (const auto& k : all_kernels) others.push_back(local_prefix(k));
     std::size_t bytes = 0;
     for (const auto& sym : symbols) {
-        if (is_prelude_symbol(sym.name)) continue;
         const auto starts = [&](const std::string& p) {
             // The length prefix in the mangling keeps "ab" from matching "abc".
             return sym.name.compare(0, p.size(), p) == 0;
         };
+        // The kernel's own first: a checked kernel's mangled name holds __mc's checked_ptr.
         if (starts(mine)) {
             bytes += sym.size;
             continue;
         }
+        if (is_prelude_symbol(sym.name)) continue;
         bool belongs_to_other = false;
         for (const auto& p : others) belongs_to_other = belongs_to_other || starts(p);
         if (!belongs_to_other) bytes += sym.size;

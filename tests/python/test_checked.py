@@ -119,6 +119,18 @@ def test_a_static_shared_array_written_past_its_end():
     assert "shared array 's'" in f.message
 
 
+def test_static_shared_memory_of_a_checked_kernel_counts_against_the_limit():
+    src = r"""
+    __global__ void big(float* out) {
+        __shared__ float s[10000];
+        s[threadIdx.x] = 1; __syncthreads(); out[0] = s[0];
+    }"""
+    f = checked(src).get_function("big")
+    assert f.static_shared_bytes >= 40000
+    with pytest.raises(ValueError, match="static __shared__"):
+        f(np.zeros(1, np.float32), grid=1, block=32, shared=10000)
+
+
 def test_a_two_dimensional_shared_array_is_bounded_by_its_whole_size():
     src = r"""
     __global__ void tile(float* out) {
