@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <new>
 
 #include "manycore/config.hpp"
 #include "manycore/error.hpp"
@@ -150,7 +151,19 @@ Checker::Checker(std::string_view kernel, std::vector<CheckedParam> params, mc_d
         cells += ((ends[g] - region.begin) >> shift) + 1;
     }
     auto& shadow = global_shadow();
-    if (shadow.size() < cells) shadow.resize(cells);
+    if (shadow.size() < cells) {
+        try {
+            shadow.resize(cells);
+        } catch (const std::bad_alloc&) {
+            const std::size_t bytes = cells * sizeof(mc_shadow_cell);
+            throw OutOfMemory("kernel '" + kernel_ + "': a checked launch keeps " +
+                                  std::to_string(sizeof(mc_shadow_cell)) +
+                                  " bytes of shadow memory per element of its arrays, " +
+                                  std::to_string(bytes) + " bytes here, and that much memory " +
+                                  "is not available: check a smaller problem",
+                              bytes, 0);
+        }
+    }
     std::memset(static_cast<void*>(shadow.data()), 0, cells * sizeof(mc_shadow_cell));
     for (std::size_t g = 0; g < regions_.size(); ++g) regions_[g].cells = shadow.data() + offsets[g];
     state_.params = param_vars_.data();
@@ -393,7 +406,7 @@ void Checker::deadlocked(mc_dim3 block, mc_dim3 thread, std::uint32_t line, bool
                 (in_warp ? "in the warp intrinsic " : "at the __syncthreads ") + line_text(line) +
                 " while thread " + dim3_text(other_thread) + " waits " +
                 (other_in_warp ? "in the warp intrinsic " : "at the __syncthreads ") +
-                line_text(other_line) + ": the block can never finish (every thread of a block " +
+                line_text(other_line) + ": the block deadlocks (every thread of a block " +
                 "must reach the same __syncthreads, and every lane a warp intrinsic's mask names " +
                 "must call it)";
     add(std::move(f), "D:" + std::to_string(line) + ":" + std::to_string(other_line));
