@@ -105,6 +105,7 @@ Checker::Checker(std::string_view kernel, std::vector<CheckedParam> params, mc_d
         names_.push_back(p.name);
         mc_check_var& v = param_vars_[i];
         v.id = static_cast<std::uint32_t>(i);
+        v.state = &state_;
         v.space = MC_SPACE_GLOBAL;
         v.elem_size = p.elem_size == 0 ? 1 : p.elem_size;
         const auto address = reinterpret_cast<std::uintptr_t>(p.address);
@@ -204,6 +205,7 @@ mc_check_var* Checker::shared_var(void* base, std::uint64_t bytes, std::uint32_t
     if (shared_used_ == shared_.size()) shared_.push_back(std::make_unique<Shared>());
     Shared& s = *shared_[shared_used_++];
     s.var = mc_check_var{};
+    s.var.state = &state_;
     s.var.begin = address;
     s.var.end = address + bytes;
     s.var.elem_size = elem_size;

@@ -119,10 +119,13 @@ typedef struct mc_check_region {
 
 enum mc_check_space { MC_SPACE_GLOBAL = 0, MC_SPACE_SHARED = 1 };
 
+struct mc_check_state;
+
 /// A variable accesses are checked against: a pointer parameter or a shared array.
 typedef struct mc_check_var {
     uintptr_t begin, end;     // the bytes it may access
     mc_check_region* region;  // where its accesses are recorded; NULL: bounds only
+    struct mc_check_state* state;  // its launch's (at hand on the hot path, unlike a TLS read)
     uint32_t elem_size;       // of its element type (innermost, for arrays of arrays)
     uint32_t id;              // the runtime's index of its name
     uint8_t space;            // mc_check_space

@@ -47,8 +47,8 @@ struct accessor {
     }
 };
 
-__attribute__((always_inline)) inline accessor current_accessor(unsigned line) {
-    const mc_check_state* s = check;
+__attribute__((always_inline)) inline accessor current_accessor(const mc_check_state* s,
+                                                                unsigned line) {
     accessor a;
     a.thread = thread_linear();
     a.block_base = static_cast<uint32_t>(block_linear()) * s->threads_per_block;
@@ -76,6 +76,7 @@ __attribute__((always_inline)) inline bool concurrent(const mc_access& earlier, 
 [[gnu::noinline, gnu::cold]] inline void report(uint8_t kind, uint8_t access, const mc_check_var* var,
                                                 uintptr_t address, uint32_t size, accessor who,
                                                 mc_access other, uint8_t other_access) {
+    mc_check_state* s = var->state;
     mc_check_event e{};
     e.kind = kind;
     e.access = access;
@@ -85,7 +86,7 @@ __attribute__((always_inline)) inline bool concurrent(const mc_access& earlier, 
     e.address = address;
     e.self = who.record();
     e.other = other;
-    check->report(check, &e);
+    s->report(s, &e);
 }
 
 __attribute__((always_inline)) inline void store(mc_access& slot, const accessor& who) {
@@ -101,14 +102,15 @@ __attribute__((always_inline)) inline bool record(const mc_check_var* var, const
                                                   uint32_t size, uint8_t access, unsigned line) {
     if (var == nullptr) return true;  // a raw pointer made checked: nothing known about it
     const auto addr = reinterpret_cast<uintptr_t>(const_cast<const void*>(address));
-    const accessor who = current_accessor(line);
+    const mc_check_state* state = var->state;
+    const accessor who = current_accessor(state, line);
     if (__builtin_expect(addr < var->begin || addr > var->end || var->end - addr < size, 0)) {
         report(MC_FIND_OUT_OF_BOUNDS, access, var, addr, size, who, mc_access{}, 0);
         return false;
     }
     mc_check_region* region = var->region;
     if (region == nullptr || access == MC_ACCESS_ATOMIC) return true;  // atomics never race
-    const uint32_t tpb = check->threads_per_block;
+    const uint32_t tpb = state->threads_per_block;
     const uint32_t shift = region->granule_shift;
     mc_shadow_cell* cell = region->cells + ((addr - region->begin) >> shift);
     mc_shadow_cell* last = region->cells + ((addr + size - 1 - region->begin) >> shift);
