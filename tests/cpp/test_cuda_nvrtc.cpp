@@ -459,3 +459,28 @@ TEST(CudaDriver, WithoutAGpuOnlyTheCpuIsListed) {
 }
 
 }  // namespace
+
+// Every atomic the CPU prelude offers compiles for the GPU too (CUDA lacks several 64-bit and
+// floating-point ones; the CUDA prelude fills them in).
+TEST(CudaNvrtc, EveryAtomicOfTheCpuPreludeCompiles) {
+    REQUIRE_NVRTC(api);
+    const auto compiled = compile(*api, module_source(R"(
+        #include <cstdint>
+        template <class T>
+        __device__ void integer_atomics(T* v, T x) {
+            atomicAdd(v, x); atomicSub(v, x); atomicExch(v, x); atomicMin(v, x); atomicMax(v, x);
+            atomicAnd(v, x); atomicOr(v, x); atomicXor(v, x); atomicCAS(v, x, T(1));
+            atomicAdd_block(v, x); atomicSub_system(v, x); atomicCAS_block(v, x, x);
+        }
+        __global__ void k(int* i, unsigned* u, long long* ll, unsigned long long* ull,
+                          std::int64_t* l, std::uint64_t* ul, float* f, double* d) {
+            integer_atomics(i, 1); integer_atomics(u, 1u); integer_atomics(ll, 1LL);
+            integer_atomics(ull, 1ULL); integer_atomics(l, std::int64_t(1));
+            integer_atomics(ul, std::uint64_t(1));
+            atomicAdd(f, 1.0f); atomicSub(f, 1.0f); atomicExch(f, 1.0f); atomicMin(f, 1.0f); atomicMax(f, 1.0f);
+            atomicAdd(d, 1.0); atomicExch(d, 1.0); atomicMin(d, 1.0); atomicMax(d, 1.0);
+            atomicInc(u, 7u); atomicDec(u, 7u);
+        }
+    )"));
+    EXPECT_FALSE(compiled.image.empty());
+}
