@@ -17,15 +17,16 @@
 from __future__ import annotations
 
 from . import _core
-from ._arrays import empty, empty_like, to_device, zeros, zeros_like
-from ._core import Array, Device, Function, default_device, devices
+from ._arrays import empty, empty_like, pinned_empty, to_device, zeros, zeros_like
+from ._core import Array, Device, Event, Function, Stream, copy, default_device, devices
+from ._core import is_pinned, synchronize
 from ._module import SourceModule
 from . import _array_ops, reduction as _reduction
 from ._array_ops import arange, asarray, full, linspace, ones
 from .elementwise import ElementwiseKernel
 from .reduction import ReductionKernel, sum, prod, min, max, mean, dot, argmin, argmax, any, all
 from .scan import ExclusiveScanKernel, InclusiveScanKernel, cumsum
-from . import math, random
+from . import cuda, math, random
 from .errors import (
     ArgumentRangeError,
     ArgumentTypeError,
@@ -89,4 +90,11 @@ __all__ = [
     "all",
     "math",
     "random",
+    "cuda",
+    "Stream",
+    "Event",
+    "synchronize",
+    "copy",
+    "pinned_empty",
+    "is_pinned",
 ]

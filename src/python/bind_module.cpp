@@ -101,6 +101,7 @@ KernelArg to_kernel_arg(nb::handle h, std::vector<BufferView>& views, std::vecto
 void call(const Function& f, nb::args args, nb::kwargs kwargs) {
     nb::handle grid, block;
     std::size_t shared = 0;
+    void* stream = nullptr;
     for (auto [key, value] : kwargs) {
         const std::string k = nb::cast<std::string>(key);
         if (k == "grid") grid = value;
@@ -117,8 +118,16 @@ void call(const Function& f, nb::args args, nb::kwargs kwargs) {
             }
             shared = static_cast<std::size_t>(s);
         } else if (k == "stream") {
-            // Accepted everywhere so one program serves every device; the CPU device runs each
-            // launch to completion in order, which every stream's semantics allow.
+            // On the CPU device every launch runs to completion in order, which every stream's
+            // semantics allow; a stream still has to be a stream, so one program serves both.
+            if (const Stream* st = launch_stream(value)) {
+                if (st->device() != f.device()) {
+                    throw InvalidLaunch(f.name() + "(): the stream is on " + st->device().str() +
+                                        " but the kernel's module is on " + f.device().str() +
+                                        "; use a stream of " + f.device().str());
+                }
+                stream = st->handle();
+            }
         } else {
             throw ArgumentTypeError(f.name() + "() got an unexpected keyword argument '" + k +
                                     "'; launches take grid=, block=, shared= and stream=");
@@ -131,6 +140,7 @@ void call(const Function& f, nb::args args, nb::kwargs kwargs) {
     config.grid = to_dim3(grid, "grid", f.name());
     config.block = to_dim3(block, "block", f.name());
     config.shared_bytes = shared;
+    config.stream = stream;
 
     const std::size_t n = nb::len(args);
     std::vector<BufferView> views;
