@@ -5,7 +5,7 @@
 # the GPU tests again under compute-sanitizer's memcheck, the GPU benchmarks, and prints a short
 # table. Logs go to ${OUT:-build/gpu}.
 #   tools/run_gpu_tests.sh                 every step
-#   tools/run_gpu_tests.sh build tests     only the steps named (build tests memcheck bench)
+#   tools/run_gpu_tests.sh build tests     only the steps named (build cpp tests memcheck bench)
 # A machine without network access and without Boost.Context builds against .offline-deps/,
 # made beforehand by tools/pack_offline_deps.sh on a machine that has the Debian packages.
 set -uo pipefail
@@ -14,7 +14,7 @@ out=${OUT:-build/gpu}
 mkdir -p "$out"
 export MANYCORE_REQUIRE_GPU=1 PYTHONUNBUFFERED=1
 python=${PYTHON:-python3}
-steps=${*:-build tests memcheck bench}
+steps=${*:-build cpp tests memcheck bench}
 wants() { [[ " $steps " == *" $1 "* ]]; }
 
 has_boost_context() {
@@ -23,13 +23,15 @@ has_boost_context() {
 }
 
 declare -A status
+cmake_args=()
+if ! has_boost_context && [ -d .offline-deps ]; then
+  deps=$(pwd)/.offline-deps
+  boost_dir=$(ls -d "$deps"/lib/*/cmake/Boost-* | head -n 1)
+  cmake_args=(-DBoost_DIR="$boost_dir" -DXXHASH_INCLUDE_DIR="$deps/include")
+  export CMAKE_ARGS="${cmake_args[*]}"
+  echo "building against $deps (this machine has no Boost.Context)"
+fi
 if wants build; then
-  if ! has_boost_context && [ -d .offline-deps ]; then
-    deps=$(pwd)/.offline-deps
-    boost_dir=$(ls -d "$deps"/lib/*/cmake/Boost-* | head -n 1)
-    export CMAKE_ARGS="-DBoost_DIR=$boost_dir -DXXHASH_INCLUDE_DIR=$deps/include"
-    echo "building against $deps (this machine has no Boost.Context)"
-  fi
   $python -m pip install -q --no-build-isolation . >"$out/build.log" 2>&1
   status[build]=$?
   if [ "${status[build]}" -ne 0 ]; then
@@ -37,6 +39,18 @@ if wants build; then
   fi
 fi
 $python -m manycore info >"$out/info.log" 2>&1
+
+if wants cpp; then
+  # The C++ suite's CUDA cases (GoogleTest, no Python); GoogleTest may be missing on the GPU
+  # machine, and the step says so rather than failing the rest.
+  if cmake -S . -B build/gpu-cpp -G Ninja -DMANYCORE_BUILD_TESTS=ON "${cmake_args[@]}" >"$out/cpp.log" 2>&1 &&
+     cmake --build build/gpu-cpp >>"$out/cpp.log" 2>&1; then
+    ctest --test-dir build/gpu-cpp -R 'Cuda' --output-on-failure >>"$out/cpp.log" 2>&1
+    status[cpp]=$?
+  else
+    status[cpp]="not built (see cpp.log)"
+  fi
+fi
 
 # pytest-timeout may be missing on the GPU machine, and the project's addopts name it.
 pytest_args=(-q -ra -o addopts= -p no:cacheprovider)
@@ -60,15 +74,16 @@ if wants bench; then
 fi
 
 printf '\n| step | status | log |\n|---|---|---|\n'
-for step in build tests memcheck bench; do
+for step in build cpp tests memcheck bench; do
   wants "$step" || continue
   detail=""
   case $step in
+    cpp) detail=" ($(grep -m1 'tests passed' "$out/cpp.log" 2>/dev/null))" ;;
     tests) detail=" ($(tail -n 1 "$out/gpu-tests.log"))" ;;
     memcheck) detail=" ($(grep -m1 -E 'ERROR SUMMARY' "$out/memcheck.log" 2>/dev/null))" ;;
   esac
   printf '| %s | %s%s | %s |\n' "$step" "${status[$step]}" "$detail" \
-    "$(case $step in build) echo build.log;; tests) echo gpu-tests.log;; memcheck) echo memcheck.log;; bench) echo gpu-bench.md;; esac)"
+    "$(case $step in build) echo build.log;; cpp) echo cpp.log;; tests) echo gpu-tests.log;; memcheck) echo memcheck.log;; bench) echo gpu-bench.md;; esac)"
 done
 [ -f "$out/gpu-bench.md" ] && cat "$out/gpu-bench.md"
 exit 0
