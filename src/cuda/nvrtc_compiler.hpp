@@ -55,3 +55,22 @@ std::string normalise_log(const std::string& log);
 const std::string& prelude_digest();
 
 }  // namespace manycore::cuda
+
+namespace manycore::cuda {
+
+/// What manycore.cuda.compile gives: the image NVRTC produced for an architecture.
+struct OfflineImage {
+    std::vector<char> image;  // cubin, or PTX with its terminating NUL
+    bool cubin = true;
+    std::string target;  // "sm_90" or "compute_90"
+    std::string log;     // NVRTC's warnings
+};
+
+/// Compiles `source` exactly as a SourceModule on a GPU of compute capability `cc` would
+/// (same prelude, same options, same analysis), without a GPU or a driver: NVRTC is enough.
+/// Throws CompileError, DeviceUnavailable (no NVRTC; `cc` older than NVRTC supports).
+OfflineImage compile_for_architecture(std::string_view source, int cc,
+                                      const std::vector<std::string>& options,
+                                      const std::vector<std::string>& name_expressions);
+
+}  // namespace manycore::cuda
