@@ -26,7 +26,7 @@ from ._array_ops import arange, asarray, full, linspace, ones
 from .elementwise import ElementwiseKernel
 from .reduction import ReductionKernel, sum, prod, min, max, mean, dot, argmin, argmax, any, all
 from .scan import ExclusiveScanKernel, InclusiveScanKernel, cumsum
-from . import cuda, math, random
+from . import cuda, math, random, testing
 from .errors import (
     ArgumentRangeError,
     ArgumentTypeError,
@@ -101,4 +101,5 @@ __all__ = [
     "copy",
     "pinned_empty",
     "is_pinned",
+    "testing",
 ]
