@@ -49,7 +49,7 @@ struct ParamInfo {
 struct LaunchLint {
     enum class Kind : std::uint8_t {
         index_overflow,   // an array longer than the kernel's 32-bit index or size can reach
-        grid_too_small,   // one element per thread, no grid-stride loop, fewer threads than elements
+        grid_too_small,   // one element per thread, no grid-stride loop, too few threads
         block_size,       // threads per block not a multiple of 32 (the warp size)
     };
     Kind kind;
@@ -97,7 +97,8 @@ class Function {
     /// comparisons against facts read from the source when the module was built; allocates
     /// only when a lint fires. Function::launch does not call it (C++ has no warnings), the
     /// Python launch does. Thread-safe.
-    std::vector<LaunchLint> lints(const LaunchConfig& config, std::span<const KernelArg> args) const;
+    std::vector<LaunchLint> lints(const LaunchConfig& config,
+                                  std::span<const KernelArg> args) const;
 
     /// Typed launch from C++: f(config, n, 2.0f, x.data(), y) with arrays or pointers.
     template <class... Args>

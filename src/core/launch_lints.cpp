@@ -92,6 +92,27 @@ LaunchLint overflow_lint(const std::string& kernel, const detail::LaunchLintFact
                 "(e.g. size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x)"};
 }
 
+// Built only when the lint fires: the launch path itself never allocates.
+LaunchLint grid_lint(const std::string& kernel, const detail::LaunchLintFacts& f,
+                     const LaunchConfig& config, std::uint64_t covered, std::uint64_t needed,
+                     const std::string& source, bool from_guard) {
+    const std::string why = from_guard ? source + " = " + std::to_string(needed)
+                                       : "'" + source + "' has " + std::to_string(needed) +
+                                             " elements";
+    const std::string bound = from_guard ? source : std::string("n");
+    const std::uint64_t block_x = config.block.x, grid_needed = (needed + block_x - 1) / block_x;
+    return {LaunchLint::Kind::grid_too_small,
+            kernel + "(): grid=" + dims(config.grid) + " x block=" + dims(config.block) +
+                " runs " + std::to_string(covered) + " threads along x, but " + why +
+                ", and the kernel handles one element per thread (index '" + f.index_name +
+                "' at line " + std::to_string(f.index_line) +
+                ") with no grid-stride loop: elements " + std::to_string(covered) + " to " +
+                std::to_string(needed - 1) + " are never processed; launch grid=(" +
+                std::to_string(grid_needed) + ",) (" + std::to_string(needed) + " / " +
+                std::to_string(block_x) + " rounded up), or loop with 'for (; " + f.index_name +
+                " < " + bound + "; " + f.index_name + " += blockDim.x * gridDim.x)'"};
+}
+
 }  // namespace
 
 const char* lint_kind_name(LaunchLint::Kind kind) noexcept {
@@ -130,43 +151,31 @@ std::vector<LaunchLint> find_launch_lints(const std::string& kernel, const Launc
             const std::uint64_t count = elements(args[i], params[i]);
             if (count > most) most = count, longest = i;
         }
-        if (longest < n) out.push_back(overflow_lint(kernel, *facts, params[longest].name, most, limit));
+        if (longest < n)
+            out.push_back(overflow_lint(kernel, *facts, params[longest].name, most, limit));
     }
 
     if (!facts->index_name.empty() && !facts->grid_stride) {
         const std::uint64_t covered = std::uint64_t{config.grid.x} * block.x;
         std::uint64_t needed = 0;
-        std::string why;
+        std::size_t source = n;  // the argument that says how many elements there are
+        bool from_guard = false;
         const auto guard = static_cast<std::size_t>(facts->guard_param);
         if (facts->guard_param >= 0 && guard < n && count_value(args[guard], needed)) {
-            why = params[guard].name + " = " + std::to_string(needed);
+            source = guard, from_guard = true;
         } else {
+            // Unguarded, the kernel touches x[i] for every thread, so a correct launch covers
+            // at most the shortest array it indexes; only a grid short of even that one is
+            // surely too small.
             for (const int q : facts->indexed_params) {
                 const auto i = static_cast<std::size_t>(q);
                 const std::uint64_t count = i < n ? elements(args[i], params[i]) : 0;
-                if (count > needed)
-                    needed = count, why = "'" + params[i].name + "' has " + std::to_string(count) +
-                                          " elements";
+                if (count > 0 && (source == n || count < needed)) needed = count, source = i;
             }
         }
-        const std::string bound =
-            facts->guard_param >= 0 && guard < n ? params[guard].name : std::string("n");
-        if (needed > covered && block.x > 0) {
-            const std::uint64_t grid_needed = (needed + block.x - 1) / block.x;
-            out.push_back(
-                {LaunchLint::Kind::grid_too_small,
-                 kernel + "(): grid=" + dims(config.grid) + " x block=" + dims(block) + " runs " +
-                     std::to_string(covered) + " threads along x, but " + why +
-                     ", and the kernel handles one element per thread (index '" +
-                     facts->index_name + "' at line " + std::to_string(facts->index_line) +
-                     ") with no grid-stride loop: elements " + std::to_string(covered) + " to " +
-                     std::to_string(needed - 1) + " are never processed; launch grid=(" +
-                     std::to_string(grid_needed) + ",) (" + std::to_string(needed) + " / " +
-                     std::to_string(block.x) +
-                     " rounded up), or loop with 'for (; " + facts->index_name + " < " + bound +
-                     "; " +
-                     facts->index_name + " += blockDim.x * gridDim.x)'"});
-        }
+        if (needed > covered && block.x > 0)
+            out.push_back(grid_lint(kernel, *facts, config, covered, needed, params[source].name,
+                                    from_guard));
     }
     return out;
 }

@@ -36,7 +36,8 @@ struct LaunchLintFacts {
     /// lint stays silent.
     std::string index_name;
     int index_line = 0;
-    std::vector<int> indexed_params;  // parameters subscripted by the index: `x[i]`
+    std::vector<int> indexed_params;  // parameters subscripted by the index: `x[i]`; with no
+                                      // guard, the shortest of them is what a launch must cover
     int guard_param = -1;             // the scalar parameter bounding it: `if (i < n)`
 };
 

@@ -668,7 +668,8 @@ LaunchLintFacts read_lint_facts(const Parser& p, const std::vector<Token>& t, co
         if (kind != 0 && facts.int32_name.empty()) {
             std::reverse(type_words.begin(), type_words.end());
             std::string spelled;
-            for (std::string_view w : type_words) spelled += (spelled.empty() ? "" : " ") + std::string(w);
+            for (std::string_view w : type_words)
+                spelled += (spelled.empty() ? "" : " ") + std::string(w);
             facts.int32_name = std::string(t[lhs].text);
             facts.int32_type = spelled;
             facts.int32_line = t[lhs].line;

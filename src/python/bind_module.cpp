@@ -165,7 +165,8 @@ void prepare(const Function& f, nb::args args, nb::kwargs kwargs, PreparedLaunch
         out.large.resize(n);
         converted = out.large.data();
     }
-    for (std::size_t i = 0; i < n; ++i) converted[i] = to_kernel_arg(args[i], out.views, out.bytes, f, i);
+    for (std::size_t i = 0; i < n; ++i)
+        converted[i] = to_kernel_arg(args[i], out.views, out.bytes, f, i);
     out.args = std::span<const KernelArg>(converted, n);
 }
 
@@ -202,7 +203,8 @@ nb::list lints(const Function& f, nb::args args, nb::kwargs kwargs) {
     prepare(f, args, kwargs, launch);
     f.check(launch.config, launch.args);
     nb::list out;
-    for (const LaunchLint& lint : f.lints(launch.config, launch.args)) out.append(launch_warning(lint));
+    for (const LaunchLint& lint : f.lints(launch.config, launch.args))
+        out.append(launch_warning(lint));
     return out;
 }
 

@@ -118,7 +118,8 @@ __global__ void k(const float* x, const unsigned int count, double* y) { y[0] = 
     EXPECT_EQ(f.int32_type, "const unsigned int");
     EXPECT_TRUE(f.int32_is_param);
     EXPECT_TRUE(f.int32_unsigned);
-    EXPECT_TRUE(facts_of("__global__ void k(long n, short s, float* x) {}", "k").int32_name.empty());
+    EXPECT_TRUE(
+        facts_of("__global__ void k(long n, short s, float* x) {}", "k").int32_name.empty());
     EXPECT_EQ(facts_of("__global__ void k(std::int32_t n, float* x) {}", "k").int32_name, "n");
 }
 
@@ -177,6 +178,23 @@ TEST(LaunchLints, GridTooSmallUsesTheGuardThenTheArrays) {
     const KernelArg partial[] = {1000, 2.0f, x, x};
     EXPECT_TRUE(f.lints(launch(4, 256), partial).empty());
     EXPECT_TRUE(f.lints(launch(16, 256), too_few).empty());
+}
+
+TEST(LaunchLints, UnguardedKernelsAreMeasuredByTheirShortestArray) {
+    Module module(R"(
+__global__ void copy(float* dst, const float* src) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    dst[i] = src[i];
+})", Device::cpu());
+    const auto f = module.function("copy");
+    static float storage[4096];
+    const Array longer = floats(4096, storage), shorter = floats(1024, storage);
+    const KernelArg prefix[] = {shorter, longer};  // copies the first 1024: correct
+    EXPECT_TRUE(f.lints(launch(4, 256), prefix).empty());
+    const auto lints = f.lints(launch(2, 256), prefix);
+    ASSERT_EQ(kinds(lints), std::vector{LaunchLint::Kind::grid_too_small});
+    EXPECT_NE(lints[0].message.find("but 'dst' has 1024 elements"), std::string::npos);
+    EXPECT_NE(lints[0].message.find("i < n;"), std::string::npos);
 }
 
 TEST(LaunchLints, GridStrideKernelsCoverAnyLength) {
