@@ -636,6 +636,7 @@ LaunchLintFacts read_lint_facts(const Parser& p, const std::vector<Token>& t, co
     };
     bool loops = false, stride_step = false;
     int index_id = -1;
+    std::size_t index_decl = npos;  // the index's name token in its declaration
     for (std::size_t j = begin; j < end; ++j) {
         loops |= p.word(j, "for") || p.word(j, "while");
         if (!p.is(j, '=') || j < begin + 2 || (p.is(j + 1, '=') && touching(j))) continue;
@@ -689,6 +690,7 @@ LaunchLintFacts read_lint_facts(const Parser& p, const std::vector<Token>& t, co
         }
         if (canonical) {
             index_id = t[lhs].id;
+            index_decl = lhs;
             facts.index_name = std::string(t[lhs].text);
             facts.index_line = t[lhs].line;
         }
@@ -709,8 +711,30 @@ LaunchLintFacts read_lint_facts(const Parser& p, const std::vector<Token>& t, co
         }
     }
     if (index_id < 0) return facts;
+    // Whether the punctuators from `a` on spell `op` with nothing between them: `+=`, `<<=`.
+    const auto spells = [&](std::size_t a, std::string_view op) {
+        for (std::size_t k = 0; k < op.size(); ++k)
+            if (!p.is(a + k, op[k]) || (k > 0 && !touching(a + k - 1))) return false;
+        return true;
+    };
     for (std::size_t j = begin + 1; j + 2 < end; ++j) {
         if (t[j].id != index_id) continue;
+        // `i *= 4`, `i = 2 * i`, `++i`: the index no longer counts one element per thread (a
+        // step by the grid is the grid-stride loop, which was read above).
+        const bool assigned = (p.is(j + 1, '=') && !spells(j + 1, "==")) ||
+                              (std::strchr("+-*/%&|^", t[j + 1].text[0]) &&
+                               t[j + 1].kind == Kind::punct && spells(j + 2, "=") &&
+                               touching(j + 1)) ||
+                              spells(j + 1, "<<=") || spells(j + 1, ">>=") ||
+                              spells(j + 1, "++") || spells(j + 1, "--") ||
+                              (j >= begin + 2 && (spells(j - 2, "++") || spells(j - 2, "--")) &&
+                               touching(j - 1));
+        if (assigned && j != index_decl) {
+            facts.index_name.clear();
+            facts.indexed_params.clear();
+            facts.guard_param = -1;
+            break;
+        }
         // x[i]: the arrays one element per thread covers.
         if (p.is(j - 1, '[') && p.is(j + 1, ']')) {
             const int q = param_index(j - 2);

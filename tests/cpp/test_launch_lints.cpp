@@ -105,6 +105,24 @@ __global__ void k(int w, float* x) {
     int c = blockIdx.x * blockDim.x + threadIdx.x, r = blockIdx.y * blockDim.y + threadIdx.y;
     x[r * w + c] = 0;
 })", "k").indexed_params.empty());
+    // An index changed after its declaration counts something else.
+    for (const char* change : {"i *= 4;", "i = 2 * i;", "++i;", "i--;", "i <<= 1;"}) {
+        const auto f = facts_of(std::string(R"(
+__global__ void k(int n, float* x) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    )") + change + R"(
+    if (i < n) x[i] = 0;
+})", "k");
+        EXPECT_TRUE(f.index_name.empty()) << change;
+        EXPECT_EQ(f.guard_param, -1) << change;
+    }
+    // Comparisons and uses are no change.
+    EXPECT_EQ(facts_of(R"(
+__global__ void k(int n, float* x) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i == 0 || i <= 0 || x[i] >= 0) x[i + 1] = x[i] - x[i - 1];
+    if (i < n) x[i] = 0;
+})", "k").index_name, "i");
     const auto local = facts_of(R"(
 __global__ void k(float* x) { unsigned t = threadIdx.x; x[t] = 0; })", "k");
     EXPECT_TRUE(local.index_name.empty());

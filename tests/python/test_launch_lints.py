@@ -92,6 +92,16 @@ def test_grid_too_small_for_one_element_per_thread(device, lints_on) -> None:
     assert recorded(lambda: f(4096, 1.0, x, y, grid=(16,), block=(256,))) == []
 
 
+def test_a_reused_module_keeps_its_lint_facts(lints_on) -> None:
+    # The second SourceModule of a source is the registry's module, analysed only once.
+    first = mc.SourceModule(AXPY, device="cpu").get_function("axpy")
+    again = mc.SourceModule(AXPY, device="cpu").get_function("axpy")
+    x = np.ones(4096, np.float32)
+    for f in (first, again):
+        assert [w.kind for w in f.lints(4096, 1.0, x, x, grid=(4,), block=(256,))] == [
+            "grid-too-small"]
+
+
 def test_grid_stride_kernel_covers_any_length(device, lints_on) -> None:
     f = mc.SourceModule(GRID_STRIDE, device=device).get_function("fill")
     x = mc.zeros(100_000, np.float32, device)
