@@ -140,8 +140,10 @@ _THREAD_BLOCK = re.compile(rf"by thread {_COORDS} in block {_COORDS}")
 _FRAME_FILE_LINE = re.compile(r"in (\S+?):(\d+)(?::|\s|$)")
 _MEMCHECK = re.compile(r"Invalid (__global__|__shared__|__local__|__generic__)? ?(read|write|atomic)"
                        r"\w* of size (\d+) bytes?", re.IGNORECASE)
-_INITCHECK = re.compile(r"Uninitialized (__global__|__shared__|__local__)? ?memory (read|access)"
-                        r"(?: of size (\d+) bytes?)?", re.IGNORECASE)
+# Case-sensitive: a kernel's access opens its error with the capital; host API copies of
+# uninitialized memory are reported in another form, and are not a kernel's finding.
+_INITCHECK = re.compile(r"^Uninitialized (__global__|__shared__|__local__)? ?memory (read|access)"
+                        r"(?: of size (\d+) bytes?)?")
 _RACE_PAIR = re.compile(r"(Error|Warning): Race reported between (Read|Write) access at (.+)$",
                         re.IGNORECASE)
 _RACE_SECOND = re.compile(r"and (Read|Write) access at (.+?)(?:\s*\[(\d+) hazards?\])?$",

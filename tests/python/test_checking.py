@@ -319,8 +319,11 @@ def test_cli_sanitizer_mode_prints_the_report(tmp_path: Path) -> None:
         "manycore check: 6 findings (2 out-of-bounds, 1 race, 2 barrier-divergence, "
         "1 uninitialized-read) in 5 kernels")
     assert "compute-sanitizer --tool racecheck" in r.stderr
-    r = manycore_check("--sanitizer", "--tool", "initcheck", str(s), env=env)
+    # Everything after the script is the script's, options included.
+    s = script(tmp_path, "import sys; print('argv', sys.argv[1:])\n", "argv.py")
+    r = manycore_check("--sanitizer", "--tool", "initcheck", str(s), "-x", "--tool", env=env)
     assert r.returncode == 1 and "1 uninitialized-read" in r.stdout
+    assert "argv ['-x', '--tool']" in r.stdout
 
 
 def test_cli_sanitizer_missing_exits_2(tmp_path: Path) -> None:
