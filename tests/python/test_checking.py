@@ -397,3 +397,32 @@ def test_cli_finds_a_planted_out_of_bounds_read(tmp_path: Path) -> None:
     r = manycore_check(str(clean), "3")
     assert r.returncode == 3 and "manycore check: no findings" in r.stdout
     assert manycore_check(str(clean)).returncode == 0
+
+
+# Reports compute-sanitizer 2025 printed on an H200 (driver 580) for the four planted bugs of
+# one script (host backtraces dropped): a shared-memory race, a __syncthreads in a branch that
+# only 16 of 64 threads take, and a read of never-written global memory.
+SANITIZER_DATA = Path(__file__).resolve().parent / "data" / "sanitizer"
+
+
+def test_captured_racecheck_report() -> None:
+    [race] = checking.parse_sanitizer_report((SANITIZER_DATA / "h200-racecheck.log").read_text(), "racecheck")
+    assert race.kind == "race" and race.kernel == "shared_race"
+    assert (race.line, race.other_line) == (8, 9)
+    assert {race.access, race.other_access} == {"write", "read"}
+
+
+def test_captured_synccheck_report() -> None:
+    findings = checking.parse_sanitizer_report((SANITIZER_DATA / "h200-synccheck.log").read_text(), "synccheck")
+    assert findings and all(f.kind == "barrier-divergence" for f in findings)
+    assert {f.kernel for f in findings} == {"divergent"} and {f.line for f in findings} == {15}
+    assert {f.thread for f in findings} >= {(0, 0, 0), (15, 0, 0)}
+    assert all(f.block == (0, 0, 0) for f in findings)
+
+
+def test_captured_initcheck_report() -> None:
+    findings = checking.parse_sanitizer_report((SANITIZER_DATA / "h200-initcheck.log").read_text(), "initcheck")
+    assert len(findings) == 64
+    assert all(f.kind == "uninitialized-read" and f.kernel == "uninit" and f.line == 20 for f in findings)
+    assert {f.thread for f in findings} == {(t, 0, 0) for t in range(64)}
+    assert all(f.access == "read" for f in findings)
