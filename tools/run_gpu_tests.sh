@@ -71,6 +71,9 @@ fi
 if wants bench; then
   timeout 300 $python bench/gpu/run.py --out "$out/gpu-bench.md" >"$out/gpu-bench.log" 2>&1
   status[bench]=$?
+  # The array layer's benchmarks, CPU and GPU rows (add, sum, ReductionKernel dot, scan).
+  timeout 240 $python bench/arrays/run.py --out "$out" >"$out/arrays-bench.log" 2>&1 ||
+    status[bench]="${status[bench]}, arrays failed"
 fi
 
 printf '\n| step | status | log |\n|---|---|---|\n'
