@@ -5,7 +5,7 @@
 # the GPU tests again under compute-sanitizer's memcheck, the GPU benchmarks, and prints a short
 # table. Logs go to ${OUT:-build/gpu}.
 #   tools/run_gpu_tests.sh                 every step
-#   tools/run_gpu_tests.sh build tests     only the steps named (build cpp tests memcheck bench)
+#   tools/run_gpu_tests.sh build tests     only the steps named (build cpp tests mpi memcheck bench)
 # A machine without network access and without Boost.Context builds against .offline-deps/,
 # made beforehand by tools/pack_offline_deps.sh on a machine that has the Debian packages.
 set -uo pipefail
@@ -14,7 +14,7 @@ out=${OUT:-build/gpu}
 mkdir -p "$out"
 export MANYCORE_REQUIRE_GPU=1 PYTHONUNBUFFERED=1
 python=${PYTHON:-python3}
-steps=${*:-build cpp tests memcheck bench}
+steps=${*:-build cpp tests mpi memcheck bench}
 wants() { [[ " $steps " == *" $1 "* ]]; }
 
 has_boost_context() {
@@ -58,6 +58,12 @@ if wants tests; then
   timeout 420 $python -m pytest tests/python -m gpu "${pytest_args[@]}" >"$out/gpu-tests.log" 2>&1
   status[tests]=$?
 fi
+if wants mpi; then
+  # The MPI suite on 1, 2 and 4 ranks; with a GPU present its GPU-array cases run too.
+  timeout 300 $python -m pytest tests/python/test_dist_launch.py -k mpi_suite "${pytest_args[@]}" \
+      >"$out/mpi-tests.log" 2>&1
+  status[mpi]=$?
+fi
 if wants memcheck; then
   if command -v compute-sanitizer >/dev/null; then
     timeout 300 compute-sanitizer --tool memcheck --error-exitcode 9 \
@@ -77,16 +83,17 @@ if wants bench; then
 fi
 
 printf '\n| step | status | log |\n|---|---|---|\n'
-for step in build cpp tests memcheck bench; do
+for step in build cpp tests mpi memcheck bench; do
   wants "$step" || continue
   detail=""
   case $step in
     cpp) detail=" ($(grep -m1 'tests passed' "$out/cpp.log" 2>/dev/null))" ;;
     tests) detail=" ($(tail -n 1 "$out/gpu-tests.log"))" ;;
+    mpi) detail=" ($(tail -n 1 "$out/mpi-tests.log"))" ;;
     memcheck) detail=" ($(grep -m1 -E 'ERROR SUMMARY' "$out/memcheck.log" 2>/dev/null))" ;;
   esac
   printf '| %s | %s%s | %s |\n' "$step" "${status[$step]}" "$detail" \
-    "$(case $step in build) echo build.log;; cpp) echo cpp.log;; tests) echo gpu-tests.log;; memcheck) echo memcheck.log;; bench) echo gpu-bench.md;; esac)"
+    "$(case $step in build) echo build.log;; cpp) echo cpp.log;; mpi) echo mpi-tests.log;; tests) echo gpu-tests.log;; memcheck) echo memcheck.log;; bench) echo gpu-bench.md;; esac)"
 done
 [ -f "$out/gpu-bench.md" ] && cat "$out/gpu-bench.md"
 exit 0
