@@ -52,8 +52,12 @@ if wants cpp; then
   fi
 fi
 
-# pytest-timeout may be missing on the GPU machine, and the project's addopts name it.
+# pytest-timeout may be missing on the GPU machine, and the project's config (--strict-config,
+# timeout =) names it; PYTEST_ADDOPTS reaches the pytest runs the MPI launcher starts too.
 pytest_args=(-q -ra -o addopts= -p no:cacheprovider)
+if ! $python -c "import pytest_timeout" 2>/dev/null; then
+  export PYTEST_ADDOPTS="-o addopts=-ra"
+fi
 if wants tests; then
   timeout 420 $python -m pytest tests/python -m gpu "${pytest_args[@]}" >"$out/gpu-tests.log" 2>&1
   status[tests]=$?
