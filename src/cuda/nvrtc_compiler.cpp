@@ -113,7 +113,7 @@ bool sets_dialect(const std::vector<std::string>& options) {
 
 }  // namespace
 
-Target choose_target(const NvrtcApi& nvrtc, int cc, const std::string& device_name) {
+Target choose_target(const NvrtcIdentity& nvrtc, int cc, const std::string& device_name) {
     Target t;
     for (const int arch : nvrtc.archs) {
         if (arch == cc) {
@@ -150,7 +150,7 @@ std::string translation_unit(const detail::ModuleSource& source) {
     return tu;
 }
 
-std::vector<std::string> nvrtc_options(const NvrtcApi& nvrtc, const Target& target,
+std::vector<std::string> nvrtc_options(const NvrtcIdentity& nvrtc, const Target& target,
                                        const std::vector<std::string>& user_options) {
     std::vector<std::string> options{target.option};
     // The dialect of the CPU device (-std=c++20), so one source means the same on both.

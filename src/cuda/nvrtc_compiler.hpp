@@ -22,7 +22,7 @@ struct Target {
 
 /// The target for compute capability `cc` (10 * major + minor). Throws DeviceUnavailable when
 /// the device is older than every architecture this NVRTC supports.
-Target choose_target(const NvrtcApi& nvrtc, int cc, const std::string& device_name);
+Target choose_target(const NvrtcIdentity& nvrtc, int cc, const std::string& device_name);
 
 /// The program NVRTC compiles: the prelude, the user's source as given (`#line 1 "kernel.cu"`,
 /// so messages carry the user's line numbers) and one parameter table per kernel.
@@ -30,7 +30,7 @@ std::string translation_unit(const detail::ModuleSource& source);
 
 /// The options given to NVRTC: ours first (target, C++ dialect, line info), then the user's,
 /// then the toolkit's include folders (a user's -I wins over them).
-std::vector<std::string> nvrtc_options(const NvrtcApi& nvrtc, const Target& target,
+std::vector<std::string> nvrtc_options(const NvrtcIdentity& nvrtc, const Target& target,
                                        const std::vector<std::string>& user_options);
 
 /// What a compile gives.

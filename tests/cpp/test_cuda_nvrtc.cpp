@@ -2,6 +2,7 @@
 // SPDX-FileCopyrightText: manycore developers
 // The CUDA room without a GPU: NVRTC compiles, parameter tables, headers, loading and its errors.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +18,7 @@
 #include "cuda/memory_pool.hpp"
 #include "cuda/nvrtc_api.hpp"
 #include "cuda/nvrtc_compiler.hpp"
+#include "cuda/nvrtc_identity.hpp"
 #include "manycore/manycore.hpp"
 
 namespace {
@@ -483,4 +485,60 @@ TEST(CudaNvrtc, EveryAtomicOfTheCpuPreludeCompiles) {
         }
     )"));
     EXPECT_FALSE(compiled.image.empty());
+}
+
+// The record of which NVRTC a process loads: a second process with the same search reads it
+// instead of loading NVRTC, and a changed search or a changed library file loads it anew.
+TEST(CudaNvrtcIdentity, RememberedAcrossProcessesAndRenewedWhenTheFileChanges) {
+    namespace fs = std::filesystem;
+    const fs::path root = fs::temp_directory_path() / ("mc-nvrtc-id-" + std::to_string(::getpid()));
+    fs::create_directories(root);
+    const fs::path library = root / "libnvrtc.so.99";
+    std::ofstream(library) << "stand-in library";
+    manycore::detail::CompileCache cache(root / "cache");
+
+    manycore::cuda::NvrtcIdentity real;
+    real.path = library.string();
+    real.major = 99;
+    real.minor = 1;
+    real.archs = {75, 80, 90};
+    real.toolkit_includes = {"/opt/cuda/include", "/opt/cuda/include/cccl"};
+    int loads = 0;
+    const auto load = [&] {
+        ++loads;
+        return real;
+    };
+    NvrtcSearch search;
+    search.sonames = {"libnvrtc.so.99"};
+
+    EXPECT_EQ(manycore::cuda::remembered_nvrtc_identity(cache, search, load), real);
+    EXPECT_EQ(loads, 1);
+    EXPECT_EQ(manycore::cuda::remembered_nvrtc_identity(cache, search, load), real);
+    EXPECT_EQ(loads, 1) << "the record was not used";
+
+    search.folders = {"/elsewhere/lib64"};  // another search: the loader may pick another file
+    EXPECT_EQ(manycore::cuda::remembered_nvrtc_identity(cache, search, load), real);
+    EXPECT_EQ(loads, 2);
+
+    std::ofstream(library, std::ios::app) << " upgraded in place";
+    real.minor = 2;
+    EXPECT_EQ(manycore::cuda::remembered_nvrtc_identity(cache, search, load).minor, 2);
+    EXPECT_EQ(loads, 3);
+
+    // A loader that now opens another file than the record names: what it loaded is used.
+    manycore::cuda::NvrtcIdentity other = real;
+    other.path = (root / "other.so").string();
+    std::ofstream(library, std::ios::app) << " again";
+    const auto load_other = [&] {
+        ++loads;
+        return other;
+    };
+    EXPECT_EQ(manycore::cuda::remembered_nvrtc_identity(cache, search, load_other).path, other.path);
+    fs::remove_all(root);
+}
+
+TEST(CudaNvrtcIdentity, MatchesTheLoadedNvrtc) {
+    REQUIRE_NVRTC(api);
+    const manycore::cuda::NvrtcIdentity& loaded = *api;
+    EXPECT_EQ(manycore::cuda::nvrtc_identity(), loaded);
 }
