@@ -2,32 +2,102 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # SPDX-FileCopyrightText: manycore developers
 # On a machine with an NVIDIA GPU: builds manycore, runs every GPU test (skips become failures),
-# then the GPU tests again under compute-sanitizer's memcheck, and prints a short table.
-# Logs go to ${OUT:-build/gpu}.
+# the GPU tests again under compute-sanitizer's memcheck, the GPU benchmarks, and prints a short
+# table. Logs go to ${OUT:-build/gpu}.
+#   tools/run_gpu_tests.sh                 every step
+#   tools/run_gpu_tests.sh build tests     only the steps named (build cpp tests mpi memcheck bench)
+# A machine without network access and without Boost.Context builds against .offline-deps/,
+# made beforehand by tools/pack_offline_deps.sh on a machine that has the Debian packages.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-build/gpu}
 mkdir -p "$out"
 export MANYCORE_REQUIRE_GPU=1 PYTHONUNBUFFERED=1
 python=${PYTHON:-python3}
+steps=${*:-build cpp tests mpi memcheck bench}
+wants() { [[ " $steps " == *" $1 "* ]]; }
 
-$python -m pip install -q --no-build-isolation . >"$out/build.log" 2>&1
-build=$?
-if [ $build -ne 0 ]; then
-  # The build needs Boost.Context and the xxHash header beside CUDA; say which is missing.
-  grep -E "Could not find|REQUIRED|not found" "$out/build.log" | head -n 5
+has_boost_context() {
+  compgen -G "/usr/lib/*/cmake/boost_context-*" >/dev/null ||
+    compgen -G "/usr/local/lib/cmake/boost_context-*" >/dev/null
+}
+
+declare -A status
+cmake_args=()
+if ! has_boost_context && [ -d .offline-deps ]; then
+  deps=$(pwd)/.offline-deps
+  boost_dir=$(ls -d "$deps"/lib/*/cmake/Boost-* | head -n 1)
+  cmake_args=(-DBoost_DIR="$boost_dir" -DXXHASH_INCLUDE_DIR="$deps/include")
+  export CMAKE_ARGS="${cmake_args[*]}"
+  echo "building against $deps (this machine has no Boost.Context)"
+fi
+if wants build; then
+  $python -m pip install -q --no-build-isolation . >"$out/build.log" 2>&1
+  status[build]=$?
+  if [ "${status[build]}" -ne 0 ]; then
+    grep -E "Could not find|REQUIRED|not found|error" "$out/build.log" | head -n 8
+  fi
 fi
 $python -m manycore info >"$out/info.log" 2>&1
-timeout 300 $python -m pytest tests/python -m gpu -q -ra -o addopts= -p no:cacheprovider >"$out/gpu-tests.log" 2>&1
-tests=$?
-sanitizer=skipped
-if command -v compute-sanitizer >/dev/null; then
-  timeout 240 compute-sanitizer --tool memcheck --error-exitcode 9 \
-      $python -m pytest tests/python/test_launch_api.py tests/python/test_kernel_language.py \
-      -m gpu -q -x -o addopts= -p no:cacheprovider >"$out/memcheck.log" 2>&1
-  sanitizer=$?
+
+if wants cpp; then
+  # The C++ suite's CUDA cases (GoogleTest, no Python); GoogleTest may be missing on the GPU
+  # machine, and the step says so rather than failing the rest.
+  if cmake -S . -B build/gpu-cpp -G Ninja -DMANYCORE_BUILD_TESTS=ON "${cmake_args[@]}" >"$out/cpp.log" 2>&1 &&
+     cmake --build build/gpu-cpp >>"$out/cpp.log" 2>&1; then
+    ctest --test-dir build/gpu-cpp -R 'Cuda' --output-on-failure >>"$out/cpp.log" 2>&1
+    status[cpp]=$?
+  else
+    status[cpp]="not built (see cpp.log)"
+  fi
 fi
+
+# pytest-timeout may be missing on the GPU machine, and the project's config (--strict-config,
+# timeout =) names it; PYTEST_ADDOPTS reaches the pytest runs the MPI launcher starts too.
+pytest_args=(-q -ra -o addopts= -p no:cacheprovider)
+if ! $python -c "import pytest_timeout" 2>/dev/null; then
+  export PYTEST_ADDOPTS="-o addopts=-ra"
+fi
+if wants tests; then
+  timeout 420 $python -m pytest tests/python -m gpu "${pytest_args[@]}" >"$out/gpu-tests.log" 2>&1
+  status[tests]=$?
+fi
+if wants mpi; then
+  # The MPI suite on 1, 2 and 4 ranks; with a GPU present its GPU-array cases run too.
+  timeout 300 $python -m pytest tests/python/test_dist_launch.py -k mpi_suite "${pytest_args[@]}" \
+      >"$out/mpi-tests.log" 2>&1
+  status[mpi]=$?
+fi
+if wants memcheck; then
+  if command -v compute-sanitizer >/dev/null; then
+    timeout 300 compute-sanitizer --tool memcheck --error-exitcode 9 \
+        $python -m pytest tests/python/test_launch_api.py tests/python/test_kernel_language.py \
+        -m gpu -x -k "not context_is_lost" "${pytest_args[@]}" >"$out/memcheck.log" 2>&1
+    status[memcheck]=$?
+  else
+    status[memcheck]="no compute-sanitizer"
+  fi
+fi
+if wants bench; then
+  timeout 300 $python bench/gpu/run.py --out "$out/gpu-bench.md" >"$out/gpu-bench.log" 2>&1
+  status[bench]=$?
+  # The array layer's benchmarks, CPU and GPU rows (add, sum, ReductionKernel dot, scan).
+  timeout 240 $python bench/arrays/run.py --out "$out" >"$out/arrays-bench.log" 2>&1 ||
+    status[bench]="${status[bench]}, arrays failed"
+fi
+
 printf '\n| step | status | log |\n|---|---|---|\n'
-printf '| build | %s | build.log |\n' "$build"
-printf '| GPU tests | %s (%s) | gpu-tests.log |\n' "$tests" "$(tail -n 1 "$out/gpu-tests.log")"
-printf '| memcheck | %s | memcheck.log |\n' "$sanitizer"
+for step in build cpp tests mpi memcheck bench; do
+  wants "$step" || continue
+  detail=""
+  case $step in
+    cpp) detail=" ($(grep -m1 'tests passed' "$out/cpp.log" 2>/dev/null))" ;;
+    tests) detail=" ($(tail -n 1 "$out/gpu-tests.log"))" ;;
+    mpi) detail=" ($(tail -n 1 "$out/mpi-tests.log"))" ;;
+    memcheck) detail=" ($(grep -m1 -E 'ERROR SUMMARY' "$out/memcheck.log" 2>/dev/null))" ;;
+  esac
+  printf '| %s | %s%s | %s |\n' "$step" "${status[$step]}" "$detail" \
+    "$(case $step in build) echo build.log;; cpp) echo cpp.log;; mpi) echo mpi-tests.log;; tests) echo gpu-tests.log;; memcheck) echo memcheck.log;; bench) echo gpu-bench.md;; esac)"
+done
+[ -f "$out/gpu-bench.md" ] && cat "$out/gpu-bench.md"
+exit 0

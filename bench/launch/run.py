@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # SPDX-FileCopyrightText: manycore developers
-"""Launch cost: what one call of an empty kernel costs from Python, grid=(1,), block=(1,).
+"""Launch cost: what one call of an empty kernel costs from Python, grid=(1,), block=(1,); and,
+beside it, a kernel with arguments, and an axpy-shaped kernel of 4 x 256 threads whose body
+never stores, for the cost of a launch whose every launch lint is checked.
 
 Every call is timed on its own (two perf_counter reads around it), so the median is a median
 of calls, not of batches; a call of an empty Python function is timed the same way as the
@@ -34,6 +36,10 @@ GOAL_US = 5.0
 KERNELS = r"""
 __global__ void empty() {}
 __global__ void with_args(float* x, int n) {}
+__global__ void axpy_shaped(int n, float a, const float* x, float* y) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < 0) y[i] += a * x[i];  // never true: the launch cost, with every launch lint checked
+}
 """
 
 
@@ -54,6 +60,7 @@ def run(calls: int | None = None, quick: bool = False, **_ignored) -> list[dict]
     count = calls or (QUICK_CALLS if quick else CALLS)
     module = mc.SourceModule(KERNELS, device="cpu")
     x = np.zeros(16, np.float32)
+    x1024 = np.zeros(1024, np.float32)
     one = dict(grid=(1,), block=(1,))
     # functools.partial, not a lambda: it is called from C, so the timing holds the launch
     # and not an extra Python frame.
@@ -61,6 +68,9 @@ def run(calls: int | None = None, quick: bool = False, **_ignored) -> list[dict]
         ("empty kernel", functools.partial(module.get_function("empty"), **one), True),
         ("kernel(float* x, int n)", functools.partial(module.get_function("with_args"), x, 16,
                                                       **one), True),
+        ("axpy-shaped, 4 x 256 threads", functools.partial(
+            module.get_function("axpy_shaped"), 1024, 2.0, x1024, x1024, grid=(4,), block=(256,)),
+         True),
         ("empty Python function", _nothing, False),
     ]
     rows = []

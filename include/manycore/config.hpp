@@ -15,6 +15,7 @@ struct Config {
     bool cache_enabled = true;      // MANYCORE_CACHE=0 bypasses the disk cache
     bool keep_source = false;       // MANYCORE_KEEP_SOURCE=1 keeps the generated source beside the entry
     std::string log_level;          // MANYCORE_LOG: "debug", "info", "warning" (default)
+    bool launch_lints = true;       // MANYCORE_LINTS=0 starts with launch lints off
     std::string cxx;                // CXX: the host compiler
     std::size_t max_shared_per_block = 48 * 1024;  // MANYCORE_MAX_SHARED_BYTES
     std::size_t fiber_stack_bytes = 64 * 1024;     // MANYCORE_FIBER_STACK_BYTES

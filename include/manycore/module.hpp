@@ -21,6 +21,8 @@ namespace manycore {
 namespace detail {
 class ModuleImpl;
 class KernelImpl;
+struct LaunchLintFacts;
+struct ModuleLints;
 }  // namespace detail
 
 /// Grid or block extent; unset dimensions are 1.
@@ -41,6 +43,27 @@ struct ParamInfo {
     std::string spelling;  // "const float* __restrict__"
     mc_param_desc desc{};
 };
+
+/// A launch that is legal but probably not what was meant; Python shows it as a
+/// manycore.LaunchWarning. `message` names the kernel, gives the numbers and says what to change.
+struct LaunchLint {
+    enum class Kind : std::uint8_t {
+        index_overflow,   // an array longer than the kernel's 32-bit index or size can reach
+        grid_too_small,   // one element per thread, no grid-stride loop, too few threads
+        block_size,       // threads per block not a multiple of 32 (the warp size)
+    };
+    Kind kind;
+    std::string message;
+};
+
+/// "index-overflow", "grid-too-small", "block-size": the names Python's LaunchWarning.kind uses.
+const char* lint_kind_name(LaunchLint::Kind kind) noexcept;
+
+/// Whether launches from Python check their lints (MANYCORE_LINTS=0 turns them off at start;
+/// the first call reads the environment, and may throw InvalidArgument for a malformed
+/// MANYCORE_* variable like every first use of Config). Thread-safe.
+bool launch_lints_enabled();
+void set_launch_lints_enabled(bool enabled) noexcept;
 
 struct ModuleOptions {
     std::vector<std::string> compiler_options;  // passed through; default "-O3 -march=native"
@@ -69,6 +92,17 @@ class Function {
     /// anything runs, KernelFault when the kernel fails.
     void launch(const LaunchConfig& config, std::span<const KernelArg> args) const;
 
+    /// The checks launch makes (InvalidLaunch, ArgumentTypeError, ArgumentRangeError,
+    /// InvalidArgument), without running anything. Thread-safe.
+    void check(const LaunchConfig& config, std::span<const KernelArg> args) const;
+
+    /// The lints of this launch (see LaunchLint), without running it: a few integer
+    /// comparisons against facts read from the source when the module was built; allocates
+    /// only when a lint fires. Function::launch does not call it (C++ has no warnings), the
+    /// Python launch does. Thread-safe.
+    std::vector<LaunchLint> lints(const LaunchConfig& config,
+                                  std::span<const KernelArg> args) const;
+
     /// Typed launch from C++: f(config, n, 2.0f, x.data(), y) with arrays or pointers.
     template <class... Args>
     void operator()(const LaunchConfig& config, Args&&... args) const {
@@ -79,9 +113,11 @@ class Function {
   private:
     friend class Module;
     Function(std::shared_ptr<const detail::ModuleImpl> module,
-             std::shared_ptr<const detail::KernelImpl> kernel);
+             std::shared_ptr<const detail::KernelImpl> kernel,
+             std::shared_ptr<const detail::LaunchLintFacts> lint_facts);
     std::shared_ptr<const detail::ModuleImpl> module_;
     std::shared_ptr<const detail::KernelImpl> kernel_;
+    std::shared_ptr<const detail::LaunchLintFacts> lint_facts_;  // null: none were read
 };
 
 /// A compiled module of CUDA C++ kernels for one device. Construction compiles (or loads from
@@ -105,6 +141,7 @@ class Module {
 
   private:
     std::shared_ptr<const detail::ModuleImpl> impl_;
+    std::shared_ptr<const detail::ModuleLints> lints_;  // each kernel's facts, read once
 };
 
 }  // namespace manycore

@@ -17,15 +17,16 @@
 from __future__ import annotations
 
 from . import _core
-from ._arrays import empty, empty_like, to_device, zeros, zeros_like
-from ._core import Array, Device, Function, default_device, devices
-from ._module import SourceModule
+from ._arrays import empty, empty_like, pinned_empty, to_device, zeros, zeros_like
+from ._core import Array, Device, Event, Function, Stream, copy, default_device, devices
+from ._core import is_pinned, synchronize
+from ._module import SourceModule, lints_enabled, set_lints
 from . import _array_ops, reduction as _reduction
 from ._array_ops import arange, asarray, full, linspace, ones
 from .elementwise import ElementwiseKernel
 from .reduction import ReductionKernel, sum, prod, min, max, mean, dot, argmin, argmax, any, all
 from .scan import ExclusiveScanKernel, InclusiveScanKernel, cumsum
-from . import math, random
+from . import cuda, math, random, testing
 from .findings import Finding
 from .errors import (
     ArgumentRangeError,
@@ -37,6 +38,7 @@ from .errors import (
     InvalidLaunch,
     KernelFault,
     KernelNotFound,
+    LaunchWarning,
     OutOfMemory,
 )
 
@@ -60,8 +62,11 @@ __all__ = [
     "InvalidLaunch",
     "KernelFault",
     "KernelNotFound",
+    "LaunchWarning",
     "OutOfMemory",
     "SourceModule",
+    "lints_enabled",
+    "set_lints",
     "default_device",
     "devices",
     "empty",
@@ -91,4 +96,12 @@ __all__ = [
     "all",
     "math",
     "random",
+    "cuda",
+    "Stream",
+    "Event",
+    "synchronize",
+    "copy",
+    "pinned_empty",
+    "is_pinned",
+    "testing",
 ]

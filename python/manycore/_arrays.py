@@ -11,7 +11,7 @@ import numpy as np
 from . import _core
 from ._core import Array, Device
 
-__all__ = ["empty", "zeros", "empty_like", "zeros_like", "to_device"]
+__all__ = ["empty", "zeros", "empty_like", "zeros_like", "to_device", "pinned_empty"]
 
 DeviceLike = Device | str | None
 
@@ -43,6 +43,16 @@ def empty(shape: Any, dtype: Any = np.float64, device: DeviceLike = None) -> Arr
     """An uninitialised array of ``shape`` and ``dtype`` on ``device`` (default device if None)."""
     name, itemsize = _dtype_args(dtype)
     return _core.empty(_shape(shape), name, itemsize, device)
+
+
+def pinned_empty(shape: Any, dtype: Any = np.float64) -> Array:
+    """An uninitialised CPU array in page-locked memory: copies between it and a GPU run at
+    full bandwidth and, with ``stream=``, return before they finish (as ``cudaMemcpyAsync``).
+    Without a GPU driver it is ordinary host memory."""
+    name, _ = _dtype_args(dtype)
+    if name == "void":
+        raise TypeError("pinned_empty(): structured dtypes are not supported; use bytes (uint8)")
+    return _core.pinned_empty(list(_shape(shape)), name)
 
 
 def zeros(shape: Any, dtype: Any = np.float64, device: DeviceLike = None) -> Array:

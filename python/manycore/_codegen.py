@@ -191,8 +191,8 @@ template <class T> __device__ inline T mc_pow_t(T a, T b) {
     } else return mc_pow(a, b); }
 template <> __device__ inline bool mc_pow_t<bool>(bool a, bool b) { return a || !b; }
 
-// Infinity without <math.h>'s INFINITY, which NVRTC's headers need not define.
-__device__ inline double mc_inf() { return __builtin_huge_val(); }
+// Infinity from its bit pattern: NVRTC has neither __builtin_huge_val nor a <math.h> INFINITY.
+__device__ inline double mc_inf() { return __longlong_as_double(0x7ff0000000000000LL); }
 template <class T> __device__ inline bool mc_isnan(T x) {
     if constexpr (mc_is_int<T>::value) return false; else return x != x; }
 template <class T> __device__ inline T mc_abs(T a) {

@@ -9,7 +9,21 @@ from collections.abc import Iterable
 from . import _core
 from ._core import Device, Function
 
-__all__ = ["SourceModule"]
+__all__ = ["SourceModule", "lints_enabled", "set_lints"]
+
+
+def set_lints(enabled: bool) -> None:
+    """Turns the launch lints (:class:`manycore.LaunchWarning`) of every later launch on or off.
+
+    They are on unless ``MANYCORE_LINTS=0`` was set when manycore started; ``f(..., lint=False)``
+    silences one launch, and ``Function.lints(...)`` reports them whatever this says.
+    """
+    _core.set_launch_lints_enabled(bool(enabled))
+
+
+def lints_enabled() -> bool:
+    """Whether launches check their lints (see :func:`set_lints`)."""
+    return _core.launch_lints_enabled()
 
 
 class SourceModule:

@@ -10,6 +10,10 @@ cache, and the tour.
     manycore cache clear   removes the compiled modules of this version
     manycore tour          three kernels checked against NumPy and timed (the course's start)
     manycore run -n N script.py [args]   the script on N MPI ranks (manycore.dist.launcher)
+    manycore check script.py [args]      the script with every kernel checked on the CPU
+                                         (out-of-bounds, races, barriers, uninitialized reads)
+    manycore check --sanitizer script.py [args]   the script under compute-sanitizer's
+                                         memcheck, racecheck, synccheck and initcheck
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ ENV_VARS = (
     "MANYCORE_CACHE",
     "MANYCORE_KEEP_SOURCE",
     "MANYCORE_LOG",
+    "MANYCORE_LINTS",
     "MANYCORE_MAX_SHARED_BYTES",
     "MANYCORE_FIBER_STACK_BYTES",
     "MANYCORE_CUDA_DRIVER_PATH",
@@ -204,6 +209,40 @@ def cmd_tour(args: argparse.Namespace) -> int:
     return tour.run(args.size, args.repeat, args.device)
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from manycore import checking
+
+    if not os.path.isfile(args.script):
+        print(f"manycore check: no such script: {args.script}", file=sys.stderr)
+        return checking.CANNOT_RUN
+    if args.sanitizer:
+        try:
+            run = checking.run_sanitizer(args.script, args.args, tools=args.tool or
+                                         checking.SANITIZER_TOOLS)
+        except FileNotFoundError as e:
+            print(f"manycore check: {e}", file=sys.stderr)
+            return checking.CANNOT_RUN
+    else:
+        if args.tool:
+            print("manycore check: --tool chooses compute-sanitizer tools; add --sanitizer",
+                  file=sys.stderr)
+            return checking.CANNOT_RUN
+        if not checking.checked_mode_available():
+            print("manycore check: this build of manycore has no checked mode "
+                  "(SourceModule(checked=True) is refused), so nothing can be checked; "
+                  "`manycore check --sanitizer` uses compute-sanitizer on a GPU instead",
+                  file=sys.stderr)
+            return checking.CANNOT_RUN
+        run = checking.run_checked(args.script, args.args)
+    sys.stdout.flush()
+    for note in run.notes:
+        print(f"manycore check: {note}", file=sys.stderr)
+    print(checking.format_report(run.findings))
+    if run.returncode != 0:
+        print(f"manycore check: the script itself exited with status {run.returncode}")
+    return checking.exit_status(run)
+
+
 def _parser() -> argparse.ArgumentParser:
     from manycore.tools import tour
 
@@ -229,6 +268,21 @@ def _parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     tour.add_arguments(p)
     p.set_defaults(func=cmd_tour)
+    p = sub.add_parser(
+        "check", help="run a script with its kernels checked for out-of-bounds accesses, races, "
+                      "barrier divergence and uninitialized reads",
+        description="Runs `python script [args]` with every kernel checked and prints the "
+                    "findings grouped by kernel. Exit status: 0 no findings, 1 findings, 2 the "
+                    "check could not run; with no findings, the script's own failing status.")
+    p.add_argument("--sanitizer", action="store_true",
+                   help="run under compute-sanitizer (memcheck, racecheck, synccheck, initcheck) "
+                        "instead of manycore's checked mode on the CPU")
+    p.add_argument("--tool", action="append", choices=["memcheck", "racecheck", "synccheck",
+                                                       "initcheck"],
+                   help="with --sanitizer: only this tool (repeatable)")
+    p.add_argument("script", help="the Python script to run")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="the script's own arguments")
+    p.set_defaults(func=cmd_check)
     # Listed for --help only: main() hands `run`'s arguments to the launcher untouched, since
     # everything after the script belongs to the script.
     sub.add_parser("run", help="run a Python program on N MPI ranks (manycore run -h)",

@@ -20,6 +20,7 @@ __all__ = [
     "KernelNotFound",
     "OutOfMemory",
     "MpiError",
+    "LaunchWarning",
 ]
 
 
@@ -95,3 +96,17 @@ class MpiError(Error, RuntimeError):
 
     error_class: int = 0
     error_string: str = ""
+
+
+class LaunchWarning(UserWarning):
+    """A launch that is legal but probably not what was meant (a launch lint).
+
+    Attribute ``kind``: ``"index-overflow"`` (an array longer than the kernel's 32-bit index or
+    size can reach), ``"grid-too-small"`` (a one-element-per-thread kernel without a
+    grid-stride loop, launched with fewer threads than elements) or ``"block-size"`` (threads
+    per block not a multiple of 32). Silence one launch with ``f(..., lint=False)``, every
+    launch with ``manycore.set_lints(False)`` or ``MANYCORE_LINTS=0``, or a kind with
+    ``warnings.filterwarnings``.
+    """
+
+    kind: str = ""

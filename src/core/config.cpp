@@ -57,6 +57,7 @@ Config Config::from_environment() {
     c.cache_enabled = env("MANYCORE_CACHE") != "0";
     c.keep_source = env("MANYCORE_KEEP_SOURCE") == "1";
     c.log_level = env("MANYCORE_LOG");
+    c.launch_lints = env("MANYCORE_LINTS") != "0";
     c.cxx = env("CXX");
     c.max_shared_per_block = env_size("MANYCORE_MAX_SHARED_BYTES", c.max_shared_per_block);
     c.fiber_stack_bytes = env_size("MANYCORE_FIBER_STACK_BYTES", c.fiber_stack_bytes);

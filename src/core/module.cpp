@@ -6,15 +6,25 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "core/argument_packing.hpp"
 #include "core/compile_cache.hpp"
+#include "core/launch_lints.hpp"
 #include "core/source_analysis.hpp"
 #include "manycore/config.hpp"
 #include "manycore/detail/backend.hpp"
 #include "manycore/error.hpp"
 
 namespace manycore {
+
+namespace detail {
+struct ModuleLints {
+    std::vector<std::pair<std::string, LaunchLintFacts>> by_kernel;
+};
+}  // namespace detail
+
 namespace {
 
 std::string dims(const Dim3& d) {
@@ -76,23 +86,28 @@ std::string options_text(const ModuleOptions& o) {
 }
 
 // Identical modules built in this process: a second SourceModule of the same source costs a
-// hash and a lookup.
+// hash and a lookup. The lint facts read from the source are kept beside each module, so a
+// reused module has them without reading the source again.
+struct RegisteredModule {
+    std::shared_ptr<const detail::ModuleImpl> impl;
+    std::shared_ptr<const detail::ModuleLints> lints;
+};
+
 class ModuleRegistry {
   public:
-    std::shared_ptr<const detail::ModuleImpl> find(const std::string& key) {
+    RegisteredModule find(const std::string& key) {
         std::lock_guard lock(mutex_);
         auto it = modules_.find(key);
-        return it == modules_.end() ? nullptr : it->second;
+        return it == modules_.end() ? RegisteredModule{} : it->second;
     }
-    std::shared_ptr<const detail::ModuleImpl> insert(const std::string& key,
-                                                     std::shared_ptr<const detail::ModuleImpl> m) {
+    RegisteredModule insert(const std::string& key, RegisteredModule m) {
         std::lock_guard lock(mutex_);
         return modules_.try_emplace(key, std::move(m)).first->second;
     }
 
   private:
     std::mutex mutex_;
-    std::unordered_map<std::string, std::shared_ptr<const detail::ModuleImpl>> modules_;
+    std::unordered_map<std::string, RegisteredModule> modules_;
 };
 
 ModuleRegistry& registry() {
@@ -103,8 +118,9 @@ ModuleRegistry& registry() {
 }  // namespace
 
 Function::Function(std::shared_ptr<const detail::ModuleImpl> module,
-                   std::shared_ptr<const detail::KernelImpl> kernel)
-    : module_(std::move(module)), kernel_(std::move(kernel)) {}
+                   std::shared_ptr<const detail::KernelImpl> kernel,
+                   std::shared_ptr<const detail::LaunchLintFacts> lint_facts)
+    : module_(std::move(module)), kernel_(std::move(kernel)), lint_facts_(std::move(lint_facts)) {}
 
 const std::string& Function::name() const noexcept { return kernel_->name(); }
 const std::vector<ParamInfo>& Function::params() const noexcept { return kernel_->params(); }
@@ -148,6 +164,18 @@ void detail::KernelImpl::launch_checked(const LaunchConfig&, void* const*,
     throw InvalidArgument("kernel '" + name() + "': this device cannot run checked kernels");
 }
 
+void Function::check(const LaunchConfig& config, std::span<const KernelArg> args) const {
+    check_launch(name(), config, module_->device_info(), kernel_->static_shared_bytes(),
+                 module_->device());
+    detail::PackedArgs packed;
+    detail::pack_arguments(name(), kernel_->params(), module_->device(), args, packed);
+}
+
+std::vector<LaunchLint> Function::lints(const LaunchConfig& config,
+                                        std::span<const KernelArg> args) const {
+    return detail::find_launch_lints(name(), lint_facts_.get(), params(), config, args);
+}
+
 Module::Module(std::string_view source, const Device& asked, ModuleOptions options) {
     const Device device = placed(asked);
     if (Config::get().check && options.follow_environment && device.kind() == DeviceKind::cpu) {
@@ -160,17 +188,19 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
     }
     (void)device.info();  // DeviceUnavailable before any work
     const auto key = detail::CacheKey::of({device.str(), source, options_text(options)}).hex();
-    if (auto found = registry().find(key)) {
-        impl_ = std::move(found);
+    if (auto found = registry().find(key); found.impl) {
+        impl_ = std::move(found.impl);
+        lints_ = std::move(found.lints);
         return;
     }
+    detail::SourceAnalysis analysis;
     const auto build = [&](detail::CheckedHelpers checked_helpers) {
-        auto analysis = detail::analyse_source(source, options.name_expressions, options.checked,
-                                               checked_helpers);
+        analysis = detail::analyse_source(source, options.name_expressions, options.checked,
+                                          checked_helpers);
         detail::ModuleSource module_source;
         module_source.user_source = std::string(source);
-        module_source.prepared_source = std::move(analysis.prepared_source);
-        module_source.kernels = std::move(analysis.kernels);
+        module_source.prepared_source = analysis.prepared_source;
+        module_source.kernels = analysis.kernels;
         module_source.options = options;
         return detail::backend(device.kind()).build(device.index(), module_source);
     };
@@ -191,7 +221,12 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
     } else {
         built = build(detail::CheckedHelpers::none);
     }
-    impl_ = registry().insert(key, std::move(built));
+    auto lints = std::make_shared<detail::ModuleLints>();
+    for (std::size_t k = 0; k < analysis.kernels.size(); ++k)
+        lints->by_kernel.emplace_back(analysis.kernels[k].name, std::move(analysis.lint_facts[k]));
+    auto registered = registry().insert(key, {std::move(built), std::move(lints)});
+    impl_ = std::move(registered.impl);
+    lints_ = std::move(registered.lints);
 }
 
 Function Module::function(std::string_view name) const {
@@ -214,7 +249,11 @@ Function Module::function(std::string_view name) const {
         }
         throw KernelNotFound(message);
     }
-    return Function(impl_, std::move(kernel));
+    // Aliasing: the facts live as long as the module's lint table, without a copy per Function.
+    std::shared_ptr<const detail::LaunchLintFacts> facts;
+    for (const auto& [kernel_name, kernel_facts] : lints_->by_kernel)
+        if (kernel_name == name) facts = {lints_, &kernel_facts};
+    return Function(impl_, std::move(kernel), std::move(facts));
 }
 
 std::vector<std::string> Module::kernel_names() const { return impl_->kernel_names(); }

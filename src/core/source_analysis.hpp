@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
 // Reads a CUDA C++ source without compiling it: the kernels it declares, their parameters,
-// which ones need barrier semantics, and the line-preserving rewrites the CPU prelude needs.
+// which ones need barrier semantics, how they index their arrays (for the launch lints), and
+// the line-preserving rewrites the CPU prelude needs.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/launch_lints.hpp"
 #include "manycore/detail/backend.hpp"
 
 namespace manycore::detail {
@@ -16,6 +18,8 @@ struct SourceAnalysis {
     /// Every non-template `__global__` function, in source order; template kernels only when
     /// named in `name_expressions` (their parameter spellings keep the template parameters).
     std::vector<KernelDecl> kernels;
+    /// What the launch lints need to know of each kernel, in the order of `kernels`.
+    std::vector<LaunchLintFacts> lint_facts;
     /// The source with `extern __shared__ T name[];` rewritten so the host compiler can
     /// place dynamic shared memory; same number of lines, same line for every token.
     std::string prepared_source;

@@ -302,13 +302,13 @@ class CpuBackend final : public Backend {
         for (const auto& o : options) options_text += o + '\x1f';
         const auto key = CacheKey::of({"cpu", version(), std::to_string(MC_ABI_VERSION),
                                        compiler.identity, options_text, prelude_digest(), tu});
-        auto with_includes = options;
-        for (const auto& inc : prelude_folder().include_options()) with_includes.push_back(inc);
-
         bool from_cache = false;
         auto file = CompileCache::instance().get_or_build(
             key, ".so",
             [&] {
+                // Only a compile needs the headers on disk: a cache hit writes nothing.
+                auto with_includes = options;
+                for (const auto& inc : prelude_folder().include_options()) with_includes.push_back(inc);
                 try {
                     return cpu::compile_shared_library(compiler, tu, with_includes,
                                                        source.user_source);

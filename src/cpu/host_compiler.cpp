@@ -231,16 +231,6 @@ HostCompiler find_host_compiler() {
     HostCompiler c;
     c.path = *found;
 
-    const ProcessResult r = run_capture(c.path, {c.path.string(), "--version"}, {});
-    if (r.spawn_error != 0 || !WIFEXITED(r.wait_status) || WEXITSTATUS(r.wait_status) != 0) {
-        const std::string what = r.spawn_error != 0 ? errno_text(r.spawn_error)
-                                                    : describe_exit("it", r.wait_status);
-        throw DeviceUnavailable("the C++ compiler " + c.path.string() + " does not run ('" +
-                                c.path.string() + " --version': " + what + "); install g++ or "
-                                "set CXX to a working compiler");
-    }
-    c.version = r.output.substr(0, r.output.find('\n'));
-
     // What decides the output without running anything: the driver file itself (an upgrade
     // changes its size, mtime or inode) and the CPU that -march=native tunes for.
     struct stat st {};
@@ -259,14 +249,15 @@ HostCompiler find_host_compiler() {
 /// "g++ 12.2.0" from "/usr/bin/g++" and "g++ (Debian 12.2.0-14) 12.2.0", or
 /// "clang++ 14.0.6" from "Debian clang version 14.0.6".
 std::string short_name(const HostCompiler& c) {
+    const std::string& version = host_compiler_version();
     std::string number;
-    const std::size_t v = c.version.find("version ");
+    const std::size_t v = version.find("version ");
     if (v != std::string::npos) {
-        number = c.version.substr(v + 8);
+        number = version.substr(v + 8);
         number = number.substr(0, number.find(' '));
     } else {
-        const std::size_t last = c.version.find_last_of(' ');
-        number = last == std::string::npos ? c.version : c.version.substr(last + 1);
+        const std::size_t last = version.find_last_of(' ');
+        number = last == std::string::npos ? version : version.substr(last + 1);
     }
     const std::string name = c.path.filename().string();
     return number.empty() ? name : name + " " + number;
@@ -328,6 +319,23 @@ const HostCompiler& host_compiler() {
     // A throw leaves the static uninitialised, so a later call (after installing g++) retries.
     static const HostCompiler compiler = find_host_compiler();
     return compiler;
+}
+
+const std::string& host_compiler_version() {
+    // A throw leaves the static uninitialised, so a later call retries.
+    static const std::string version = [] {
+        const HostCompiler& c = host_compiler();
+        const ProcessResult r = run_capture(c.path, {c.path.string(), "--version"}, {});
+        if (r.spawn_error != 0 || !WIFEXITED(r.wait_status) || WEXITSTATUS(r.wait_status) != 0) {
+            const std::string what = r.spawn_error != 0 ? errno_text(r.spawn_error)
+                                                        : describe_exit("it", r.wait_status);
+            throw DeviceUnavailable("the C++ compiler " + c.path.string() + " does not run ('" +
+                                    c.path.string() + " --version': " + what +
+                                    "); install g++ or set CXX to a working compiler");
+        }
+        return r.output.substr(0, r.output.find('\n'));
+    }();
+    return version;
 }
 
 std::vector<std::string> default_compile_options() { return {"-O3", "-march=native"}; }

@@ -13,15 +13,20 @@ namespace manycore::cpu {
 
 struct HostCompiler {
     std::filesystem::path path;  // resolved absolute path of the driver
-    std::string version;         // first line of `--version`, e.g. "g++ (Debian 12.2.0-14) 12.2.0"
     /// What decides its output without running it: path, size, mtime and inode of the
     /// driver, plus the host CPU's model (for -march=native). Cheap; used in cache keys.
     std::string identity;
 };
 
 /// CXX when set, else g++ then clang++ on PATH. Cached after the first call; thread-safe.
+/// Never runs the compiler, so a module found in the cache loads without spawning anything.
 /// Throws DeviceUnavailable naming what was tried when none is found.
 const HostCompiler& host_compiler();
+
+/// The first line of `host_compiler() --version`, e.g. "g++ (Debian 12.2.0-14) 12.2.0": runs
+/// the compiler once per process, when something compiles or reports it. Throws
+/// DeviceUnavailable when the compiler does not run.
+const std::string& host_compiler_version();
 
 /// Default options when the user passes none: {"-O3", "-march=native"}.
 std::vector<std::string> default_compile_options();

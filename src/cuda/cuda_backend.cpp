@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
 // The CUDA room: GPUs through the driver API and NVRTC, both loaded at run time.
+#include <cstdio>
 #include <algorithm>
 #include <cstdint>
 #include <memory>
@@ -178,6 +179,9 @@ class CudaBackend final : public Backend {
         auto& state = device_state(index);
         ScopedContext scope(state);
         state.check(state.api().cuCtxSynchronize(), "cuCtxSynchronize", "manycore.synchronize()");
+        // The driver hands kernels' printf output to stdio at a synchronisation; flushing makes
+        // it appear now, before the caller's next print, as it does on the CPU device.
+        std::fflush(stdout);
     }
 
     void copy(int index, const CopyRequest& r) const override {

@@ -15,6 +15,7 @@
 #include "core/compile_cache.hpp"
 #include "cuda/context.hpp"
 #include "cuda/nvrtc_compiler.hpp"
+#include "cuda/nvrtc_identity.hpp"
 #include "cuda/process_state.hpp"
 #include "manycore/config.hpp"
 #include "manycore/error.hpp"
@@ -290,18 +291,20 @@ std::shared_ptr<const detail::ModuleImpl> build_module(DeviceState& device,
                                                        const detail::ModuleSource& source) {
     const std::string where = "SourceModule(device='" + device.name() + "')";
     device.check_usable();
-    const NvrtcApi* nvrtc_api = nullptr;
+    // What NVRTC is, without loading it when an earlier process recorded it: a cache hit then
+    // never opens the library.
+    const NvrtcIdentity* nvrtc_id = nullptr;
     try {
-        nvrtc_api = &nvrtc();
+        nvrtc_id = &nvrtc_identity();
     } catch (const DeviceUnavailable& e) {
         throw DeviceUnavailable(where + ": " + e.what());
     }
-    const Target target = choose_target(*nvrtc_api, device.compute_capability(), device.name());
+    const Target target = choose_target(*nvrtc_id, device.compute_capability(), device.name());
     const std::string tu = translation_unit(source);
     const auto key = detail::CacheKey::of(
         {"cuda", version(), std::to_string(MC_ABI_VERSION), std::to_string(kPayloadVersion),
-         nvrtc_api->version_text(), target.text(),
-         options_text(nvrtc_options(*nvrtc_api, target, source.options.compiler_options)),
+         nvrtc_id->version_text(), target.text(),
+         options_text(nvrtc_options(*nvrtc_id, target, source.options.compiler_options)),
          prelude_digest(), tu});
 
     ModulePayload payload;
@@ -311,6 +314,12 @@ std::shared_ptr<const detail::ModuleImpl> build_module(DeviceState& device,
     auto file = detail::CompileCache::instance().get_or_build(
         key, target.cubin ? ".cubin" : ".ptx",
         [&] {
+            const NvrtcApi* nvrtc_api = nullptr;
+            try {
+                nvrtc_api = &nvrtc();
+            } catch (const DeviceUnavailable& e) {
+                throw DeviceUnavailable(where + ": " + e.what());
+            }
             auto compiled = compile_program(*nvrtc_api, source, tu, target, where);
             payload.cubin = target.cubin;
             payload.image = std::move(compiled.image);

@@ -81,8 +81,9 @@ CUdeviceptr MemoryPool::allocate_block(std::size_t block_bytes, std::size_t requ
     if (r == CUDA_ERROR_OUT_OF_MEMORY) {
         std::size_t free_bytes = 0, total = 0;
         (void)api.cuMemGetInfo(&free_bytes, &total);
-        throw OutOfMemory(std::string(what) + ": cannot allocate " + format_bytes(requested) +
-                              " on " + device_.name() + ": " + format_bytes(free_bytes) +
+        throw OutOfMemory(std::string(what) + ": cannot allocate " + std::to_string(requested) + " bytes (" +
+                              format_bytes(requested) + ") on " + device_.name() + ": " +
+                              std::to_string(free_bytes) + " bytes (" + format_bytes(free_bytes) + ")" +
                               " free of " + format_bytes(total) +
                               "; free arrays or call manycore.cuda.memory_pool().free_all_blocks()",
                           requested, free_bytes);

@@ -32,12 +32,9 @@ inline constexpr int kMinimumNvrtcMajor = 12;
     X(nvrtcAddNameExpression, nvrtcResult, nvrtcProgram, const char*)                           \
     X(nvrtcGetLoweredName, nvrtcResult, nvrtcProgram, const char*, const char**)
 
-/// NVRTC's entry points; a missing one throws DeviceUnavailable naming it. Immutable once
-/// loaded; NVRTC itself is thread-safe for distinct programs.
-struct NvrtcApi {
-#define MC_NVRTC_MEMBER(name, ret, ...) ret (*name)(__VA_ARGS__) = nullptr;
-    MC_NVRTC_FUNCTIONS(MC_NVRTC_MEMBER)
-#undef MC_NVRTC_MEMBER
+/// What the cache key, the target and the compile options need to know of an NVRTC: all of it
+/// but its entry points, so it can be remembered between processes (nvrtc_identity.hpp).
+struct NvrtcIdentity {
     std::string path;                // the file loaded, as dladdr reports it
     int major = 0, minor = 0;        // nvrtcVersion
     std::vector<int> archs;          // nvrtcGetSupportedArchs: 75, 80, ..., ascending
@@ -47,6 +44,15 @@ struct NvrtcApi {
     std::vector<std::string> toolkit_includes;
 
     std::string version_text() const { return std::to_string(major) + "." + std::to_string(minor); }
+    friend bool operator==(const NvrtcIdentity&, const NvrtcIdentity&) = default;
+};
+
+/// NVRTC's entry points; a missing one throws DeviceUnavailable naming it. Immutable once
+/// loaded; NVRTC itself is thread-safe for distinct programs.
+struct NvrtcApi : NvrtcIdentity {
+#define MC_NVRTC_MEMBER(name, ret, ...) ret (*name)(__VA_ARGS__) = nullptr;
+    MC_NVRTC_FUNCTIONS(MC_NVRTC_MEMBER)
+#undef MC_NVRTC_MEMBER
 };
 
 /// Where NVRTC is looked for, in order (cuda.pathfinder's order, less the NVIDIA wheels: the

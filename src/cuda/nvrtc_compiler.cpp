@@ -9,6 +9,7 @@
 
 #include "core/compile_cache.hpp"
 #include "core/embedded_headers.hpp"
+#include "core/source_analysis.hpp"
 #include "manycore/error.hpp"
 
 namespace manycore::cuda {
@@ -112,7 +113,7 @@ bool sets_dialect(const std::vector<std::string>& options) {
 
 }  // namespace
 
-Target choose_target(const NvrtcApi& nvrtc, int cc, const std::string& device_name) {
+Target choose_target(const NvrtcIdentity& nvrtc, int cc, const std::string& device_name) {
     Target t;
     for (const int arch : nvrtc.archs) {
         if (arch == cc) {
@@ -149,7 +150,7 @@ std::string translation_unit(const detail::ModuleSource& source) {
     return tu;
 }
 
-std::vector<std::string> nvrtc_options(const NvrtcApi& nvrtc, const Target& target,
+std::vector<std::string> nvrtc_options(const NvrtcIdentity& nvrtc, const Target& target,
                                        const std::vector<std::string>& user_options) {
     std::vector<std::string> options{target.option};
     // The dialect of the CPU device (-std=c++20), so one source means the same on both.
@@ -264,6 +265,36 @@ const std::string& prelude_digest() {
         return detail::CacheKey::of({all}).hex();
     }();
     return digest;
+}
+
+}  // namespace manycore::cuda
+
+namespace manycore::cuda {
+
+OfflineImage compile_for_architecture(std::string_view source, int cc,
+                                      const std::vector<std::string>& options,
+                                      const std::vector<std::string>& name_expressions) {
+    const std::string where = "manycore.cuda.compile(arch=" + std::to_string(cc) + ")";
+    if (cc < 10 || cc > 999) {
+        throw InvalidArgument(where + ": the compute capability must be written like 90 (sm_90) "
+                              "or '8.6'; got " + std::to_string(cc));
+    }
+    const NvrtcApi* api = nullptr;
+    try {
+        api = &nvrtc();
+    } catch (const DeviceUnavailable& e) {
+        throw DeviceUnavailable(where + ": " + e.what());
+    }
+    auto analysis = detail::analyse_source(source, name_expressions);
+    detail::ModuleSource module_source;
+    module_source.user_source = std::string(source);
+    module_source.prepared_source = std::move(analysis.prepared_source);
+    module_source.kernels = std::move(analysis.kernels);
+    module_source.options.compiler_options = options;
+    module_source.options.name_expressions = name_expressions;
+    const Target target = choose_target(*api, cc, "sm_" + std::to_string(cc));
+    auto compiled = compile_program(*api, module_source, translation_unit(module_source), target, where);
+    return OfflineImage{std::move(compiled.image), target.cubin, target.text(), std::move(compiled.log)};
 }
 
 }  // namespace manycore::cuda

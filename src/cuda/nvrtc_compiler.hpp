@@ -22,7 +22,7 @@ struct Target {
 
 /// The target for compute capability `cc` (10 * major + minor). Throws DeviceUnavailable when
 /// the device is older than every architecture this NVRTC supports.
-Target choose_target(const NvrtcApi& nvrtc, int cc, const std::string& device_name);
+Target choose_target(const NvrtcIdentity& nvrtc, int cc, const std::string& device_name);
 
 /// The program NVRTC compiles: the prelude, the user's source as given (`#line 1 "kernel.cu"`,
 /// so messages carry the user's line numbers) and one parameter table per kernel.
@@ -30,7 +30,7 @@ std::string translation_unit(const detail::ModuleSource& source);
 
 /// The options given to NVRTC: ours first (target, C++ dialect, line info), then the user's,
 /// then the toolkit's include folders (a user's -I wins over them).
-std::vector<std::string> nvrtc_options(const NvrtcApi& nvrtc, const Target& target,
+std::vector<std::string> nvrtc_options(const NvrtcIdentity& nvrtc, const Target& target,
                                        const std::vector<std::string>& user_options);
 
 /// What a compile gives.
@@ -53,5 +53,24 @@ std::string normalise_log(const std::string& log);
 
 /// XXH3-128 (hex) of every embedded prelude header; part of every cache key. Computed once.
 const std::string& prelude_digest();
+
+}  // namespace manycore::cuda
+
+namespace manycore::cuda {
+
+/// What manycore.cuda.compile gives: the image NVRTC produced for an architecture.
+struct OfflineImage {
+    std::vector<char> image;  // cubin, or PTX with its terminating NUL
+    bool cubin = true;
+    std::string target;  // "sm_90" or "compute_90"
+    std::string log;     // NVRTC's warnings
+};
+
+/// Compiles `source` exactly as a SourceModule on a GPU of compute capability `cc` would
+/// (same prelude, same options, same analysis), without a GPU or a driver: NVRTC is enough.
+/// Throws CompileError, DeviceUnavailable (no NVRTC; `cc` older than NVRTC supports).
+OfflineImage compile_for_architecture(std::string_view source, int cc,
+                                      const std::vector<std::string>& options,
+                                      const std::vector<std::string>& name_expressions);
 
 }  // namespace manycore::cuda

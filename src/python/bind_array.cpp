@@ -62,16 +62,6 @@ std::vector<std::int64_t> to_shape(nb::handle shape) {
     return nb::cast<std::vector<std::int64_t>>(shape);
 }
 
-DType parse_dtype(const std::string& name) {
-    if (name == "void") return DType::record;
-    auto t = dtype_from_name(name);
-    if (!t) {
-        throw ArgumentTypeError("dtype '" + name + "' is not supported by manycore arrays; use "
-                                "bool, int8-int64, uint8-uint64, float16/32/64, complex64/128 or a "
-                                "structured dtype");
-    }
-    return *t;
-}
 
 // A new NumPy array holding a copy of `a`.
 nb::object get(const Array& a) {
@@ -192,6 +182,17 @@ std::string repr(const Array& a) {
 }
 
 }  // namespace
+
+DType parse_dtype(const std::string& name) {
+    if (name == "void") return DType::record;
+    auto t = dtype_from_name(name);
+    if (!t) {
+        throw ArgumentTypeError("dtype '" + name + "' is not supported by manycore arrays; use "
+                                "bool, int8-int64, uint8-uint64, float16/32/64, complex64/128 or a "
+                                "structured dtype");
+    }
+    return *t;
+}
 
 void bind_array(nb::module_& m) {
     nb::class_<Array>(m, "Array",

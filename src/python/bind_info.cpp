@@ -30,7 +30,7 @@ nb::dict compiler_info() {
     try {
         const auto& c = cpu::host_compiler();
         d["path"] = c.path.string();
-        d["version"] = c.version;
+        d["version"] = cpu::host_compiler_version();
         d["available"] = true;
     } catch (const DeviceUnavailable& e) {
         d["available"] = false;

@@ -98,9 +98,21 @@ KernelArg to_kernel_arg(nb::handle h, std::vector<BufferView>& views, std::vecto
                             " is not a number, an array, bytes or None");
 }
 
-void call(const Function& f, nb::args args, nb::kwargs kwargs) {
+// A launch's configuration and converted arguments; buffers stay acquired while it lives.
+struct PreparedLaunch {
+    LaunchConfig config;
+    bool lint = true;
+    std::vector<BufferView> views;
+    std::vector<std::string> bytes;
+    KernelArg small[16];
+    std::vector<KernelArg> large;
+    std::span<const KernelArg> args;
+};
+
+void prepare(const Function& f, nb::args args, nb::kwargs kwargs, PreparedLaunch& out) {
     nb::handle grid, block;
     std::size_t shared = 0;
+    void* stream = nullptr;
     for (auto [key, value] : kwargs) {
         const std::string k = nb::cast<std::string>(key);
         if (k == "grid") grid = value;
@@ -117,43 +129,98 @@ void call(const Function& f, nb::args args, nb::kwargs kwargs) {
             }
             shared = static_cast<std::size_t>(s);
         } else if (k == "stream") {
-            // Accepted everywhere so one program serves every device; the CPU device runs each
-            // launch to completion in order, which every stream's semantics allow.
+            // On the CPU device every launch runs to completion in order, which every stream's
+            // semantics allow; a stream still has to be a stream, so one program serves both.
+            if (const Stream* st = launch_stream(value)) {
+                if (st->device() != f.device()) {
+                    throw InvalidLaunch(f.name() + "(): the stream is on " + st->device().str() +
+                                        " but the kernel's module is on " + f.device().str() +
+                                        "; use a stream of " + f.device().str());
+                }
+                stream = st->handle();
+            }
+        } else if (k == "lint") {
+            if (!PyBool_Check(value.ptr())) {
+                throw ArgumentTypeError(f.name() + "(): lint must be True or False");
+            }
+            out.lint = value.ptr() == Py_True;
         } else {
             throw ArgumentTypeError(f.name() + "() got an unexpected keyword argument '" + k +
-                                    "'; launches take grid=, block=, shared= and stream=");
+                                    "'; launches take grid=, block=, shared=, stream= and lint=");
         }
     }
     if (!grid.is_valid() || !block.is_valid()) {
         throw ArgumentTypeError(f.name() + "() needs grid= and block=, e.g. f(*args, grid=(n // 256 + 1,), block=(256,))");
     }
-    LaunchConfig config;
-    config.grid = to_dim3(grid, "grid", f.name());
-    config.block = to_dim3(block, "block", f.name());
-    config.shared_bytes = shared;
+    out.config.grid = to_dim3(grid, "grid", f.name());
+    out.config.block = to_dim3(block, "block", f.name());
+    out.config.shared_bytes = shared;
+    out.config.stream = stream;
 
     const std::size_t n = nb::len(args);
-    std::vector<BufferView> views;
-    views.reserve(n);
-    std::vector<std::string> bytes;
-    bytes.reserve(n);
-    KernelArg small[16];
-    std::vector<KernelArg> large;
-    KernelArg* converted = small;
+    out.views.reserve(n);
+    out.bytes.reserve(n);
+    KernelArg* converted = out.small;
     if (n > 16) {
-        large.resize(n);
-        converted = large.data();
+        out.large.resize(n);
+        converted = out.large.data();
     }
-    for (std::size_t i = 0; i < n; ++i) converted[i] = to_kernel_arg(args[i], views, bytes, f, i);
+    for (std::size_t i = 0; i < n; ++i)
+        converted[i] = to_kernel_arg(args[i], out.views, out.bytes, f, i);
+    out.args = std::span<const KernelArg>(converted, n);
+}
+
+// manycore.LaunchWarning(message) with its `kind`.
+nb::object launch_warning(const LaunchLint& lint) {
+    nb::object cls = nb::module_::import_("manycore.errors").attr("LaunchWarning");
+    nb::object warning = cls(nb::str(lint.message.c_str()));
+    warning.attr("kind") = nb::str(lint_kind_name(lint.kind));
+    return warning;
+}
+
+void call(const Function& f, nb::args args, nb::kwargs kwargs) {
+    PreparedLaunch launch;
+    prepare(f, args, kwargs, launch);
+    if (launch.lint && launch_lints_enabled()) {
+        // Empty unless a lint fires: then each is a warning at the caller's line (no Python
+        // frame of ours sits between, so stacklevel 1 is the user's launch). A launch that
+        // would be refused gets its error, not a lint (checked only then: it costs a second
+        // packing), and a filter that turns warnings into errors raises before anything runs.
+        const auto found = f.lints(launch.config, launch.args);
+        if (!found.empty()) f.check(launch.config, launch.args);
+        for (const LaunchLint& lint : found) {
+            nb::module_::import_("warnings").attr("warn")(launch_warning(lint),
+                                                          nb::arg("stacklevel") = 1);
+        }
+    }
     nb::gil_scoped_release release;
-    f.launch(config, std::span<const KernelArg>(converted, n));
+    f.launch(launch.config, launch.args);
+}
+
+// The lints a launch would warn about, as LaunchWarning objects, without running it.
+nb::list lints(const Function& f, nb::args args, nb::kwargs kwargs) {
+    PreparedLaunch launch;
+    prepare(f, args, kwargs, launch);
+    f.check(launch.config, launch.args);
+    nb::list out;
+    for (const LaunchLint& lint : f.lints(launch.config, launch.args))
+        out.append(launch_warning(lint));
+    return out;
 }
 
 }  // namespace
 
 void bind_module(nb::module_& m) {
+    m.def("launch_lints_enabled", &launch_lints_enabled,
+          "Whether launches check their lints (MANYCORE_LINTS=0 starts with them off).");
+    m.def("set_launch_lints_enabled", &set_launch_lints_enabled, nb::arg("enabled"),
+          "Turns the launch lints of every later launch on or off.");
     nb::class_<Function>(m, "Function", "A kernel of a module; call it to launch.")
-        .def("__call__", &call, "Launches the kernel: f(*args, grid=..., block=..., shared=0, stream=None).")
+        .def("__call__", &call,
+             "Launches the kernel: f(*args, grid=..., block=..., shared=0, stream=None, lint=True).")
+        .def("lints", &lints,
+             "The LaunchWarnings f(*args, grid=..., block=...) would give, without running it "
+             "(whatever set_lints() says).")
         .def_prop_ro("name", &Function::name)
         .def_prop_ro("signature", &Function::signature)
         .def_prop_ro("params", [](const Function& f) {

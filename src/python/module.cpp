@@ -14,6 +14,8 @@ NB_MODULE(_core, m) {
     bind_array(m);
     bind_module(m);
     bind_info(m);
+    bind_stream(m);
+    bind_cuda(m);
 #ifdef MANYCORE_PYTHON_MPI
     bind_mpi(m);
 #endif

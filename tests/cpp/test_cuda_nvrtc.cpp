@@ -2,6 +2,7 @@
 // SPDX-FileCopyrightText: manycore developers
 // The CUDA room without a GPU: NVRTC compiles, parameter tables, headers, loading and its errors.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +18,7 @@
 #include "cuda/memory_pool.hpp"
 #include "cuda/nvrtc_api.hpp"
 #include "cuda/nvrtc_compiler.hpp"
+#include "cuda/nvrtc_identity.hpp"
 #include "manycore/manycore.hpp"
 
 namespace {
@@ -459,3 +461,84 @@ TEST(CudaDriver, WithoutAGpuOnlyTheCpuIsListed) {
 }
 
 }  // namespace
+
+// Every atomic the CPU prelude offers compiles for the GPU too (CUDA lacks several 64-bit and
+// floating-point ones; the CUDA prelude fills them in).
+TEST(CudaNvrtc, EveryAtomicOfTheCpuPreludeCompiles) {
+    REQUIRE_NVRTC(api);
+    const auto compiled = compile(*api, module_source(R"(
+        #include <cstdint>
+        template <class T>
+        __device__ void integer_atomics(T* v, T x) {
+            atomicAdd(v, x); atomicSub(v, x); atomicExch(v, x); atomicMin(v, x); atomicMax(v, x);
+            atomicAnd(v, x); atomicOr(v, x); atomicXor(v, x); atomicCAS(v, x, T(1));
+            atomicAdd_block(v, x); atomicSub_system(v, x); atomicCAS_block(v, x, x);
+        }
+        __global__ void k(int* i, unsigned* u, long long* ll, unsigned long long* ull,
+                          std::int64_t* l, std::uint64_t* ul, float* f, double* d) {
+            integer_atomics(i, 1); integer_atomics(u, 1u); integer_atomics(ll, 1LL);
+            integer_atomics(ull, 1ULL); integer_atomics(l, std::int64_t(1));
+            integer_atomics(ul, std::uint64_t(1));
+            atomicAdd(f, 1.0f); atomicSub(f, 1.0f); atomicExch(f, 1.0f); atomicMin(f, 1.0f); atomicMax(f, 1.0f);
+            atomicAdd(d, 1.0); atomicExch(d, 1.0); atomicMin(d, 1.0); atomicMax(d, 1.0);
+            atomicInc(u, 7u); atomicDec(u, 7u);
+        }
+    )"));
+    EXPECT_FALSE(compiled.image.empty());
+}
+
+// The record of which NVRTC a process loads: a second process with the same search reads it
+// instead of loading NVRTC, and a changed search or a changed library file loads it anew.
+TEST(CudaNvrtcIdentity, RememberedAcrossProcessesAndRenewedWhenTheFileChanges) {
+    namespace fs = std::filesystem;
+    const fs::path root = fs::temp_directory_path() / ("mc-nvrtc-id-" + std::to_string(::getpid()));
+    fs::create_directories(root);
+    const fs::path library = root / "libnvrtc.so.99";
+    std::ofstream(library) << "stand-in library";
+    manycore::detail::CompileCache cache(root / "cache");
+
+    manycore::cuda::NvrtcIdentity real;
+    real.path = library.string();
+    real.major = 99;
+    real.minor = 1;
+    real.archs = {75, 80, 90};
+    real.toolkit_includes = {"/opt/cuda/include", "/opt/cuda/include/cccl"};
+    int loads = 0;
+    const auto load = [&] {
+        ++loads;
+        return real;
+    };
+    NvrtcSearch search;
+    search.sonames = {"libnvrtc.so.99"};
+
+    EXPECT_EQ(manycore::cuda::remembered_nvrtc_identity(cache, search, load), real);
+    EXPECT_EQ(loads, 1);
+    EXPECT_EQ(manycore::cuda::remembered_nvrtc_identity(cache, search, load), real);
+    EXPECT_EQ(loads, 1) << "the record was not used";
+
+    search.folders = {"/elsewhere/lib64"};  // another search: the loader may pick another file
+    EXPECT_EQ(manycore::cuda::remembered_nvrtc_identity(cache, search, load), real);
+    EXPECT_EQ(loads, 2);
+
+    std::ofstream(library, std::ios::app) << " upgraded in place";
+    real.minor = 2;
+    EXPECT_EQ(manycore::cuda::remembered_nvrtc_identity(cache, search, load).minor, 2);
+    EXPECT_EQ(loads, 3);
+
+    // A loader that now opens another file than the record names: what it loaded is used.
+    manycore::cuda::NvrtcIdentity other = real;
+    other.path = (root / "other.so").string();
+    std::ofstream(library, std::ios::app) << " again";
+    const auto load_other = [&] {
+        ++loads;
+        return other;
+    };
+    EXPECT_EQ(manycore::cuda::remembered_nvrtc_identity(cache, search, load_other).path, other.path);
+    fs::remove_all(root);
+}
+
+TEST(CudaNvrtcIdentity, MatchesTheLoadedNvrtc) {
+    REQUIRE_NVRTC(api);
+    const manycore::cuda::NvrtcIdentity& loaded = *api;
+    EXPECT_EQ(manycore::cuda::nvrtc_identity(), loaded);
+}

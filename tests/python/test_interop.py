@@ -97,3 +97,46 @@ def test_gpu_array_and_numpy_do_not_mix(device):
     a = mc.zeros(4, np.float32, device)
     with pytest.raises(TypeError, match="to_device"):
         a * np.ones(4, np.float32)
+
+
+def _gpu_or_skip():
+    gpus = [d for d in mc.devices() if d.kind == "cuda"]
+    if not gpus:
+        pytest.skip("no GPU on this machine")
+    return gpus[0]
+
+
+FILL = "__global__ void fill(float* p, int n) { int i = threadIdx.x; if (i < n) p[i] = 7.0f * i; }"
+
+
+@pytest.mark.gpu
+def test_cupy_arrays_both_ways_zero_copy():
+    gpu = _gpu_or_skip()
+    cp = pytest.importorskip("cupy")
+    c = cp.zeros(32, cp.float32)
+    a = mc.asarray(c)  # through __cuda_array_interface__
+    assert a.device == gpu and a.ptr == c.data.ptr and a.shape == (32,)
+    mc.SourceModule(FILL, device=gpu).get_function("fill")(a, 32, grid=1, block=32)
+    mc.synchronize(gpu)
+    assert cp.asnumpy(c).tolist() == [7.0 * i for i in range(32)]  # the kernel wrote CuPy's memory
+    back = cp.asarray(a)  # CuPy reads manycore's __cuda_array_interface__
+    assert back.data.ptr == a.ptr
+    via_dlpack = cp.from_dlpack(a)
+    assert via_dlpack.data.ptr == a.ptr and float(via_dlpack[3]) == 21.0
+    assert mc.asarray(cp.arange(5, dtype=cp.int64)).get().tolist() == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.gpu
+def test_torch_tensors_zero_copy():
+    gpu = _gpu_or_skip()
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("PyTorch here has no CUDA")
+    t = torch.zeros(32, dtype=torch.float32, device=f"cuda:{gpu.index}")
+    a = mc.asarray(t)
+    assert a.ptr == t.data_ptr()
+    mc.SourceModule(FILL, device=gpu).get_function("fill")(a, 32, grid=1, block=32)
+    mc.synchronize(gpu)
+    assert t.cpu().tolist() == [7.0 * i for i in range(32)]
+    u = torch.from_dlpack(a)
+    assert u.data_ptr() == a.ptr

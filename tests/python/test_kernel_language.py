@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -106,7 +109,7 @@ __global__ void reduce(const float* in, float* partial, int n) {
 
 def test_shared_memory_reduction_with_barriers_in_loops(device):
     f = build(device, REDUCE).get_function("reduce")
-    assert f.uses_fibers
+    assert f.uses_fibers == (device.kind == "cpu")  # GPU threads are hardware threads
     x = np.random.default_rng(1).integers(0, 100, 100_003).astype(np.float32)
     partial = mc.zeros(64, np.float32, device=device)
     f(mc.to_device(x, device), partial, x.size, grid=64, block=256)
@@ -309,7 +312,7 @@ def _warp_model(v: np.ndarray) -> np.ndarray:
 def test_every_warp_intrinsic_against_a_numpy_model(device):
     mod = build(device, WARP)
     f = mod.get_function("shuffles")
-    assert f.uses_fibers
+    assert f.uses_fibers == (device.kind == "cpu")
     v = np.random.default_rng(4).integers(0, 40, 64).astype(np.int32)
     out = mc.zeros(10 * 64, np.int32, device=device)
     f(mc.to_device(v, device), out, grid=1, block=64)
@@ -383,6 +386,7 @@ def test_printf_appears_in_order_per_launch(device, capfd):
         }""",
     )
     mod.get_function("hello")(np.int32(5), grid=3, block=4)
+    mc.synchronize(device)  # a GPU hands printf output over when the host waits for it
     lines = capfd.readouterr().out.splitlines()
     assert len(lines) == 15
     assert sorted(lines) == sorted(
@@ -437,17 +441,18 @@ def test_unsupported_features_fail_at_compile_time_naming_them(device, source, f
     assert feature in str(info.value)
 
 
+ASSERT_KERNEL = r"""
+#include <cassert>
+__global__ void check(const int* v, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) assert(v[i] >= 0);
+}"""
+
+
 def test_device_side_assert_is_a_kernel_fault_and_process_goes_on(device):
-    mod = build(
-        device,
-        r"""
-        #include <cassert>
-        __global__ void check(const int* v, int n) {
-            int i = blockIdx.x * blockDim.x + threadIdx.x;
-            if (i < n) assert(v[i] >= 0);
-        }""",
-    )
-    f = mod.get_function("check")
+    if device.kind != "cpu":
+        pytest.skip("on a GPU an assert loses the CUDA context: see the subprocess test below")
+    f = build(device, ASSERT_KERNEL).get_function("check")
     good = mc.to_device(np.arange(100, dtype=np.int32), device)
     f(good, 100, grid=4, block=32)
     bad = mc.to_device(np.array([1, 2, -3, 4], np.int32), device)
@@ -455,6 +460,43 @@ def test_device_side_assert_is_a_kernel_fault_and_process_goes_on(device):
         f(bad, 4, grid=1, block=4)
     assert info.value.kernel == "check"
     f(good, 100, grid=4, block=32)
+
+
+@pytest.mark.gpu
+def test_device_side_assert_on_a_gpu_says_the_context_is_lost(tmp_path):
+    """A GPU assert is sticky (CUDA_ERROR_ASSERT): the fault names the kernel when the host
+    next waits, every later use of that GPU says the context is lost, and the rest of the
+    process (the CPU device) goes on working. Run in a child so this process's GPU survives."""
+    gpus = [d for d in mc.devices() if d.kind == "cuda"]
+    if not gpus:
+        pytest.skip("no GPU on this machine")
+    script = tmp_path / "assert_child.py"
+    script.write_text(f"""
+import numpy as np, manycore as mc
+src = {ASSERT_KERNEL!r}
+gpu = mc.Device("{gpus[0]}")
+f = mc.SourceModule(src, device=gpu).get_function("check")
+f(mc.to_device(np.array([1, -2], np.int32), gpu), 2, grid=1, block=2)
+try:
+    mc.synchronize(gpu)
+    print("NO FAULT")
+except mc.KernelFault as e:
+    print("FAULT", e.kernel, "|", e)
+try:
+    mc.zeros(4, np.int32, device=gpu).get()
+    print("STILL USABLE")
+except mc.KernelFault as e:
+    print("LOST |", e)
+cpu = mc.SourceModule(src, device="cpu").get_function("check")
+cpu(np.arange(4, dtype=np.int32), 4, grid=1, block=4)
+print("CPU OK")
+""")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    out = run.stdout
+    assert run.returncode == 0, run.stderr
+    assert "FAULT check |" in out and "CUDA_ERROR_ASSERT" in out, out
+    assert "LOST |" in out and "restart the process" in out, out
+    assert "CPU OK" in out, out
 
 
 def test_barrier_deadlock_is_a_kernel_fault_not_a_hang(device):

@@ -145,6 +145,10 @@ class checked_ptr;
 
 template <class T>
 struct is_checked_ptr<checked_ptr<T>> : std::true_type {};
+template <class T>
+struct described_as<checked_ptr<T>> {
+    typedef T* type;
+};
 
 // The value type a reference reads and writes.
 template <class T>

@@ -497,13 +497,9 @@ MC_UNSUPPORTED(cudaLaunchDevice, "dynamic parallelism; launch kernels from the h
 #undef MC_UNSUPPORTED
 
 // ---- Entry points generated for each kernel -----------------------------------------------------
-namespace __mc {
+#include "param_desc.h"
 
-template <class T>
-struct vector_lanes {
-    static constexpr uint8_t lanes = 1;
-    static constexpr uint8_t dtype = MC_DT_VOID;
-};
+namespace __mc {
 
 template <class T>
 struct is_checked_ptr : std::false_type {};
@@ -513,56 +509,6 @@ struct is_checked_ptr : std::false_type {};
 #include "checked.h"
 #endif
 namespace __mc {
-
-template <class T>
-constexpr uint8_t dtype_code() {
-    using U = std::remove_cv_t<T>;
-    if constexpr (std::is_void_v<U>) return MC_DT_VOID;
-    else if constexpr (std::is_same_v<U, bool>) return MC_DT_BOOL;
-    else if constexpr (std::is_same_v<U, char>) return MC_DT_CHAR;
-    else if constexpr (std::is_same_v<U, float>) return MC_DT_FLOAT32;
-    else if constexpr (std::is_same_v<U, double>) return MC_DT_FLOAT64;
-    else if constexpr (std::is_integral_v<U>) {
-        constexpr bool s = std::is_signed_v<U>;
-        if constexpr (sizeof(U) == 1) return s ? MC_DT_INT8 : MC_DT_UINT8;
-        else if constexpr (sizeof(U) == 2) return s ? MC_DT_INT16 : MC_DT_UINT16;
-        else if constexpr (sizeof(U) == 4) return s ? MC_DT_INT32 : MC_DT_UINT32;
-        else return s ? MC_DT_INT64 : MC_DT_UINT64;
-    } else if constexpr (std::is_pointer_v<U>) return MC_DT_UINT64;  // arrays of addresses
-    else return MC_DT_RECORD;
-}
-
-template <class P>
-constexpr mc_param_desc describe() {
-    using T = std::remove_cv_t<std::remove_reference_t<P>>;
-    if constexpr (is_checked_ptr<T>::value) return describe<typename T::element_type*>();
-    mc_param_desc d{};
-    d.size = sizeof(T);
-    d.align = alignof(T);
-    d.lanes = 1;
-    d.lane_dtype = MC_DT_VOID;
-    if constexpr (std::is_pointer_v<T>) {
-        using E = std::remove_pointer_t<T>;
-        d.kind = MC_PARAM_POINTER;
-        d.dtype = dtype_code<E>();
-        d.pointee_const = std::is_const_v<E> ? 1 : 0;
-        if constexpr (!std::is_void_v<E> && !std::is_function_v<E>) {
-            d.elem_size = sizeof(E);
-            d.lanes = vector_lanes<std::remove_cv_t<E>>::lanes;
-            d.lane_dtype = vector_lanes<std::remove_cv_t<E>>::dtype;
-        }
-    } else if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T>) {
-        d.kind = MC_PARAM_SCALAR;
-        if constexpr (std::is_enum_v<T>) d.dtype = dtype_code<std::underlying_type_t<T>>();
-        else d.dtype = dtype_code<T>();
-    } else {
-        d.kind = MC_PARAM_RECORD;
-        d.dtype = MC_DT_RECORD;
-        d.lanes = vector_lanes<T>::lanes;
-        d.lane_dtype = vector_lanes<T>::dtype;
-    }
-    return d;
-}
 
 __attribute__((always_inline)) inline void enter(const mc_launch* l, mc_worker* w, void* shared) {
 #if MC_CHECKED
@@ -647,31 +593,6 @@ struct entry<Kernel> {
 
 }  // namespace __mc
 
-namespace __mc {
-#define MC_VECTOR_LANES(type, n, code)               \
-    template <>                                      \
-    struct vector_lanes<type> {                      \
-        static constexpr uint8_t lanes = n;          \
-        static constexpr uint8_t dtype = code;       \
-    };
-#define MC_VECTOR_LANES_1234(base, code) \
-    MC_VECTOR_LANES(base##1, 1, code)    \
-    MC_VECTOR_LANES(base##2, 2, code)    \
-    MC_VECTOR_LANES(base##3, 3, code)    \
-    MC_VECTOR_LANES(base##4, 4, code)
-MC_VECTOR_LANES_1234(char, MC_DT_INT8)
-MC_VECTOR_LANES_1234(uchar, MC_DT_UINT8)
-MC_VECTOR_LANES_1234(short, MC_DT_INT16)
-MC_VECTOR_LANES_1234(ushort, MC_DT_UINT16)
-MC_VECTOR_LANES_1234(int, MC_DT_INT32)
-MC_VECTOR_LANES_1234(uint, MC_DT_UINT32)
-MC_VECTOR_LANES_1234(longlong, MC_DT_INT64)
-MC_VECTOR_LANES_1234(ulonglong, MC_DT_UINT64)
-MC_VECTOR_LANES_1234(float, MC_DT_FLOAT32)
-MC_VECTOR_LANES_1234(double, MC_DT_FLOAT64)
-#undef MC_VECTOR_LANES_1234
-#undef MC_VECTOR_LANES
-}  // namespace __mc
 
 /// The generated table's one entry per kernel: MC_KERNEL_ENTRY(saxpy, "saxpy").
 #define MC_KERNEL_ENTRY(expression, name) ::__mc::entry<&expression>::make(name)

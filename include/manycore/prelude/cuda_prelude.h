@@ -23,68 +23,12 @@
 #include <utility>
 
 #include "manycore/prelude/abi.h"
+#include "manycore/prelude/param_desc.h"
 
 #define __MANYCORE__ 1
 #define __MANYCORE_CUDA__ 1
 
 namespace __mc {
-
-template <class T>
-struct vector_lanes {
-    static constexpr uint8_t lanes = 1;
-    static constexpr uint8_t dtype = MC_DT_VOID;
-};
-
-// Same rules as cpu_prelude.h's dtype_code and describe: the two must agree field by field
-// (tests/cpp/test_cuda_nvrtc.cpp compares them).
-template <class T>
-__host__ __device__ constexpr uint8_t dtype_code() {
-    typedef typename std::remove_cv<T>::type U;
-    if constexpr (std::is_void<U>::value) return MC_DT_VOID;
-    else if constexpr (std::is_same<U, bool>::value) return MC_DT_BOOL;
-    else if constexpr (std::is_same<U, char>::value) return MC_DT_CHAR;
-    else if constexpr (std::is_same<U, float>::value) return MC_DT_FLOAT32;
-    else if constexpr (std::is_same<U, double>::value) return MC_DT_FLOAT64;
-    else if constexpr (std::is_integral<U>::value) {
-        constexpr bool s = std::is_signed<U>::value;
-        if constexpr (sizeof(U) == 1) return s ? MC_DT_INT8 : MC_DT_UINT8;
-        else if constexpr (sizeof(U) == 2) return s ? MC_DT_INT16 : MC_DT_UINT16;
-        else if constexpr (sizeof(U) == 4) return s ? MC_DT_INT32 : MC_DT_UINT32;
-        else return s ? MC_DT_INT64 : MC_DT_UINT64;
-    } else if constexpr (std::is_pointer<U>::value) return MC_DT_UINT64;  // arrays of addresses
-    else return MC_DT_RECORD;
-}
-
-template <class P>
-__host__ __device__ constexpr mc_param_desc describe() {
-    typedef typename std::remove_cv<typename std::remove_reference<P>::type>::type T;
-    mc_param_desc d{};
-    d.size = sizeof(T);
-    d.align = alignof(T);
-    d.lanes = 1;
-    d.lane_dtype = MC_DT_VOID;
-    if constexpr (std::is_pointer<T>::value) {
-        typedef typename std::remove_pointer<T>::type E;
-        d.kind = MC_PARAM_POINTER;
-        d.dtype = dtype_code<E>();
-        d.pointee_const = std::is_const<E>::value ? 1 : 0;
-        if constexpr (!std::is_void<E>::value && !std::is_function<E>::value) {
-            d.elem_size = sizeof(E);
-            d.lanes = vector_lanes<typename std::remove_cv<E>::type>::lanes;
-            d.lane_dtype = vector_lanes<typename std::remove_cv<E>::type>::dtype;
-        }
-    } else if constexpr (std::is_arithmetic<T>::value || std::is_enum<T>::value) {
-        d.kind = MC_PARAM_SCALAR;
-        if constexpr (std::is_enum<T>::value) d.dtype = dtype_code<typename std::underlying_type<T>::type>();
-        else d.dtype = dtype_code<T>();
-    } else {
-        d.kind = MC_PARAM_RECORD;
-        d.dtype = MC_DT_RECORD;
-        d.lanes = vector_lanes<T>::lanes;
-        d.lane_dtype = vector_lanes<T>::dtype;
-    }
-    return d;
-}
 
 /// The descriptor table of a kernel of type `void(P...)`, laid out for the host to read after
 /// loading: a count, then one mc_param_desc per parameter (and a zeroed one, so that a kernel
@@ -101,31 +45,100 @@ struct param_table<void(P...)> {
     }
 };
 
-#define MC_VECTOR_LANES(type, n, code)         \
-    template <>                                \
-    struct vector_lanes<type> {                \
-        static constexpr uint8_t lanes = n;    \
-        static constexpr uint8_t dtype = code; \
-    };
-#define MC_VECTOR_LANES_1234(base, code) \
-    MC_VECTOR_LANES(base##1, 1, code)    \
-    MC_VECTOR_LANES(base##2, 2, code)    \
-    MC_VECTOR_LANES(base##3, 3, code)    \
-    MC_VECTOR_LANES(base##4, 4, code)
-MC_VECTOR_LANES_1234(char, MC_DT_INT8)
-MC_VECTOR_LANES_1234(uchar, MC_DT_UINT8)
-MC_VECTOR_LANES_1234(short, MC_DT_INT16)
-MC_VECTOR_LANES_1234(ushort, MC_DT_UINT16)
-MC_VECTOR_LANES_1234(int, MC_DT_INT32)
-MC_VECTOR_LANES_1234(uint, MC_DT_UINT32)
-MC_VECTOR_LANES_1234(longlong, MC_DT_INT64)
-MC_VECTOR_LANES_1234(ulonglong, MC_DT_UINT64)
-MC_VECTOR_LANES_1234(float, MC_DT_FLOAT32)
-MC_VECTOR_LANES_1234(double, MC_DT_FLOAT64)
-#undef MC_VECTOR_LANES_1234
-#undef MC_VECTOR_LANES
 
 }  // namespace __mc
+
+// ---- Atomics CUDA lacks but the CPU prelude has -----------------------------------------------
+// The CPU device gives every integer atomic on 32- and 64-bit types, signed or not (NumPy's
+// int64 is `long` here, CUDA's 64-bit atomics take `unsigned long long`), and the float ones
+// on float and double. These fill CUDA's gaps with the same results, through the 64-bit
+// unsigned atomics (two's complement makes add, sub, exchange and CAS bit-identical) and
+// compare-and-swap loops, so one kernel source compiles on every device.
+#define MC_ATOMIC_AS(T, U, name)                                                                \
+    __device__ inline T name(T* a, T v) { return (T)name(reinterpret_cast<U*>(a), (U)v); }      \
+    __device__ inline T name##_block(T* a, T v) {                                               \
+        return (T)name##_block(reinterpret_cast<U*>(a), (U)v);                                  \
+    }                                                                                           \
+    __device__ inline T name##_system(T* a, T v) {                                              \
+        return (T)name##_system(reinterpret_cast<U*>(a), (U)v);                                 \
+    }
+#define MC_ATOMIC_CAS_AS(T, U)                                                                  \
+    __device__ inline T atomicCAS(T* a, T expected, T desired) {                                \
+        return (T)atomicCAS(reinterpret_cast<U*>(a), (U)expected, (U)desired);                  \
+    }                                                                                           \
+    __device__ inline T atomicCAS_block(T* a, T expected, T desired) {                          \
+        return (T)atomicCAS_block(reinterpret_cast<U*>(a), (U)expected, (U)desired);            \
+    }                                                                                           \
+    __device__ inline T atomicCAS_system(T* a, T expected, T desired) {                         \
+        return (T)atomicCAS_system(reinterpret_cast<U*>(a), (U)expected, (U)desired);           \
+    }
+#define MC_ATOMIC_SUB_AS_ADD(T)                                                                 \
+    __device__ inline T atomicSub(T* a, T v) { return atomicAdd(a, (T)(0 - v)); }               \
+    __device__ inline T atomicSub_block(T* a, T v) { return atomicAdd_block(a, (T)(0 - v)); }   \
+    __device__ inline T atomicSub_system(T* a, T v) { return atomicAdd_system(a, (T)(0 - v)); }
+
+MC_ATOMIC_SUB_AS_ADD(unsigned long long)
+MC_ATOMIC_AS(long long, unsigned long long, atomicAdd)
+MC_ATOMIC_AS(long long, unsigned long long, atomicExch)
+MC_ATOMIC_CAS_AS(long long, unsigned long long)
+MC_ATOMIC_SUB_AS_ADD(long long)
+MC_ATOMIC_AS(unsigned long, unsigned long long, atomicAdd)
+MC_ATOMIC_AS(unsigned long, unsigned long long, atomicExch)
+MC_ATOMIC_AS(unsigned long, unsigned long long, atomicAnd)
+MC_ATOMIC_AS(unsigned long, unsigned long long, atomicOr)
+MC_ATOMIC_AS(unsigned long, unsigned long long, atomicXor)
+MC_ATOMIC_AS(unsigned long, unsigned long long, atomicMin)
+MC_ATOMIC_AS(unsigned long, unsigned long long, atomicMax)
+MC_ATOMIC_CAS_AS(unsigned long, unsigned long long)
+MC_ATOMIC_SUB_AS_ADD(unsigned long)
+MC_ATOMIC_AS(long, unsigned long long, atomicAdd)
+MC_ATOMIC_AS(long, unsigned long long, atomicExch)
+MC_ATOMIC_AS(long, unsigned long long, atomicAnd)
+MC_ATOMIC_AS(long, unsigned long long, atomicOr)
+MC_ATOMIC_AS(long, unsigned long long, atomicXor)
+MC_ATOMIC_AS(long, long long, atomicMin)
+MC_ATOMIC_AS(long, long long, atomicMax)
+MC_ATOMIC_CAS_AS(long, unsigned long long)
+MC_ATOMIC_SUB_AS_ADD(long)
+#undef MC_ATOMIC_SUB_AS_ADD
+#undef MC_ATOMIC_CAS_AS
+#undef MC_ATOMIC_AS
+
+namespace __mc {
+// A float read-modify-write as a compare-and-swap loop on the bits, as the CPU prelude does.
+template <class F, class Bits, class Op>
+__device__ inline F atomic_float_rmw(F* address, F value, Op op) {
+    Bits* raw = reinterpret_cast<Bits*>(address);
+    Bits old_bits = *reinterpret_cast<volatile Bits*>(raw);
+    for (;;) {
+        F old;
+        memcpy(&old, &old_bits, sizeof(F));
+        const F updated = op(old, value);
+        Bits new_bits;
+        memcpy(&new_bits, &updated, sizeof(F));
+        const Bits seen = atomicCAS(raw, old_bits, new_bits);
+        if (seen == old_bits) return old;
+        old_bits = seen;
+    }
+}
+}  // namespace __mc
+__device__ inline float atomicSub(float* a, float v) { return atomicAdd(a, -v); }
+__device__ inline double atomicExch(double* a, double v) {
+    return __longlong_as_double(
+        (long long)atomicExch(reinterpret_cast<unsigned long long*>(a), (unsigned long long)__double_as_longlong(v)));
+}
+__device__ inline float atomicMin(float* a, float v) {
+    return ::__mc::atomic_float_rmw<float, unsigned int>(a, v, [](float x, float y) { return fminf(x, y); });
+}
+__device__ inline float atomicMax(float* a, float v) {
+    return ::__mc::atomic_float_rmw<float, unsigned int>(a, v, [](float x, float y) { return fmaxf(x, y); });
+}
+__device__ inline double atomicMin(double* a, double v) {
+    return ::__mc::atomic_float_rmw<double, unsigned long long>(a, v, [](double x, double y) { return fmin(x, y); });
+}
+__device__ inline double atomicMax(double* a, double v) {
+    return ::__mc::atomic_float_rmw<double, unsigned long long>(a, v, [](double x, double y) { return fmax(x, y); });
+}
 
 /// The generated table's one entry per kernel: MC_PARAM_TABLE(0, saxpy) defines the device
 /// symbol __mc_params_0 that the CUDA room reads after loading the module.

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-FileCopyrightText: manycore developers
+// The record of which NVRTC a process would load, kept in the compile cache.
+//
+// Two entries, because the file the system loader picks is only known by loading it:
+//   where: key over what decides the loader's choice -> the path NVRTC was loaded from;
+//   what:  key over that path and the file's size, time and inode -> the identity.
+// A changed search (a new LD_LIBRARY_PATH, an ldconfig run) misses the first; an NVRTC
+// upgraded in place misses the second; either miss loads NVRTC and records it anew.
+#include "cuda/nvrtc_identity.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "manycore/config.hpp"
+#include "manycore/error.hpp"
+
+namespace manycore::cuda {
+namespace {
+
+std::string file_stamp(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return "missing";
+    return "size=" + std::to_string(st.st_size) + ";mtime=" +
+           std::to_string(static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL +
+                          st.st_mtim.tv_nsec) +
+           ";dev=" + std::to_string(st.st_dev) + ";ino=" + std::to_string(st.st_ino);
+}
+
+std::string joined(const std::vector<std::string>& parts) {
+    std::string out;
+    for (const auto& p : parts) out += p + '\x1f';
+    return out;
+}
+
+std::vector<std::byte> bytes_of(const std::string& text) {
+    const auto* begin = reinterpret_cast<const std::byte*>(text.data());
+    return {begin, begin + text.size()};
+}
+
+std::string read_entry(const detail::VerifiedFile& file) {
+    std::string text(file.payload_size(), '\0');
+    std::size_t done = 0;
+    while (done < text.size()) {
+        const ssize_t n = ::pread(file.fd(), text.data() + done, text.size() - done,
+                                  static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) throw Error("the NVRTC record " + file.path().string() + " cannot be read");
+        done += static_cast<std::size_t>(n);
+    }
+    return text;
+}
+
+// One field a line: path, "major minor", the architectures, then each include folder.
+std::string serialise(const NvrtcIdentity& id) {
+    std::string out = id.path + "\n" + std::to_string(id.major) + " " + std::to_string(id.minor) + "\n";
+    for (const int arch : id.archs) out += std::to_string(arch) + " ";
+    out += "\n";
+    for (const auto& inc : id.toolkit_includes) out += inc + "\n";
+    return out;
+}
+
+bool parse(const std::string& text, NvrtcIdentity& id) {
+    std::istringstream in(text);
+    std::string line;
+    if (!std::getline(in, id.path) || id.path.empty()) return false;
+    if (!std::getline(in, line)) return false;
+    std::istringstream version(line);
+    if (!(version >> id.major >> id.minor)) return false;
+    if (!std::getline(in, line)) return false;
+    std::istringstream archs(line);
+    for (int arch = 0; archs >> arch;) id.archs.push_back(arch);
+    while (std::getline(in, line)) {
+        if (!line.empty()) id.toolkit_includes.push_back(line);
+    }
+    return !id.archs.empty();
+}
+
+}  // namespace
+
+NvrtcIdentity remembered_nvrtc_identity(detail::CompileCache& cache, const NvrtcSearch& search,
+                                        const std::function<NvrtcIdentity()>& load) {
+    // Loaded at most once, whichever record is missing.
+    NvrtcIdentity loaded;
+    bool have_loaded = false;
+    const auto load_once = [&]() -> const NvrtcIdentity& {
+        if (!have_loaded) {
+            loaded = load();
+            have_loaded = true;
+        }
+        return loaded;
+    };
+    const char* library_path = std::getenv("LD_LIBRARY_PATH");
+    const auto where_key = detail::CacheKey::of(
+        {"nvrtc-where", version(), search.explicit_path, joined(search.sonames),
+         joined(search.folders), library_path ? library_path : "", file_stamp("/etc/ld.so.cache")});
+    const auto where = cache.get_or_build(where_key, ".nvrtc-path",
+                                          [&] { return bytes_of(load_once().path); });
+    const std::string path = read_entry(where);
+
+    struct LoaderDisagrees {};
+    const auto what_key = detail::CacheKey::of({"nvrtc-what", version(), path, file_stamp(path)});
+    try {
+        const auto what = cache.get_or_build(what_key, ".nvrtc", [&] {
+            const NvrtcIdentity& id = load_once();
+            // The loader chose another file than the record says (a change it did not show):
+            // record nothing under this key, and use what was loaded.
+            if (id.path != path) throw LoaderDisagrees{};
+            return bytes_of(serialise(id));
+        });
+        NvrtcIdentity id;
+        if (parse(read_entry(what), id) && id.path == path) return id;
+    } catch (const LoaderDisagrees&) {
+    }
+    return load_once();
+}
+
+const NvrtcIdentity& nvrtc_identity() {
+    static NvrtcIdentity identity;
+    static std::once_flag once;
+    std::call_once(once, [] {
+        try {
+            identity = remembered_nvrtc_identity(detail::CompileCache::instance(),
+                                                 NvrtcSearch::from_config(),
+                                                 [] { return NvrtcIdentity(nvrtc()); });
+        } catch (const DeviceUnavailable&) {
+            throw;  // no NVRTC: say so, as nvrtc() does
+        } catch (const std::exception&) {
+            identity = nvrtc();  // the record could not be used; loading is always right
+        }
+    });
+    return identity;
+}
+
+}  // namespace manycore::cuda

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# SPDX-FileCopyrightText: manycore developers
+# Packs the two build dependencies an offline machine may lack -- Boost.Context (the static
+# library, its CMake package and the headers it includes) and the xxHash header -- into
+# .offline-deps/, from this machine's Debian packages (libboost-context-dev, libxxhash-dev).
+# tools/run_gpu_tests.sh builds against that folder when the machine it runs on has no
+# Boost.Context of its own. The folder is a few hundred KiB and is never committed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=.offline-deps
+arch=$(gcc -print-multiarch)
+libdir=/usr/lib/$arch
+cmakedir=$libdir/cmake
+boost_version=$(basename "$(ls -d "$cmakedir"/boost_context-* | head -n 1)" | sed 's/boost_context-//')
+[ -n "$boost_version" ] || { echo "no Boost.Context CMake package under $cmakedir; apt-get install libboost-context-dev" >&2; exit 1; }
+[ -f /usr/include/xxhash.h ] || { echo "no /usr/include/xxhash.h; apt-get install libxxhash-dev" >&2; exit 1; }
+
+rm -rf "$out"
+mkdir -p "$out/include" "$out/lib/$arch/cmake/boost_context-$boost_version"
+# The headers the fiber switcher includes, and nothing else of Boost.
+probe=$(mktemp --suffix=.cpp)
+trap 'rm -f "$probe"' EXIT
+printf '#include <boost/context/fiber.hpp>\n#include <boost/context/stack_context.hpp>\n' >"$probe"
+g++ -std=c++20 -M "$probe" | tr ' \\' '\n\n' | grep '^/usr/include/boost/' | sort -u |
+  while read -r header; do
+    mkdir -p "$out/include/$(dirname "${header#/usr/include/}")"
+    cp "$header" "$out/include/${header#/usr/include/}"
+  done
+cp /usr/include/xxhash.h "$out/include/"
+# Only the static variant, so the Python extension needs no Boost library at run time.
+cp "$libdir/libboost_context.a" "$out/lib/$arch/"
+cp -r "$cmakedir/Boost-$boost_version" "$cmakedir/boost_headers-$boost_version" "$out/lib/$arch/cmake/"
+cp "$cmakedir/BoostDetectToolset-$boost_version.cmake" "$out/lib/$arch/cmake/"
+cp "$cmakedir/boost_context-$boost_version"/boost_context-config*.cmake \
+   "$cmakedir/boost_context-$boost_version"/libboost_context-variant-static.cmake \
+   "$out/lib/$arch/cmake/boost_context-$boost_version/"
+echo "$out: Boost.Context $boost_version (static) and xxhash.h, $(du -sh "$out" | cut -f1)"
