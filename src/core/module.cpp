@@ -217,7 +217,20 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
             } catch (const CompileError&) {
             }
         }
-        if (!built) built = build(CheckedHelpers::none);
+        if (!built) {
+            try {
+                built = build(CheckedHelpers::none);
+            } catch (const CompileError& e) {
+                throw CompileError(
+                    std::string(e.what()) +
+                        "\n(checked mode: pointer parameters and shared arrays are "
+                        "__mc::checked_ptr<T>, and an element is a __mc::ref<T>; code that needs "
+                        "a raw pointer or a T& there, such as `float& r = p[i];`, `auto* q = p;` "
+                        "or `reinterpret_cast<float4*>(p)`, does not compile checked: use a value, "
+                        "`auto q = p`, or a C-style cast, which leaves checking)",
+                    e.log(), e.source(), e.options());
+            }
+        }
     } else {
         built = build(detail::CheckedHelpers::none);
     }

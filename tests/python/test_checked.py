@@ -632,6 +632,18 @@ def test_a_helper_that_needs_a_raw_pointer_still_compiles_with_the_kernel_checke
     assert (f.index, f.line) == (4, line_of(src, "READ"))
 
 
+def test_code_that_needs_a_raw_reference_says_why_it_does_not_compile_checked():
+    src = r"""
+    __global__ void k(float* p) {
+        float& r = p[threadIdx.x];
+        r = 1.0f;
+    }"""
+    mc.SourceModule(src, device="cpu")  # fine unchecked
+    with pytest.raises(mc.CompileError, match="checked mode: pointer parameters") as info:
+        checked(src)
+    assert "kernel.cu:3" in str(info.value)
+
+
 def test_common_idioms_compile_and_compute_as_unchecked(capfd):
     src = r"""
     struct P { float x, y; };
