@@ -435,6 +435,21 @@ def test_atomics_on_one_address_are_not_races():
     assert total[0] == 1000
 
 
+def test_shared_memory_set_up_by_atomics_alone_is_initialized():
+    src = r"""
+    __global__ void hist(const int* keys, int* out) {
+        __shared__ int bins[4];
+        if (threadIdx.x < 4) atomicExch(&bins[threadIdx.x], 0);
+        __syncthreads();
+        atomicAdd(&bins[keys[threadIdx.x] % 4], 1);
+        __syncthreads();
+        if (threadIdx.x < 4) out[threadIdx.x] = bins[threadIdx.x];
+    }"""
+    out = np.zeros(4, np.int32)
+    no_findings(src, "hist", np.arange(64, dtype=np.int32), out, grid=(1,), block=(64,))
+    assert out.tolist() == [16, 16, 16, 16]
+
+
 def test_an_atomic_past_the_end_is_out_of_bounds():
     src = r"""
     __global__ void hist(const int* keys, int* bins) {

@@ -33,6 +33,9 @@ struct at {
         : i(static_cast<long long>(v)), line(l) {}
 };
 
+// A cell no plain write reached but an atomic did (its writer stays "none", so no race).
+constexpr uint32_t kWrittenByAtomic = 0xffffffffu;
+
 // Who is accessing memory now, as plain scalars (kept in registers on the hot path).
 struct accessor {
     uint32_t self;        // 1 + block_base + thread: mc_access.thread
@@ -109,15 +112,24 @@ __attribute__((always_inline)) inline bool record(const mc_check_var* var, const
         return false;
     }
     mc_check_region* region = var->region;
-    if (region == nullptr || access == MC_ACCESS_ATOMIC) return true;  // atomics never race
+    if (region == nullptr) return true;
     const uint32_t tpb = state->threads_per_block;
     const uint32_t shift = region->granule_shift;
     mc_shadow_cell* cell = region->cells + ((addr - region->begin) >> shift);
     mc_shadow_cell* last = region->cells + ((addr + size - 1 - region->begin) >> shift);
+    if (access == MC_ACCESS_ATOMIC) {
+        // Atomics never race, but they do initialise: shared memory set up by atomicExch or
+        // atomicAdd alone is no uninitialized read later.
+        for (; cell <= last; ++cell) {
+            if (cell->writer.thread == 0) cell->writer.block_epoch = kWrittenByAtomic;
+        }
+        return true;
+    }
     for (; cell <= last; ++cell) {
         if (access == MC_ACCESS_READ) {
             if (cell->writer.thread == 0) {
-                if (__builtin_expect(region->check_uninit, 0)) {
+                if (__builtin_expect(region->check_uninit, 0) &&
+                    cell->writer.block_epoch != kWrittenByAtomic) {
                     report(MC_FIND_UNINITIALIZED_READ, access, var, addr, size, who, mc_access{}, 0);
                 }
             } else if (__builtin_expect(concurrent(cell->writer, who, tpb), 0)) {
