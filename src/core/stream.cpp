@@ -21,7 +21,10 @@ struct Stream::State {
     }
 };
 
-Stream::Stream(const Device& device) {
+// Streams, events and waits follow their modules and arrays to the CPU under
+// MANYCORE_CHECK_ON_CPU=1 (placed()), so a GPU script's stream code runs there unchanged.
+Stream::Stream(const Device& asked) {
+    const Device device = placed(asked);
     (void)device.info();  // DeviceUnavailable names the device
     auto state = std::make_shared<State>();
     state->device = device;
@@ -30,7 +33,8 @@ Stream::Stream(const Device& device) {
     state_ = std::move(state);
 }
 
-Stream Stream::default_stream(const Device& device) {
+Stream Stream::default_stream(const Device& asked) {
+    const Device device = placed(asked);
     (void)device.info();
     auto state = std::make_shared<State>();
     state->device = device;
@@ -73,7 +77,8 @@ struct Event::State {
     ~State() { detail::backend(device.kind()).destroy_event(device.index(), handle); }
 };
 
-Event::Event(const Device& device, bool timing) {
+Event::Event(const Device& asked, bool timing) {
+    const Device device = placed(asked);
     (void)device.info();
     auto state = std::make_shared<State>();
     state->device = device;
@@ -128,7 +133,8 @@ float Event::elapsed_time(const Event& end) const {
 const Device& Event::device() const noexcept { return state_->device; }
 void* Event::handle() const noexcept { return state_->handle; }
 
-void synchronize(const Device& device) {
+void synchronize(const Device& asked) {
+    const Device device = placed(asked);
     (void)device.info();
     detail::backend(device.kind()).synchronize_device(device.index());
 }

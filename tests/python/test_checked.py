@@ -757,9 +757,14 @@ SCRIPT = textwrap.dedent(
     mod = mc.SourceModule(src, device=DEVICE)
     x = mc.to_device(np.ones(10, np.float32), device=DEVICE)
     y = mc.zeros(10, np.float32, device=DEVICE)
-    print("devices", mod.device, x.device, y.device)
+    stream = mc.Stream(mc.Device(DEVICE))
+    start, end = mc.Event(mc.Device(DEVICE)), mc.Event(mc.Device(DEVICE))
+    print("devices", mod.device, x.device, y.device, stream.device)
     try:
-        mod.get_function("twice")(x, y, np.int32(10), grid=(1,), block=(16,))
+        start.record(stream)
+        mod.get_function("twice")(x, y, np.int32(10), grid=(1,), block=(16,), stream=stream)
+        end.record(stream)
+        mc.synchronize(mc.Device(DEVICE))
         print("no fault")
     except mc.KernelFault as e:
         print("fault", e.findings_total, sorted({f.variable for f in e.findings}))
@@ -783,6 +788,7 @@ def test_manycore_check_makes_every_module_checked():
     assert "no fault" in run_script("cpu")
     out = run_script("cpu", MANYCORE_CHECK="1")
     assert "fault 2 ['x', 'y']" in out
+    assert "devices cpu cpu cpu cpu" in out
 
 
 def test_manycore_check_collect_appends_json_lines_and_goes_on(tmp_path):
@@ -801,7 +807,7 @@ def test_manycore_check_collect_appends_json_lines_and_goes_on(tmp_path):
 
 def test_manycore_check_on_cpu_moves_gpu_modules_and_arrays_to_the_cpu():
     out = run_script("cuda", MANYCORE_CHECK="1", MANYCORE_CHECK_ON_CPU="1")
-    assert "devices cpu cpu cpu" in out
+    assert "devices cpu cpu cpu cpu" in out
     assert "fault 2" in out
 
 
