@@ -880,6 +880,43 @@ std::size_t count_newlines(std::string_view s, std::size_t begin, std::size_t en
                                                s.begin() + static_cast<std::ptrdiff_t>(end), '\n'));
 }
 
+// Checked mode: `*p` of a checked parameter `p` becomes `p[0]` in the function's body, so the
+// access knows its line (a unary operator* cannot take the defaulted line argument that a
+// subscript's index does). Only where that means the same: `*` is unary (it follows an
+// operator, a bracket or `return`) and nothing binds to `p` more tightly (`*p++`, `*p[1]`,
+// `*p->x` stay as they are).
+void deref_edits(const Parser& p, const std::vector<Token>& t, std::size_t open,
+                 std::size_t name, std::vector<Edit>& edits) {
+    const std::size_t close = p.skip_group(open);
+    const auto body = std::lower_bound(p.bodies.begin(), p.bodies.end(), std::pair(close, std::size_t{0}));
+    if (body == p.bodies.end() || body->first != close) return;  // a prototype, or `-> T {`
+    for (std::size_t k = body->first + 1; k + 1 < body->second; ++k) {
+        if (!p.is(k, '*') || t[k + 1].id != t[name].id || t[k + 1].kind != Kind::ident) continue;
+        const Token& before = t[k - 1];
+        bool unary = before.kind == Kind::punct ? !(p.is(k - 1, ')') || p.is(k - 1, ']'))
+                                                : before.text == "return" || before.text == "else";
+        if (p.is(k - 1, ')')) {  // `if (c) *p = v;`: a statement starts after the condition
+            std::size_t j = k - 1;
+            for (int depth = 0; j > body->first; --j) {
+                depth += p.is(j, ')') - p.is(j, '(');
+                if (depth == 0) break;
+            }
+            unary = p.word(j - 1, "if") || p.word(j - 1, "while") || p.word(j - 1, "for");
+        }
+        if (!unary) continue;
+        const std::size_t next = k + 2;
+        const bool binds = p.is(next, '[') || p.is(next, '(') || p.is(next, '.') ||
+                           (p.is(next, '-') && p.is(next + 1, '>')) ||
+                           (p.is(next, '+') && p.is(next + 1, '+') &&
+                            t[next + 1].begin == t[next].begin + 1) ||
+                           (p.is(next, '-') && p.is(next + 1, '-') &&
+                            t[next + 1].begin == t[next].begin + 1);
+        if (binds) continue;
+        edits.push_back({t[k].begin, t[k].end(), ""});
+        edits.push_back({t[k + 1].end(), t[k + 1].end(), "[0]"});
+    }
+}
+
 // Checked mode: a kernel's pointer parameter (`const float* __restrict__ x`, `float x[]`)
 // becomes `::__mc::checked_ptr<const float> x`, its name on the same line. Pointers to
 // pointers, `void*`, references and function pointers stay as they are (unchecked).
@@ -920,6 +957,7 @@ void checked_param_edits(std::string_view s, const Parser& p, const std::vector<
                          "::__mc::checked_ptr<" + join(t, element) + "> " +
                              std::string(count_newlines(s, from, to), '\n')});
         if (array) edits.push_back({t[after].begin, t[after + 1].end(), ""});
+        deref_edits(p, t, open, name, edits);
     }
 }
 

@@ -685,6 +685,21 @@ TEST(SourceAnalysisChecked, HelpersAreRewrittenOnlyWhenAskedAndNotTemplates) {
     EXPECT_EQ(kernels_only[0], "__device__ void f(volatile float* s, int t) { s[t] += s[t + 1]; }");
 }
 
+TEST(SourceAnalysisChecked, DereferencesOfCheckedParametersBecomeSubscripts) {
+    const std::string source =
+        "__global__ void k(float* out, const float* in, int n) {\n"
+        "    *out = *in * 2 + n * *in;\n"
+        "    if (n) return *out++, *in->x, (void)0;\n"
+        "    float* q = out; *q = 1;\n"
+        "    if (n > 1) *out = (n) * *in; else *out = 0;\n"
+        "}\n";
+    const auto out = lines_of(checked_source(source));
+    EXPECT_EQ(out[1], "    out[0] = in[0] * 2 + n * in[0];");
+    EXPECT_EQ(out[2], "    if (n) return *out++, *in->x, (void)0;");
+    EXPECT_EQ(out[3], "    float* q = out; *q = 1;");  // q is no parameter
+    EXPECT_EQ(out[4], "    if (n > 1) out[0] = (n) * in[0]; else out[0] = 0;");
+}
+
 TEST(SourceAnalysisChecked, UncheckedAnalysisIsUnchanged) {
     const std::string source =
         "__global__ void k(float* y) { __shared__ float s[4]; s[0] = 1; y[0] = s[0]; }\n";

@@ -213,6 +213,22 @@ def test_threads_of_one_block_writing_one_global_element_race():
     assert (f.thread, f.other_thread, f.index, f.extent) == ((0, 0, 0), (1, 0, 0), 0, 1)
 
 
+def test_a_result_written_through_star_by_every_block_races_at_its_line():
+    src = r"""
+    __global__ void total(const float* in, float* out) {
+        __shared__ float s[32];
+        s[threadIdx.x] = in[blockIdx.x * 32 + threadIdx.x];
+        __syncthreads();
+        if (threadIdx.x == 0) *out = s[0] + s[31];  // STORE
+    }
+    """
+    found = findings(src, "total", np.ones(64, np.float32), np.zeros(1, np.float32), grid=(2,), block=(32,))
+    f = only(found, "race", variable="out")
+    line = line_of(src, "STORE")
+    assert (f.line, f.other_line, f.block, f.other_block) == (line, line, (0, 0, 0), (1, 0, 0))
+    assert (f.access, f.other_access, f.index) == ("write", "write", 0)
+
+
 NEIGHBOUR_SWAP = r"""
 __global__ void swap(const float* in, float* out) {
     __shared__ float s[64];
