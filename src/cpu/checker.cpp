@@ -67,11 +67,20 @@ std::string lanes_text(std::uint32_t mask) {
     return out;
 }
 
-// The shadow of the pointer parameters, reused from launch to launch on this OS thread.
-std::vector<mc_shadow_cell>& global_shadow() {
-    thread_local std::vector<mc_shadow_cell> cells;
-    return cells;
+// The shadow of the pointer parameters, reused from launch to launch on this OS thread. It is
+// not cleared for each launch (that would cost as much as the launch's own shadow traffic):
+// records carry the launch's generation, and only when the 8-bit generation wraps is it
+// cleared, so no record can pass for one of the running launch.
+struct GlobalShadow {
+    std::vector<mc_shadow_cell> cells;
+    std::uint32_t generation = 0;
+};
+GlobalShadow& global_shadow() {
+    thread_local GlobalShadow shadow;
+    return shadow;
 }
+constexpr std::uint32_t kEpochBits = 24;
+constexpr std::uint32_t kEpochMask = (1u << kEpochBits) - 1;
 
 }  // namespace
 
@@ -124,14 +133,25 @@ Checker::Checker(std::string_view kernel, std::vector<CheckedParam> params, mc_d
               [](const Range& a, const Range& b) { return a.begin < b.begin; });
     std::vector<std::pair<std::size_t, std::size_t>> groups;  // [first, last) into ranges
     std::vector<std::uintptr_t> ends;
+    std::vector<bool> written;  // some parameter over the group's memory may write it
     for (std::size_t r = 0; r < ranges.size(); ++r) {
+        const bool writable = params_[ranges[r].param].writable;
         if (!groups.empty() && ranges[r].begin < ends.back()) {
             groups.back().second = r + 1;
             ends.back() = std::max(ends.back(), ranges[r].end);
+            written.back() = written.back() || writable;
         } else {
             groups.emplace_back(r, r + 1);
             ends.push_back(ranges[r].end);
+            written.push_back(writable);
         }
+    }
+    // Memory only const pointers reach is only read in this launch (a write through a cast
+    // leaves checking anyway): no access there can race, so it needs bounds checks only.
+    for (std::size_t g = groups.size(); g-- > 0;) {
+        if (written[g]) continue;
+        groups.erase(groups.begin() + static_cast<std::ptrdiff_t>(g));
+        ends.erase(ends.begin() + static_cast<std::ptrdiff_t>(g));
     }
     regions_.resize(groups.size());
     std::size_t cells = 0;
@@ -151,7 +171,14 @@ Checker::Checker(std::string_view kernel, std::vector<CheckedParam> params, mc_d
         offsets.push_back(cells);
         cells += ((ends[g] - region.begin) >> shift) + 1;
     }
-    auto& shadow = global_shadow();
+    GlobalShadow& global = global_shadow();
+    auto& shadow = global.cells;
+    if (++global.generation > 0xff) {
+        std::memset(static_cast<void*>(shadow.data()), 0, shadow.size() * sizeof(mc_shadow_cell));
+        global.generation = 1;
+    }
+    generation_ = global.generation << kEpochBits;
+    state_.block_epoch = generation_;
     if (shadow.size() < cells) {
         try {
             shadow.resize(cells);
@@ -165,14 +192,13 @@ Checker::Checker(std::string_view kernel, std::vector<CheckedParam> params, mc_d
                               bytes, 0);
         }
     }
-    std::memset(static_cast<void*>(shadow.data()), 0, cells * sizeof(mc_shadow_cell));
     for (std::size_t g = 0; g < regions_.size(); ++g) regions_[g].cells = shadow.data() + offsets[g];
     state_.params = param_vars_.data();
 }
 
 void Checker::begin_block(std::uint64_t) {
     shared_used_ = 0;
-    state_.block_epoch = 0;
+    state_.block_epoch = generation_;
     std::fill(warp_epochs_.begin(), warp_epochs_.end(), std::uint16_t{0});
 }
 

@@ -25,6 +25,7 @@ struct CheckedParam {
     const void* address = nullptr;
     std::size_t extent_bytes = 0;  // from `address` to the end of the array or view
     bool extent_known = false;     // false for raw pointers from C++
+    bool writable = false;         // a pointer to non-const
 };
 
 /// One checked launch. Kernel code reaches it through state() (abi.h's mc_check_state);
@@ -44,7 +45,9 @@ class Checker {
     /// The line of the barrier or warp intrinsic the running thread is entering.
     std::uint32_t site() const noexcept { return state_.site_line; }
     /// Every live thread of the block passed a barrier.
-    void barrier_passed() noexcept { ++state_.block_epoch; }
+    void barrier_passed() noexcept {
+        state_.block_epoch = generation_ | ((state_.block_epoch + 1) & 0xffffffu);
+    }
     /// A warp collective of warp `w` completed.
     void warp_synced(std::uint32_t w) noexcept { ++warp_epochs_[w]; }
 
@@ -101,6 +104,7 @@ class Checker {
     std::vector<Finding> findings_;
     std::unordered_set<std::string> seen_;
     std::size_t total_ = 0;
+    std::uint32_t generation_ = 0;  // this launch's, in the high 8 bits of every block epoch
 };
 
 /// Throws the KernelFault a checked launch with findings raises, or, with

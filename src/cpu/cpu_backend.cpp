@@ -162,6 +162,7 @@ class CpuKernel final : public KernelImpl {
             p.name = params_[i].name;
             if (d.kind != MC_PARAM_POINTER) continue;
             p.pointer = true;
+            p.writable = d.pointee_const == 0;
             p.elem_size = d.elem_size;
             p.lane_size = d.lanes > 1 ? d.elem_size / d.lanes : d.elem_size;
             p.address = *static_cast<void* const*>(args[i]);

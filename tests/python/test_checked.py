@@ -193,6 +193,35 @@ def test_an_in_place_rotation_races_across_blocks():
     assert "different blocks never synchronise" in f.message
 
 
+def test_a_launch_boundary_orders_what_blocks_of_two_launches_do():
+    src = r"""
+    __global__ void step(int* a, int* b, int phase) {
+        int t = threadIdx.x;
+        if (phase == 0 && blockIdx.x == 0) a[t] = t;
+        if (phase == 1 && blockIdx.x == 1) b[t] = a[t] + 1;
+    }
+    """
+    f = checked(src).get_function("step")
+    a, b = np.zeros(32, np.int32), np.zeros(32, np.int32)
+    for _ in range(300):  # past the 8-bit generation of the reused shadow memory
+        f(a, b, np.int32(0), grid=(2,), block=(32,))
+        f(a, b, np.int32(1), grid=(2,), block=(32,))
+    assert np.array_equal(b, np.arange(1, 33))
+
+
+def test_a_const_array_also_passed_writable_is_race_checked():
+    src = r"""
+    __global__ void shift(const float* in, float* out) {
+        out[threadIdx.x + 1] = in[threadIdx.x];  // WRITE
+    }
+    """
+    a = np.arange(33, dtype=np.float32)
+    found = findings(src, "shift", a, a, grid=(1,), block=(32,))
+    f = only(found, "race", variable="in")
+    assert (f.access, f.other_access, f.thread, f.other_thread) == ("write", "read", (0, 0, 0), (1, 0, 0))
+    no_findings(src, "shift", a, np.zeros(33, np.float32), grid=(1,), block=(32,))
+
+
 def test_an_out_of_place_rotation_is_clean():
     a = np.arange(128, dtype=np.int32)
     b = np.zeros_like(a)

@@ -97,7 +97,10 @@ typedef struct mc_runtime_api {
 /// One recorded access: which thread, in which barrier interval, at which line.
 typedef struct mc_access {
     uint32_t thread;       // 1 + block_linear * threads_per_block + thread_linear; 0: none
-    uint32_t block_epoch;  // barriers the thread's block had passed
+    // Low 24 bits: barriers the thread's block had passed. High 8 bits: the launch's
+    // generation; a record of another generation is stale (shadow memory is reused from
+    // launch to launch without being cleared).
+    uint32_t block_epoch;
     uint16_t warp_epoch;   // warp collectives the thread's warp had completed
     uint16_t line;         // in the user's source; 0 when unknown
 } mc_access;
@@ -156,7 +159,7 @@ typedef struct mc_check_event {
 /// The runtime's side of a checked launch, one per launch.
 typedef struct mc_check_state {
     uint32_t threads_per_block;
-    uint32_t block_epoch;    // barriers the running block has passed
+    uint32_t block_epoch;    // barriers the running block has passed, and the generation (mc_access)
     uint16_t* warp_epochs;   // per warp of the running block: collectives it completed
     mc_check_var* params;    // one per kernel parameter (meaningful for pointers)
     uint32_t site_line;      // the line of the barrier or warp intrinsic being entered

@@ -68,6 +68,7 @@ __attribute__((always_inline)) inline accessor current_accessor(const mc_check_s
 __attribute__((always_inline)) inline bool concurrent(const mc_access& earlier, const accessor& now,
                                                       uint32_t threads_per_block) {
     if (earlier.thread == 0 || earlier.thread == now.self) return false;
+    if ((earlier.block_epoch ^ now.block_epoch) >> 24) return false;  // an earlier launch's
     const uint32_t thread = earlier.thread - 1u - now.block_base;
     if (thread >= threads_per_block) return true;
     if (earlier.block_epoch != now.block_epoch) return false;
