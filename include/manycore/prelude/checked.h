@@ -107,13 +107,14 @@ __attribute__((always_inline)) inline bool record(const mc_check_var* var, const
     if (var == nullptr) return true;  // a raw pointer made checked: nothing known about it
     const auto addr = reinterpret_cast<uintptr_t>(const_cast<const void*>(address));
     const mc_check_state* state = var->state;
-    const accessor who = current_accessor(state, line);
     if (__builtin_expect(addr < var->begin || addr > var->end || var->end - addr < size, 0)) {
-        report(MC_FIND_OUT_OF_BOUNDS, access, var, addr, size, who, mc_access{}, 0);
+        report(MC_FIND_OUT_OF_BOUNDS, access, var, addr, size, current_accessor(state, line),
+               mc_access{}, 0);
         return false;
     }
     mc_check_region* region = var->region;
-    if (region == nullptr) return true;
+    if (region == nullptr) return true;  // bounds only: who it was matters for reports only
+    const accessor who = current_accessor(state, line);
     const uint32_t tpb = state->threads_per_block;
     const uint32_t shift = region->granule_shift;
     mc_shadow_cell* cell = region->cells + ((addr - region->begin) >> shift);
