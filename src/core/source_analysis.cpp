@@ -961,6 +961,31 @@ void checked_param_edits(std::string_view s, const Parser& p, const std::vector<
     }
 }
 
+// Checked mode: `__shared__ int total;` becomes a one-element array, and every later `total`
+// of the function `total[0]`, so each use is a checked access at its own line (replacing a
+// name by a subscript of it never changes what the expression means). Pointers and
+// references in shared memory stay as they are.
+void checked_shared_scalar(const std::vector<Token>& t, const Parser& p, std::size_t shared,
+                           std::size_t name, std::vector<Edit>& edits) {
+    for (std::size_t k = shared + 1; k < name; ++k)
+        if (p.is(k, '*') || p.is(k, '&')) return;
+    const auto body = std::upper_bound(p.bodies.begin(), p.bodies.end(), std::pair(name, npos));
+    if (body == p.bodies.begin()) return;
+    const std::size_t close = std::prev(body)->second;
+    const std::string text(t[name].text);
+    edits.push_back({t[name].begin, t[name].end(), "__mc_shared_" + text + "[1]"});
+    edits.push_back({t[name + 1].end(), t[name + 1].end(),
+                     " auto " + text + " = ::__mc::shared_array(__mc_shared_" + text + ", \"" +
+                         text + "\");"});
+    for (std::size_t k = name + 2; k < close; ++k) {
+        if (t[k].id != t[name].id || t[k].kind != Kind::ident) continue;
+        const bool member = p.is(k - 1, '.') || (p.is(k - 1, '>') && p.is(k - 2, '-')) ||
+                            (p.is(k - 1, ':') && p.is(k - 2, ':')) || p.is(k + 1, '(') ||
+                            (p.is(k + 1, ':') && p.is(k + 2, ':'));
+        if (!member) edits.push_back({t[k].end(), t[k].end(), "[0]"});
+    }
+}
+
 // Checked mode: `__shared__ float s[16][17];` in a function keeps its storage under another
 // name and `s` becomes a checked pointer to it, declared after it on the same line. Only
 // arrays with one declarator; scalars and namespace-scope arrays stay unchecked.
@@ -987,6 +1012,10 @@ void checked_shared_edits(const Lexed& lx, const Parser& p, int extern_id,
             } else {
                 break;
             }
+        }
+        if (single && p.is(j, ';') && j > i + 2 && p.name_like(j - 1)) {
+            checked_shared_scalar(t, p, i, j - 1, edits);
+            continue;
         }
         if (!single || !p.is(j, '[') || j == i + 1 || !p.name_like(j - 1)) continue;
         std::size_t end = j;

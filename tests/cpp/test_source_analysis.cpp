@@ -659,7 +659,9 @@ TEST(SourceAnalysisChecked, SharedArraysBecomeCheckedPointersAfterTheirStorage) 
     EXPECT_EQ(out[1],
               "    __shared__ float __mc_shared_tile[16][17]; auto tile = "
               "::__mc::shared_array(__mc_shared_tile, \"tile\");");
-    EXPECT_EQ(out[2], "    __shared__ int count;");       // scalars stay unchecked
+    EXPECT_EQ(out[2],
+              "    __shared__ int __mc_shared_count[1]; auto count = "
+              "::__mc::shared_array(__mc_shared_count, \"count\");");
     EXPECT_EQ(out[3], "    __shared__ float a[4], b[4];");  // so do several declarators
     EXPECT_EQ(out[4],
               "    ::__mc::checked_ptr<double> const d = "
@@ -698,6 +700,23 @@ TEST(SourceAnalysisChecked, DereferencesOfCheckedParametersBecomeSubscripts) {
     EXPECT_EQ(out[2], "    if (n) return *out++, *in->x, (void)0;");
     EXPECT_EQ(out[3], "    float* q = out; *q = 1;");  // q is no parameter
     EXPECT_EQ(out[4], "    if (n > 1) out[0] = (n) * in[0]; else out[0] = 0;");
+}
+
+TEST(SourceAnalysisChecked, SharedScalarsBecomeOneElementArraysUsedAtEachLine) {
+    const std::string source =
+        "struct P { int total; };\n"
+        "__global__ void k(int* out, P* p) {\n"
+        "    __shared__ int total;\n"
+        "    __shared__ float* rows;\n"
+        "    if (threadIdx.x == 0) total = 0;\n"
+        "    atomicAdd(&total, p->total + p[0].total);\n"
+        "    out[0] = total * sizeof total;\n"
+        "}\n";
+    const auto out = lines_of(checked_source(source));
+    EXPECT_EQ(out[3], "    __shared__ float* rows;");
+    EXPECT_EQ(out[4], "    if (threadIdx.x == 0) total[0] = 0;");
+    EXPECT_EQ(out[5], "    atomicAdd(&total[0], p->total + p[0].total);");
+    EXPECT_EQ(out[6], "    out[0] = total[0] * sizeof total[0];");
 }
 
 TEST(SourceAnalysisChecked, UncheckedAnalysisIsUnchanged) {

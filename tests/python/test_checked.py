@@ -296,6 +296,29 @@ __global__ void reduce(const float* in, float* out) {
 """
 
 
+def test_a_shared_scalar_summed_without_an_atomic_races():
+    src = r"""
+    __global__ void total(const float* in, float* out) {
+        __shared__ float sum;
+        if (threadIdx.x == 0) sum = 0.0f;  // ZERO
+        __syncthreads();
+        sum += in[threadIdx.x];  // ADD
+        __syncthreads();
+        if (threadIdx.x == 0) out[blockIdx.x] = sum;
+    }
+    """
+    found = findings(src, "total", np.ones(32, np.float32), np.zeros(1, np.float32), grid=(1,), block=(32,))
+    f = only(found, "race", variable="sum")
+    line = line_of(src, "ADD")
+    assert (f.space, f.index, f.extent, f.line, f.other_line) == ("shared", 0, 1, line, line)
+    # The last thread at the barrier runs on first: thread 31 adds, then thread 0 reads its sum.
+    assert (f.thread, f.access, f.other_thread, f.other_access) == ((31, 0, 0), "write", (0, 0, 0), "read")
+    fixed = src.replace("sum += in[threadIdx.x];", "atomicAdd(&sum, in[threadIdx.x]);")
+    out = np.zeros(1, np.float32)
+    no_findings(fixed, "total", np.ones(32, np.float32), out, grid=(1,), block=(32,))
+    assert out[0] == 32
+
+
 def test_a_tree_reduction_without_its_barrier_races():
     found = findings(REDUCE_NO_SYNC, "reduce", np.ones(128, np.float32), np.zeros(2, np.float32),
                      grid=(2,), block=(64,))
