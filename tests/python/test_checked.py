@@ -799,10 +799,12 @@ def test_unchecked_modules_are_unchanged_and_separate_from_checked_ones():
     assert mc.Finding is Finding
 
 
-def test_a_uint32_array_for_an_int_pointer_is_still_a_type_error():
+def test_a_uint32_array_or_a_64_bit_total_for_an_int_pointer_is_still_a_type_error():
     src = "__global__ void k(int* a) { a[threadIdx.x] = 1; }"
     with pytest.raises(TypeError, match="uint32"):
         checked(src).get_function("k")(np.zeros(4, np.uint32), grid=(1,), block=(4,))
+    with pytest.raises(TypeError, match="int64"):
+        checked(src).get_function("k")(np.zeros(1, np.int64), grid=(1,), block=(1,))
 
 
 def test_checked_mode_on_a_gpu_device_says_what_to_do():
