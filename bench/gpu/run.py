@@ -166,7 +166,7 @@ def bench_launch(gpu, rows, quick):
             config = LaunchConfig(grid=1, block=32)
             ptr = buf.data.ptr if buf is not None else 0
             rows.append(("launch (tiny kernel)", "cuda.core", per_launch_us(
-                lambda: core_launch(stream, config, kernel, ptr, np.int32(1)), stream.sync, calls),
+                lambda: core_launch(stream, config, kernel, np.uint64(ptr), np.int32(1)), stream.sync, calls),
                 "us", ""))
         except Exception as e:  # an API drift of cuda.core must not stop the rest
             rows.append(("launch (tiny kernel)", f"cuda.core (failed: {type(e).__name__}: {e})"[:120],

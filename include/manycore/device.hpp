@@ -51,10 +51,25 @@ class Device {
 
 /// Every device present: the CPU first, then each GPU.
 std::vector<Device> devices();
-/// MANYCORE_DEVICE when set, else the first GPU, else the CPU.
+/// MANYCORE_DEVICE when set, else a GPU (the first; under MPI, the node-local rank's share of
+/// the node's GPUs), else the CPU.
 Device default_device();
 /// Where a module or array asked for on `asked` is made: the CPU under
 /// MANYCORE_CHECK_ON_CPU=1 (so a GPU script runs checked anywhere), else `asked`. Thread-safe.
 Device placed(const Device& asked);
+
+/// This process's rank among the MPI ranks on its node: what the launcher says
+/// (OMPI_COMM_WORLD_LOCAL_RANK, MPI_LOCALRANKID, MV2_COMM_WORLD_LOCAL_RANK, SLURM_LOCALID),
+/// else what set_node_local_rank() was told, else -1 (not under MPI). With GPUs and no
+/// MANYCORE_DEVICE, default_device() gives each rank of a node its own GPU by it.
+int node_local_rank();
+/// Tells the default-device rule the node-local rank when no launcher variable does
+/// (manycore.dist computes it with a shared-memory split of the world). -1 forgets it.
+void set_node_local_rank(int rank) noexcept;
+
+namespace detail {
+/// The GPU a rank takes: `local_rank` modulo `gpu_count` (0 when not under MPI).
+int gpu_for_rank(int gpu_count, int local_rank) noexcept;
+}  // namespace detail
 
 }  // namespace manycore

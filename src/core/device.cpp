@@ -3,7 +3,9 @@
 // Device names, the list of devices and the default-device rule.
 #include "manycore/device.hpp"
 
+#include <atomic>
 #include <charconv>
+#include <cstdlib>
 #include <string>
 
 #include "manycore/config.hpp"
@@ -63,13 +65,50 @@ std::vector<Device> devices() {
     return out;
 }
 
+namespace {
+std::atomic<int> g_local_rank_override{-1};
+
+int env_rank(const char* name) {
+    const char* v = std::getenv(name);
+    if (v == nullptr || *v == '\0') return -1;
+    char* end = nullptr;
+    const long r = std::strtol(v, &end, 10);
+    return (*end == '\0' && r >= 0 && r < (1L << 24)) ? static_cast<int>(r) : -1;
+}
+}  // namespace
+
+int node_local_rank() {
+    // Read each time (cheap): a launcher's variables are there from the start, and a process
+    // may be told its rank later through set_node_local_rank.
+    for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID",
+                             "MV2_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID"}) {
+        if (const int r = env_rank(name); r >= 0) return r;
+    }
+    return g_local_rank_override.load(std::memory_order_relaxed);
+}
+
+void set_node_local_rank(int rank) noexcept {
+    g_local_rank_override.store(rank < 0 ? -1 : rank, std::memory_order_relaxed);
+}
+
+namespace detail {
+int gpu_for_rank(int gpu_count, int local_rank) noexcept {
+    if (gpu_count <= 0 || local_rank < 0) return 0;
+    return local_rank % gpu_count;
+}
+}  // namespace detail
+
 Device default_device() {
     const auto& wanted = Config::get().device;
     if (!wanted.empty()) return Device::parse(wanted);
+    std::vector<Device> gpus;
     for (const auto& d : devices()) {
-        if (d.kind() != DeviceKind::cpu) return d;
+        if (d.kind() != DeviceKind::cpu) gpus.push_back(d);
     }
-    return Device::cpu();
+    if (gpus.empty()) return Device::cpu();
+    // Under MPI, ranks of one node share its GPUs round-robin instead of all taking the first.
+    return gpus[static_cast<std::size_t>(
+        detail::gpu_for_rank(static_cast<int>(gpus.size()), node_local_rank()))];
 }
 
 Device placed(const Device& asked) {

@@ -43,6 +43,9 @@ void bind_device(nb::module_& m) {
             return nb::make_tuple(nb::type<Device>(), nb::make_tuple(d.str()));
         });
     m.def("devices", &devices, "Every device present: the CPU first, then each GPU.");
+    m.def("node_local_rank", &node_local_rank,
+          "This process's rank among the MPI ranks on its node (-1: not under MPI).");
+    m.def("set_node_local_rank", &set_node_local_rank, nb::arg("rank"));
     m.def("default_device", &default_device,
           "MANYCORE_DEVICE when set, else the first GPU, else the CPU.");
 }

@@ -93,12 +93,14 @@ void bind_stream(nb::module_& m) {
         .def("__init__", [](Event* self, nb::handle device, bool timing) {
             new (self) Event(to_device_arg(device), timing);
         }, nb::arg("device").none() = nb::none(), nb::arg("timing") = true)
-        .def("record", [](Event& e, nb::handle stream) -> Event& {
+        .def("record", [](nb::handle self, nb::handle stream) {
+            Event& e = nb::cast<Event&>(self);
             if (const Stream* s = optional_stream(stream)) e.record(*s);
             else e.record();
-            return e;
-        }, nb::arg("stream").none() = nb::none(), nb::rv_policy::reference,
-           "Marks the point after everything queued so far on the stream (default stream if None).")
+            return nb::borrow(self);  // the event itself, as PyCUDA's: mc.Event().record()
+        }, nb::arg("stream").none() = nb::none(),
+           "Marks the point after everything queued so far on the stream (default stream if None); "
+           "returns the event.")
         .def("synchronize", [](const Event& e) {
             nb::gil_scoped_release release;
             e.synchronize();

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -178,3 +179,32 @@ TEST_P(ModuleTest, SecondModuleOfTheSameSourceIsShared) {
 }
 
 }  // namespace
+
+// Under MPI each rank of a node takes its own GPU, round-robin by the launcher's local rank.
+TEST(DefaultDevice, RanksOfANodeShareItsGpusRoundRobin) {
+    EXPECT_EQ(manycore::detail::gpu_for_rank(4, -1), 0);  // not under MPI: the first GPU
+    EXPECT_EQ(manycore::detail::gpu_for_rank(4, 0), 0);
+    EXPECT_EQ(manycore::detail::gpu_for_rank(4, 3), 3);
+    EXPECT_EQ(manycore::detail::gpu_for_rank(4, 6), 2);
+    EXPECT_EQ(manycore::detail::gpu_for_rank(1, 5), 0);
+}
+
+TEST(DefaultDevice, NodeLocalRankFromTheLauncherElseAsTold) {
+    for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID",
+                             "MV2_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID"}) {
+        ::unsetenv(name);
+    }
+    manycore::set_node_local_rank(-1);
+    EXPECT_EQ(manycore::node_local_rank(), -1);
+    manycore::set_node_local_rank(2);
+    EXPECT_EQ(manycore::node_local_rank(), 2);
+    ::setenv("SLURM_LOCALID", "5", 1);
+    EXPECT_EQ(manycore::node_local_rank(), 5);  // the launcher's word wins
+    ::setenv("OMPI_COMM_WORLD_LOCAL_RANK", "1", 1);
+    EXPECT_EQ(manycore::node_local_rank(), 1);  // Open MPI's before SLURM's
+    ::setenv("OMPI_COMM_WORLD_LOCAL_RANK", "not a number", 1);
+    EXPECT_EQ(manycore::node_local_rank(), 5);
+    ::unsetenv("OMPI_COMM_WORLD_LOCAL_RANK");
+    ::unsetenv("SLURM_LOCALID");
+    manycore::set_node_local_rank(-1);
+}

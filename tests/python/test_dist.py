@@ -8,6 +8,8 @@ every test runs on both paths (the C++ room where it is compiled in, and pure mp
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -73,6 +75,18 @@ def test_world_is_a_private_duplicate():
     half = dist.Comm(MPI.COMM_WORLD.Split(w.rank % 2, w.rank))
     assert half.size == len(range(w.rank % 2, w.size, 2))
     assert isinstance(dist.cuda_aware(), bool)
+
+
+def test_each_rank_knows_its_place_on_the_node():
+    """All ranks of these runs share one node: the node-local rank is the world rank, and with
+    GPUs the default device spreads the ranks over them."""
+    from manycore import dist
+
+    w = dist.world()
+    assert mc._core.node_local_rank() == w.rank
+    gpus = [d for d in mc.devices() if d.kind == "cuda"]
+    if gpus and not os.environ.get("MANYCORE_DEVICE"):
+        assert mc.default_device() == gpus[w.rank % len(gpus)]
 
 
 @pytest.mark.parametrize("kind", KINDS)

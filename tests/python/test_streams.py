@@ -60,6 +60,10 @@ def test_events_time_work_in_milliseconds(device):
     assert end.query()
     ms = start.elapsed_time(end)
     assert 0.0 <= ms < 10_000.0
+    chained = mc.Event(device).record(stream)  # record returns the event itself
+    assert isinstance(chained, mc.Event)
+    chained.synchronize()
+    assert chained.query()
 
 
 def test_event_errors_are_value_errors(device):

@@ -387,10 +387,19 @@ def _new_of_kind(kind: str, shape: tuple[int, ...], dtype: np.dtype) -> Any:
 
 
 def world() -> Comm:
-    """mpi4py's COMM_WORLD, duplicated for manycore's own traffic (the same object each call)."""
+    """mpi4py's COMM_WORLD, duplicated for manycore's own traffic (the same object each call).
+
+    The first call is collective when the launcher did not say which rank of its node this
+    process is (Open MPI, MPICH, MVAPICH and SLURM do): the ranks then split the world by shared
+    memory, so that the default device gives each rank of a node its own GPU."""
     global _world
     if _world is None:
-        _world = Comm(_mpi.MPI().COMM_WORLD)
+        MPI = _mpi.MPI()
+        _world = Comm(MPI.COMM_WORLD)
+        if _core.node_local_rank() < 0:
+            node = MPI.COMM_WORLD.Split_type(MPI.COMM_TYPE_SHARED)
+            _core.set_node_local_rank(node.Get_rank())
+            node.Free()
     return _world
 
 
