@@ -6,6 +6,10 @@ hand-written OpenMP loop, in the same run.
 GB/s counts 3 arrays x 8 bytes x n per run (two reads, one write; the STREAM convention) for
 every contender, so the numbers compare directly. Goal: manycore >= 90% of OpenMP.
 
+manycore and the OpenMP loop are measured in alternating rounds and each keeps its best: the
+memory bandwidth of a shared virtual machine drifts by half from one second to the next, and a
+single measurement of each would compare the moments more than the code.
+
     python bench/triad/run.py [--size N] [--repeat R] [--quick]
 """
 
@@ -29,6 +33,7 @@ QUICK_SIZE = 1 << 20
 GOAL = 0.90
 BLOCK = 256
 SCALAR = 3.0
+ROUNDS = 3  # alternating manycore / OpenMP rounds (1 with --quick)
 
 KERNEL = r"""
 // One thread per element. On the CPU a block's 256 threads run as one loop over consecutive
@@ -61,9 +66,25 @@ def run(size: int | None = None, repeat: int = 5, quick: bool = False) -> list[d
 
     launch()
     ok = np.allclose(c, a + SCALAR * b, rtol=1e-15, atol=0)
-    many = gbps(measure(launch, repeat=repeat).best)
+    rounds = 1 if quick else ROUNDS
+    many = 0.0
+    omp = 0.0
+    ref: dict | None = None
+    reference_error = ""
+    for _ in range(rounds):
+        many = max(many, gbps(measure(launch, repeat=repeat).best))
+        if reference_error:
+            continue
+        try:
+            this = run_reference(HERE / "ref_openmp.cpp", [str(n), str(repeat)], threads)
+        except RuntimeError as e:
+            reference_error = str(e)
+            continue
+        if ref is None or float(this["gbps"]) > omp:
+            ref, omp = this, float(this["gbps"])
     rows = [r("manycore", many, "GB/s",
-              f"{'fibers' if f.uses_fibers else 'loop'}, {threads} threads, block {BLOCK}",
+              f"{'fibers' if f.uses_fibers else 'loop'}, {threads} threads, block {BLOCK}, "
+              f"best of {rounds} rounds",
               result="" if ok else "FAIL")]
 
     # NumPy cannot fuse the two operations: either a temporary for s*b (an extra write and
@@ -77,17 +98,15 @@ def run(size: int | None = None, repeat: int = 5, quick: bool = False) -> list[d
     rows.append(r("NumPy multiply+add into c", two, "GB/s",
                   "1 thread, two passes" + (" (faster)" if two > temp else "")))
 
-    try:
-        ref = run_reference(HERE / "ref_openmp.cpp", [str(n), str(repeat)], threads)
-        omp = float(ref["gbps"])
+    if ref is not None:
         rows.append(r("OpenMP C++ loop", omp, "GB/s",
-                      f"g++ -O3 -march=native -fopenmp, {ref['threads']} threads",
+                      f"g++ -O3 -march=native -fopenmp, {ref['threads']} threads, best of {rounds} rounds",
                       result="" if ref["checksum_ok"] else "FAIL"))
         ratio = many / omp
         rows.append(r("manycore / OpenMP", ratio, "ratio", "", goal=f">= {GOAL:.2f}",
                       result="PASS" if ratio >= GOAL else "MISS"))
-    except RuntimeError as e:
-        rows.append(r("OpenMP C++ loop", float("nan"), "GB/s", str(e), result="n/a"))
+    else:
+        rows.append(r("OpenMP C++ loop", float("nan"), "GB/s", reference_error, result="n/a"))
     rows.append(r("manycore / NumPy", many / best_numpy, "ratio", "against the faster NumPy"))
     return rows
 
