@@ -94,16 +94,6 @@ Array to_device(nb::handle array, nb::handle device) {
     return out;
 }
 
-// A Python object kept alive by C++ owners (views of foreign memory); the GIL is taken to let go.
-std::shared_ptr<const void> python_owner(nb::handle owner) {
-    if (owner.is_none()) return {};
-    owner.inc_ref();
-    return std::shared_ptr<const void>(owner.ptr(), [](const void* p) {
-        if (!Py_IsInitialized()) return;  // the interpreter is gone; nothing left to release
-        nb::gil_scoped_acquire gil;
-        Py_DECREF(static_cast<PyObject*>(const_cast<void*>(p)));
-    });
-}
 
 Array wrap_device_pointer(std::uintptr_t ptr, nb::handle shape, nb::handle strides,
                           const std::string& dtype, std::size_t itemsize, nb::handle device,
@@ -182,6 +172,17 @@ std::string repr(const Array& a) {
 }
 
 }  // namespace
+
+// A Python object kept alive by C++ owners (views of foreign memory); the GIL is taken to let go.
+std::shared_ptr<const void> python_owner(nb::handle owner) {
+    if (owner.is_none()) return {};
+    owner.inc_ref();
+    return std::shared_ptr<const void>(owner.ptr(), [](const void* p) {
+        if (!Py_IsInitialized()) return;  // the interpreter is gone; nothing left to release
+        nb::gil_scoped_acquire gil;
+        Py_DECREF(static_cast<PyObject*>(const_cast<void*>(p)));
+    });
+}
 
 DType parse_dtype(const std::string& name) {
     if (name == "void") return DType::record;

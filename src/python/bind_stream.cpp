@@ -31,15 +31,9 @@ Array host_view(nb::handle h, bool writable, const char* role) {
     }
     // The view must outlive the copy: for an asynchronous copy, the caller keeps the host
     // memory alive until the stream has finished, exactly as with cudaMemcpyAsync.
-    h.inc_ref();
-    std::shared_ptr<const void> owner(h.ptr(), [](const void* p) {
-        if (!Py_IsInitialized()) return;
-        nb::gil_scoped_acquire gil;
-        Py_DECREF(static_cast<PyObject*>(const_cast<void*>(p)));
-    });
     std::vector<std::int64_t> strides;  // contiguous
     return Array::wrap(view.view().buf, view.shape(), std::move(strides), view.dtype(),
-                       Device::cpu(), std::move(owner), writable, view.itemsize());
+                       Device::cpu(), python_owner(h), writable, view.itemsize());
 }
 
 const Stream* optional_stream(nb::handle stream) {

@@ -5,6 +5,7 @@
 
 #include <nanobind/nanobind.h>
 
+#include <memory>
 #include <string>
 
 #include "manycore/device.hpp"
@@ -30,6 +31,9 @@ void bind_mpi(nb::module_& m);  // only when built with MPI and mpi4py's headers
 Device to_device_arg(nb::handle device);
 /// A dtype name as NumPy spells it ("float32", "void" for records); ArgumentTypeError otherwise.
 DType parse_dtype(const std::string& name);
+/// Keeps a Python object alive for as long as a C++ owner (an Array's) holds it; the GIL is
+/// taken to let go. None gives an empty owner.
+std::shared_ptr<const void> python_owner(nb::handle owner);
 /// The launch's `stream=` value: nullptr for None, else the Stream (TypeError for anything else).
 const Stream* launch_stream(nb::handle stream);
 
