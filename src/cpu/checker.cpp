@@ -12,6 +12,7 @@
 #include <limits>
 #include <new>
 
+#include "cpu/fiber_block.hpp"
 #include "manycore/config.hpp"
 #include "manycore/error.hpp"
 
@@ -46,26 +47,6 @@ std::optional<int> line_field(std::uint32_t line) {
     return line ? std::optional<int>(static_cast<int>(line)) : std::nullopt;
 }
 
-// "0-15", "3", "0-3, 8".
-std::string lanes_text(std::uint32_t mask) {
-    std::string out;
-    for (unsigned lane = 0; lane < 32;) {
-        if (!(mask >> lane & 1u)) {
-            ++lane;
-            continue;
-        }
-        unsigned end = lane;
-        while (end + 1 < 32 && (mask >> (end + 1) & 1u)) ++end;
-        if (!out.empty()) out += ", ";
-        out += std::to_string(lane);
-        if (end > lane) {
-            out += '-';
-            out += std::to_string(end);
-        }
-        lane = end + 1;
-    }
-    return out;
-}
 
 // The shadow of the pointer parameters, reused from launch to launch on this OS thread. It is
 // not cleared for each launch (that would cost as much as the launch's own shadow traffic):
@@ -410,7 +391,7 @@ void Checker::warp_lanes_missing(mc_dim3 block, mc_dim3 thread, std::uint32_t li
     f.thread = dim3_of(thread);
     f.message = "barrier-divergence in kernel '" + kernel_ + "': thread " + dim3_text(thread) +
                 " of block " + dim3_text(block) + " calls a warp intrinsic " + line_text(line) +
-                " with mask " + hex + ", which names lanes " + lanes_text(missing) +
+                " with mask " + hex + ", which names lanes " + lane_list(missing) +
                 (nonexistent ? " that the block does not have (use a block size that is a "
                                "multiple of 32, or a mask of the lanes there are)"
                              : " that have already returned (use __activemask() or a mask of "

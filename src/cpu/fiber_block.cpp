@@ -68,7 +68,13 @@ int barrier_result(int op, std::uint32_t arrived, std::uint32_t true_count) noex
     }
 }
 
-// "0-15", "3", "0-3, 8, 10-11".
+
+std::string counted(std::uint32_t n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+}  // namespace
+
 std::string lane_list(std::uint32_t mask) {
     std::string out;
     for (unsigned lane = 0; lane < 32;) {
@@ -88,12 +94,6 @@ std::string lane_list(std::uint32_t mask) {
     }
     return out;
 }
-
-std::string counted(std::uint32_t n, const char* one, const char* many) {
-    return std::to_string(n) + " " + (n == 1 ? one : many);
-}
-
-}  // namespace
 
 StackPool::StackPool(std::size_t stack_bytes)
     : stack_bytes_(

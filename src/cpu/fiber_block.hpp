@@ -15,6 +15,9 @@
 
 namespace manycore::cpu {
 
+/// The lanes a warp mask names, as a reader wants them: "0-15", "3", "0-3, 8, 10-11".
+std::string lane_list(std::uint32_t mask);
+
 class Checker;
 
 /// Fiber stacks of one OS thread, mapped once and reused across blocks and launches. Each
