@@ -90,4 +90,11 @@ class Array {
     std::shared_ptr<const void> owner_;
 };
 
+namespace detail {
+/// Elements of an array of `shape`; InvalidArgument for a negative extent.
+std::size_t element_count(const std::vector<std::int64_t>& shape);
+/// The element size of `dtype` (`itemsize` for records, which must give it).
+std::size_t resolve_itemsize(DType dtype, std::size_t itemsize);
+}  // namespace detail
+
 }  // namespace manycore

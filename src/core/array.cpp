@@ -21,6 +21,10 @@ std::vector<std::int64_t> c_strides(const std::vector<std::int64_t>& shape, std:
     return strides;
 }
 
+}  // namespace
+
+namespace detail {
+
 std::size_t element_count(const std::vector<std::int64_t>& shape) {
     std::size_t n = 1;
     for (const auto extent : shape) {
@@ -41,7 +45,7 @@ std::size_t resolve_itemsize(DType dtype, std::size_t itemsize) {
     return dtype_size(dtype);
 }
 
-}  // namespace
+}  // namespace detail
 
 std::shared_ptr<Buffer> allocate(const Device& device, std::size_t bytes) {
     (void)device.info();  // names the device when it is unavailable
@@ -51,8 +55,8 @@ std::shared_ptr<Buffer> allocate(const Device& device, std::size_t bytes) {
 Array Array::empty(std::vector<std::int64_t> shape, DType dtype, const Device& asked,
                    std::size_t itemsize) {
     const Device device = placed(asked);
-    itemsize = resolve_itemsize(dtype, itemsize);
-    const std::size_t bytes = element_count(shape) * itemsize;
+    itemsize = detail::resolve_itemsize(dtype, itemsize);
+    const std::size_t bytes = detail::element_count(shape) * itemsize;
     auto buffer = allocate(device, bytes);
     Array a;
     a.data_ = buffer->data();
@@ -76,8 +80,8 @@ Array Array::wrap(void* data, std::vector<std::int64_t> shape, std::vector<std::
                   DType dtype, const Device& device, std::shared_ptr<const void> owner,
                   bool writable, std::size_t itemsize) {
     Array a;
-    a.itemsize_ = resolve_itemsize(dtype, itemsize);
-    (void)element_count(shape);
+    a.itemsize_ = detail::resolve_itemsize(dtype, itemsize);
+    (void)detail::element_count(shape);
     if (strides.empty()) strides = c_strides(shape, a.itemsize_);
     if (strides.size() != shape.size()) {
         throw InvalidArgument("Array.wrap: " + std::to_string(strides.size()) + " strides for " +
@@ -115,7 +119,7 @@ ByteExtent byte_extent(const std::vector<std::int64_t>& shape,
 
 Array Array::view(std::ptrdiff_t byte_offset, std::vector<std::int64_t> shape,
                   std::vector<std::int64_t> strides) const {
-    const std::size_t n = element_count(shape);
+    const std::size_t n = detail::element_count(shape);
     if (strides.size() != shape.size()) {
         throw InvalidArgument("Array.view: " + std::to_string(strides.size()) + " strides for " +
                               std::to_string(shape.size()) + " dimensions");

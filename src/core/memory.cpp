@@ -44,16 +44,8 @@ std::shared_ptr<Buffer> allocate_pinned(std::size_t bytes) {
 }
 
 Array pinned_empty(std::vector<std::int64_t> shape, DType dtype, std::size_t itemsize) {
-    if (dtype != DType::record) itemsize = dtype_size(dtype);
-    if (itemsize == 0) throw InvalidArgument("pinned_empty: a record array needs its itemsize");
-    std::size_t count = 1;
-    for (const auto extent : shape) {
-        if (extent < 0) {
-            throw InvalidArgument("pinned_empty: shape has a negative extent (" +
-                                  std::to_string(extent) + "); extents must be >= 0");
-        }
-        count *= static_cast<std::size_t>(extent);
-    }
+    itemsize = detail::resolve_itemsize(dtype, itemsize);
+    const std::size_t count = detail::element_count(shape);
     auto buffer = allocate_pinned(count * itemsize);
     void* data = buffer->data();
     return Array::wrap(data, std::move(shape), {}, dtype, Device::cpu(), std::move(buffer), true,
