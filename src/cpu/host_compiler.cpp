@@ -18,6 +18,7 @@
 #include <system_error>
 #include <utility>
 
+#include "core/compile_support.hpp"
 #include "manycore/config.hpp"
 #include "manycore/error.hpp"
 
@@ -233,16 +234,10 @@ HostCompiler find_host_compiler() {
 
     // What decides the output without running anything: the driver file itself (an upgrade
     // changes its size, mtime or inode) and the CPU that -march=native tunes for.
-    struct stat st {};
-    ::stat(c.path.c_str(), &st);  // found above, so it exists; a failure leaves zeros
     std::error_code ec;
     const std::filesystem::path target = std::filesystem::canonical(c.path, ec);
-    c.identity = "path=" + c.path.string() + ";target=" + target.string() +
-                 ";size=" + std::to_string(st.st_size) + ";mtime=" +
-                 std::to_string(static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL +
-                                st.st_mtim.tv_nsec) +
-                 ";dev=" + std::to_string(st.st_dev) + ";ino=" + std::to_string(st.st_ino) + ";" +
-                 cpu_description();
+    c.identity = "path=" + c.path.string() + ";target=" + target.string() + ";" +
+                 detail::file_stamp(c.path.string()) + ";" + cpu_description();
     return c;
 }
 
@@ -267,21 +262,6 @@ void replace_all(std::string& s, const std::string& from, const std::string& to)
     if (from.empty()) return;
     for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
         s.replace(at, from.size(), to);
-}
-
-std::string first_lines(const std::string& text, std::size_t count) {
-    std::size_t at = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-        at = text.find('\n', at);
-        if (at == std::string::npos) return text;
-        ++at;
-    }
-    std::size_t rest = 0;
-    for (std::size_t i = at; i < text.size(); ++i) rest += text[i] == '\n';
-    if (!text.empty() && text.back() != '\n') ++rest;
-    if (rest == 0) return text;
-    return text.substr(0, at) + "[... " + std::to_string(rest) +
-           " more lines; the full log is in CompileError.log]\n";
 }
 
 void write_file(const std::filesystem::path& p, std::string_view text) {
@@ -389,12 +369,12 @@ std::vector<std::byte> compile_shared_library(const HostCompiler& compiler,
             log += describe_exit(name, r.wait_status) + "\n";
         }
         throw CompileError("SourceModule: the kernel source did not compile (" + name + "):\n" +
-                               first_lines(log, kMessageLines),
+                               detail::first_log_lines(log, kMessageLines),
                            log, std::string(user_source), options);
     }
     throw CompileError("SourceModule: " + name + " succeeded but made no shared library (options "
                            "such as -c, -E or -S change what it makes; remove them)\n" +
-                           first_lines(log, kMessageLines),
+                           detail::first_log_lines(log, kMessageLines),
                        log, std::string(user_source), options);
 }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/compile_cache.hpp"
+#include "core/compile_support.hpp"
 #include "core/embedded_headers.hpp"
 #include "core/source_analysis.hpp"
 #include "manycore/error.hpp"
@@ -91,16 +92,6 @@ class Program {
     const NvrtcApi& api_;
     nvrtcProgram program_ = nullptr;
 };
-
-std::string first_lines(const std::string& text, std::size_t count) {
-    std::size_t pos = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-        pos = text.find('\n', pos);
-        if (pos == std::string::npos) return text;
-        ++pos;
-    }
-    return text.substr(0, pos) + "[... the rest is in the exception's log]\n";
-}
 
 bool sets_dialect(const std::vector<std::string>& options) {
     for (const auto& o : options) {
@@ -188,7 +179,7 @@ CompiledProgram compile_program(const NvrtcApi& nvrtc, const detail::ModuleSourc
         if (log.empty()) log = std::string(nvrtc.nvrtcGetErrorString(r)) + "\n";
         throw CompileError(where + ": the kernel source did not compile (NVRTC " +
                                nvrtc.version_text() + ", " + target.text() + "):\n" +
-                               first_lines(log, kMessageLines),
+                               detail::first_log_lines(log, kMessageLines),
                            log, source.user_source, source.options.compiler_options);
     }
     for (const auto& expr : expressions) {

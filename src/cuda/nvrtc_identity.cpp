@@ -9,7 +9,6 @@
 // upgraded in place misses the second; either miss loads NVRTC and records it anew.
 #include "cuda/nvrtc_identity.hpp"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,20 +18,12 @@
 #include <string>
 #include <vector>
 
+#include "core/compile_support.hpp"
 #include "manycore/config.hpp"
 #include "manycore/error.hpp"
 
 namespace manycore::cuda {
 namespace {
-
-std::string file_stamp(const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return "missing";
-    return "size=" + std::to_string(st.st_size) + ";mtime=" +
-           std::to_string(static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL +
-                          st.st_mtim.tv_nsec) +
-           ";dev=" + std::to_string(st.st_dev) + ";ino=" + std::to_string(st.st_ino);
-}
 
 std::string joined(const std::vector<std::string>& parts) {
     std::string out;
@@ -100,13 +91,15 @@ NvrtcIdentity remembered_nvrtc_identity(detail::CompileCache& cache, const Nvrtc
     const char* library_path = std::getenv("LD_LIBRARY_PATH");
     const auto where_key = detail::CacheKey::of(
         {"nvrtc-where", version(), search.explicit_path, joined(search.sonames),
-         joined(search.folders), library_path ? library_path : "", file_stamp("/etc/ld.so.cache")});
+         joined(search.folders), library_path ? library_path : "",
+         detail::file_stamp("/etc/ld.so.cache")});
     const auto where = cache.get_or_build(where_key, ".nvrtc-path",
                                           [&] { return bytes_of(load_once().path); });
     const std::string path = read_entry(where);
 
     struct LoaderDisagrees {};
-    const auto what_key = detail::CacheKey::of({"nvrtc-what", version(), path, file_stamp(path)});
+    const auto what_key =
+        detail::CacheKey::of({"nvrtc-what", version(), path, detail::file_stamp(path)});
     try {
         const auto what = cache.get_or_build(what_key, ".nvrtc", [&] {
             const NvrtcIdentity& id = load_once();

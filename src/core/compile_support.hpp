@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-FileCopyrightText: manycore developers
+// What the rooms' compilers share: a compiler log cut for an exception's message, and the
+// stamp that identifies a file (a compiler, a library) in a cache key without reading it.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace manycore::detail {
+
+/// The first `count` lines of `log`, then a line saying how many more there are and that the
+/// whole log is in CompileError.log; `log` itself when it has no more lines than that.
+std::string first_log_lines(const std::string& log, std::size_t count);
+
+/// "size=...;mtime=...;dev=...;ino=..." of the file at `path` (after symbolic links): what
+/// changes when the file is replaced or upgraded in place. "missing" when it cannot be read.
+std::string file_stamp(const std::string& path);
+
+}  // namespace manycore::detail
