@@ -360,17 +360,25 @@ void Checker::add(Finding f, std::string key) {
     if (findings_.size() < kMaxKept) findings_.push_back(std::move(f));
 }
 
-void Checker::barrier_sites_differ(mc_dim3 block, mc_dim3 thread, std::uint32_t line,
-                                   mc_dim3 other_thread, std::uint32_t other_line) {
+Finding Checker::barrier_finding(mc_dim3 block, mc_dim3 thread, std::uint32_t line,
+                                 const mc_dim3* other_thread, std::uint32_t other_line) const {
     Finding f;
     f.kind = "barrier-divergence";
     f.kernel = kernel_;
     f.line = line_field(line);
     f.block = dim3_of(block);
     f.thread = dim3_of(thread);
-    f.other_line = line_field(other_line);
-    f.other_block = dim3_of(block);
-    f.other_thread = dim3_of(other_thread);
+    if (other_thread != nullptr) {
+        f.other_line = line_field(other_line);
+        f.other_block = dim3_of(block);
+        f.other_thread = dim3_of(*other_thread);
+    }
+    return f;
+}
+
+void Checker::barrier_sites_differ(mc_dim3 block, mc_dim3 thread, std::uint32_t line,
+                                   mc_dim3 other_thread, std::uint32_t other_line) {
+    Finding f = barrier_finding(block, thread, line, &other_thread, other_line);
     f.message = "barrier-divergence in kernel '" + kernel_ + "': in block " + dim3_text(block) +
                 ", thread " + dim3_text(thread) + " waits at the __syncthreads " + line_text(line) +
                 " while thread " + dim3_text(other_thread) + " waits at the __syncthreads " +
@@ -383,12 +391,7 @@ void Checker::warp_lanes_missing(mc_dim3 block, mc_dim3 thread, std::uint32_t li
                                  std::uint32_t mask, std::uint32_t missing, bool nonexistent) {
     char hex[16];
     std::snprintf(hex, sizeof hex, "0x%08x", mask);
-    Finding f;
-    f.kind = "barrier-divergence";
-    f.kernel = kernel_;
-    f.line = line_field(line);
-    f.block = dim3_of(block);
-    f.thread = dim3_of(thread);
+    Finding f = barrier_finding(block, thread, line);
     f.message = "barrier-divergence in kernel '" + kernel_ + "': thread " + dim3_text(thread) +
                 " of block " + dim3_text(block) + " calls a warp intrinsic " + line_text(line) +
                 " with mask " + hex + ", which names lanes " + lane_list(missing) +
@@ -401,15 +404,7 @@ void Checker::warp_lanes_missing(mc_dim3 block, mc_dim3 thread, std::uint32_t li
 
 void Checker::deadlocked(mc_dim3 block, mc_dim3 thread, std::uint32_t line, bool in_warp,
                          mc_dim3 other_thread, std::uint32_t other_line, bool other_in_warp) {
-    Finding f;
-    f.kind = "barrier-divergence";
-    f.kernel = kernel_;
-    f.line = line_field(line);
-    f.block = dim3_of(block);
-    f.thread = dim3_of(thread);
-    f.other_line = line_field(other_line);
-    f.other_block = dim3_of(block);
-    f.other_thread = dim3_of(other_thread);
+    Finding f = barrier_finding(block, thread, line, &other_thread, other_line);
     f.message = "barrier-divergence in kernel '" + kernel_ + "': in block " + dim3_text(block) +
                 ", thread " + dim3_text(thread) + " waits " +
                 (in_warp ? "in the warp intrinsic " : "at the __syncthreads ") + line_text(line) +

@@ -85,6 +85,11 @@ class Checker {
                              const char* name);
     void report(const mc_check_event& e);
     void add(Finding f, std::string key);
+    /// A barrier-divergence finding of `thread` at `line` in `block`; with `other_thread`, the
+    /// thread of the same block it diverged from, at `other_line`. The message is the caller's.
+    Finding barrier_finding(mc_dim3 block, mc_dim3 thread, std::uint32_t line,
+                            const mc_dim3* other_thread = nullptr,
+                            std::uint32_t other_line = 0) const;
     std::string variable_name(const mc_check_var& v) const;
     std::string aliases(const mc_check_var& v, std::uintptr_t address) const;
     mc_dim3 block_of(std::uint32_t thread) const noexcept;
