@@ -51,7 +51,8 @@ std::string read_entry(const detail::VerifiedFile& file) {
 
 // One field a line: path, "major minor", the architectures, then each include folder.
 std::string serialise(const NvrtcIdentity& id) {
-    std::string out = id.path + "\n" + std::to_string(id.major) + " " + std::to_string(id.minor) + "\n";
+    std::string out =
+        id.path + "\n" + std::to_string(id.major) + " " + std::to_string(id.minor) + "\n";
     for (const int arch : id.archs) out += std::to_string(arch) + " ";
     out += "\n";
     for (const auto& inc : id.toolkit_includes) out += inc + "\n";
