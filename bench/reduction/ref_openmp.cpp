@@ -8,29 +8,19 @@
 // checked against the exact value.
 #include <omp.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
 
+#include "../ref_common.h"
+
 int main(int argc, char** argv) {
-    if (argc != 3) {
-        std::fprintf(stderr, "usage: %s N REPEAT\n", argv[0]);
-        return 2;
-    }
-    const long n = std::atol(argv[1]);
-    const int repeat = std::atoi(argv[2]);
-    if (n <= 0 || repeat <= 0) {
-        std::fprintf(stderr, "N and REPEAT must be positive\n");
-        return 2;
-    }
-    const std::size_t bytes = (static_cast<std::size_t>(n) * sizeof(float) + 63) / 64 * 64;
-    auto* x = static_cast<float*>(std::aligned_alloc(64, bytes));
-    if (!x) {
-        std::fprintf(stderr, "cannot allocate %zu bytes\n", bytes);
-        return 1;
-    }
+    long n = 0;
+    int repeat = 0;
+    if (!bench::parse_arguments(argc, argv, n, repeat)) return 2;
+    auto* x = bench::aligned_array<float>(n);
+    if (!x) return 1;
     // First touch in parallel with the loop's schedule, so pages sit next to their readers.
 #pragma omp parallel for schedule(static)
     for (long i = 0; i < n; ++i) x[i] = 1.0f + static_cast<float>(i % 7) * 0.125f;
@@ -53,16 +43,12 @@ int main(int argc, char** argv) {
         const long count = n / 7 + (k < n % 7 ? 1 : 0);
         exact += static_cast<long double>(count) * (1.0L + k * 0.125L);
     }
-    std::sort(seconds.begin(), seconds.end());
-    const double best = seconds.front();
-    const double median = seconds.size() % 2 ? seconds[seconds.size() / 2]
-                                             : 0.5 * (seconds[seconds.size() / 2 - 1] +
-                                                      seconds[seconds.size() / 2]);
+    const bench::Timing t = bench::summarise(seconds);
     const double rel = std::fabs(static_cast<double>(sum - exact)) / static_cast<double>(exact);
     std::printf("{\"n\": %ld, \"threads\": %d, \"repeat\": %d, \"best_s\": %.9g, "
                 "\"median_s\": %.9g, \"gbps\": %.6g, \"sum\": %.9g, \"relative_error\": %.3g}\n",
-                n, omp_get_max_threads(), repeat, best, median,
-                sizeof(float) * static_cast<double>(n) / best / 1e9, static_cast<double>(sum), rel);
+                n, omp_get_max_threads(), repeat, t.best, t.median,
+                sizeof(float) * static_cast<double>(n) / t.best / 1e9, static_cast<double>(sum), rel);
     std::free(x);
     return 0;
 }

@@ -6,32 +6,21 @@
 // OMP_NUM_THREADS set to manycore's thread count. Usage: ref_openmp N REPEAT
 #include <omp.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
 
+#include "../ref_common.h"
+
 int main(int argc, char** argv) {
-    if (argc != 3) {
-        std::fprintf(stderr, "usage: %s N REPEAT\n", argv[0]);
-        return 2;
-    }
-    const long n = std::atol(argv[1]);
-    const int repeat = std::atoi(argv[2]);
-    if (n <= 0 || repeat <= 0) {
-        std::fprintf(stderr, "N and REPEAT must be positive\n");
-        return 2;
-    }
+    long n = 0;
+    int repeat = 0;
+    if (!bench::parse_arguments(argc, argv, n, repeat)) return 2;
     const double s = 3.0;
-    // 64-byte alignment, as manycore's own allocations; malloc'd pages are not touched yet.
-    const std::size_t bytes = (static_cast<std::size_t>(n) * sizeof(double) + 63) / 64 * 64;
-    auto* a = static_cast<double*>(std::aligned_alloc(64, bytes));
-    auto* b = static_cast<double*>(std::aligned_alloc(64, bytes));
-    auto* c = static_cast<double*>(std::aligned_alloc(64, bytes));
-    if (!a || !b || !c) {
-        std::fprintf(stderr, "cannot allocate 3 x %zu bytes\n", bytes);
-        return 1;
-    }
+    auto* a = bench::aligned_array<double>(n);
+    auto* b = bench::aligned_array<double>(n);
+    auto* c = bench::aligned_array<double>(n);
+    if (!a || !b || !c) return 1;
     // First touch in parallel with the loop's own schedule: each thread's pages are then
     // local to the memory it runs next to (on a multi-socket machine this is what decides
     // the bandwidth).
@@ -60,16 +49,11 @@ int main(int argc, char** argv) {
         expected += static_cast<double>(count) * (1.0 + static_cast<double>(k) + s * 0.5);
     }
 
-    std::vector<double> sorted = seconds;
-    std::sort(sorted.begin(), sorted.end());
-    const double best = sorted.front();
-    const double median = sorted.size() % 2 ? sorted[sorted.size() / 2]
-                                            : 0.5 * (sorted[sorted.size() / 2 - 1] +
-                                                     sorted[sorted.size() / 2]);
+    const bench::Timing t = bench::summarise(seconds);
     const double moved = 3.0 * sizeof(double) * static_cast<double>(n);
     std::printf("{\"n\": %ld, \"threads\": %d, \"repeat\": %d, \"best_s\": %.9g, "
                 "\"median_s\": %.9g, \"gbps\": %.6g, \"checksum_ok\": %s}\n",
-                n, omp_get_max_threads(), repeat, best, median, moved / best / 1e9,
+                n, omp_get_max_threads(), repeat, t.best, t.median, moved / t.best / 1e9,
                 checksum == expected ? "true" : "false");
     std::free(a);
     std::free(b);
