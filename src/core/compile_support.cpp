@@ -4,6 +4,9 @@
 
 #include <sys/stat.h>
 
+#include "core/compile_cache.hpp"
+#include "core/embedded_headers.hpp"
+
 namespace manycore::detail {
 
 std::string first_log_lines(const std::string& log, std::size_t count) {
@@ -19,6 +22,20 @@ std::string first_log_lines(const std::string& log, std::size_t count) {
     if (rest == 0) return log;
     return log.substr(0, at) + "[... " + std::to_string(rest) +
            " more lines; the full log is in CompileError.log]\n";
+}
+
+const std::string& prelude_digest() {
+    static const std::string digest = [] {
+        std::string all;
+        for (const auto& h : embedded_headers()) {
+            all.append(h.name);
+            all.push_back('\0');
+            all.append(h.text);
+            all.push_back('\0');
+        }
+        return CacheKey::of({all}).hex();
+    }();
+    return digest;
 }
 
 std::string file_stamp(const std::string& path) {

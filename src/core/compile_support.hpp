@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
-// What the rooms' compilers share: a compiler log cut for an exception's message, and the
-// stamp that identifies a file (a compiler, a library) in a cache key without reading it.
+// What the rooms' compilers share: a compiler log cut for an exception's message, and what
+// goes into their cache keys besides the source: the prelude's digest and file stamps.
 #pragma once
 
 #include <cstddef>
@@ -12,6 +12,10 @@ namespace manycore::detail {
 /// The first `count` lines of `log`, then a line saying how many more there are and that the
 /// whole log is in CompileError.log; `log` itself when it has no more lines than that.
 std::string first_log_lines(const std::string& log, std::size_t count);
+
+/// XXH3-128 (hex) of every embedded prelude header, so a change to the prelude invalidates
+/// every room's cached modules. Computed once.
+const std::string& prelude_digest();
 
 /// "size=...;mtime=...;dev=...;ino=..." of the file at `path` (after symbolic links): what
 /// changes when the file is replaced or upgraded in place. "missing" when it cannot be read.

@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "core/compile_cache.hpp"
+#include "core/compile_support.hpp"
 #include "core/embedded_headers.hpp"
 #include "cpu/checker.hpp"
 #include "cpu/elf_tls.hpp"
@@ -86,21 +87,6 @@ class PreludeFolder {
 const PreludeFolder& prelude_folder() {
     static const PreludeFolder folder;
     return folder;
-}
-
-// Hash of every embedded header, so a change to the prelude invalidates cached modules.
-const std::string& prelude_digest() {
-    static const std::string digest = [] {
-        std::string all;
-        for (const auto& h : embedded_headers()) {
-            all.append(h.name);
-            all.push_back('\0');
-            all.append(h.text);
-            all.push_back('\0');
-        }
-        return CacheKey::of({all}).hex();
-    }();
-    return digest;
 }
 
 std::string translation_unit(const ModuleSource& source) {

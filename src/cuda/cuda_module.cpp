@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "core/compile_cache.hpp"
+#include "core/compile_support.hpp"
 #include "cuda/context.hpp"
 #include "cuda/nvrtc_compiler.hpp"
 #include "cuda/nvrtc_identity.hpp"
@@ -305,7 +306,7 @@ std::shared_ptr<const detail::ModuleImpl> build_module(DeviceState& device,
         {"cuda", version(), std::to_string(MC_ABI_VERSION), std::to_string(kPayloadVersion),
          nvrtc_id->version_text(), target.text(),
          options_text(nvrtc_options(*nvrtc_id, target, source.options.compiler_options)),
-         prelude_digest(), tu});
+         detail::prelude_digest(), tu});
 
     ModulePayload payload;
     LoadedModule loaded;

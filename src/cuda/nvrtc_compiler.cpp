@@ -244,20 +244,6 @@ std::string normalise_log(const std::string& log) {
     return out;
 }
 
-const std::string& prelude_digest() {
-    static const std::string digest = [] {
-        std::string all;
-        for (const auto& h : detail::embedded_headers()) {
-            all.append(h.name);
-            all.push_back('\0');
-            all.append(h.text);
-            all.push_back('\0');
-        }
-        return detail::CacheKey::of({all}).hex();
-    }();
-    return digest;
-}
-
 }  // namespace manycore::cuda
 
 namespace manycore::cuda {

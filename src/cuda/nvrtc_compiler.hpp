@@ -51,9 +51,6 @@ CompiledProgram compile_program(const NvrtcApi& nvrtc, const detail::ModuleSourc
 /// compiler uses, so logs read and parse the same on every device.
 std::string normalise_log(const std::string& log);
 
-/// XXH3-128 (hex) of every embedded prelude header; part of every cache key. Computed once.
-const std::string& prelude_digest();
-
 }  // namespace manycore::cuda
 
 namespace manycore::cuda {
