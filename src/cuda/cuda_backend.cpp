@@ -19,6 +19,10 @@
 namespace manycore::detail {
 namespace {
 
+// The driver hands kernels' printf output to stdio when the host waits for the GPU; flushing
+// then makes it appear before the caller's next print, as it does on the CPU device.
+void flush_kernel_output() noexcept { std::fflush(stdout); }
+
 using namespace manycore::cuda;
 
 CUdeviceptr dptr(const void* p) { return reinterpret_cast<CUdeviceptr>(p); }
@@ -109,6 +113,7 @@ class CudaBackend final : public Backend {
         ScopedContext scope(state);
         state.check(state.api().cuStreamSynchronize(static_cast<CUstream>(stream)),
                     "cuStreamSynchronize", "Stream.synchronize()");
+        flush_kernel_output();
     }
     bool query_stream(int index, void* stream) const override {
         auto& state = device_state(index);
@@ -157,6 +162,7 @@ class CudaBackend final : public Backend {
         ScopedContext scope(state);
         state.check(state.api().cuEventSynchronize(static_cast<CUevent>(event)),
                     "cuEventSynchronize", "Event.synchronize()");
+        flush_kernel_output();
     }
     bool query_event(int index, void* event) const override {
         auto& state = device_state(index);
@@ -179,9 +185,7 @@ class CudaBackend final : public Backend {
         auto& state = device_state(index);
         ScopedContext scope(state);
         state.check(state.api().cuCtxSynchronize(), "cuCtxSynchronize", "manycore.synchronize()");
-        // The driver hands kernels' printf output to stdio at a synchronisation; flushing makes
-        // it appear now, before the caller's next print, as it does on the CPU device.
-        std::fflush(stdout);
+        flush_kernel_output();
     }
 
     void copy(int index, const CopyRequest& r) const override {
