@@ -6,6 +6,8 @@
 # table. Logs go to ${OUT:-build/gpu}.
 #   tools/run_gpu_tests.sh                 every step
 #   tools/run_gpu_tests.sh build tests     only the steps named (build cpp tests mpi memcheck bench)
+# Each step has a time limit (TESTS_TIMEOUT, MPI_TIMEOUT, MEMCHECK_TIMEOUT, BENCH_TIMEOUT,
+# ARRAYS_BENCH_TIMEOUT, in seconds) so that steps can be split over calls of a bounded length.
 # A machine without network access and without Boost.Context builds against .offline-deps/,
 # made beforehand by tools/pack_offline_deps.sh on a machine that has the Debian packages.
 set -uo pipefail
@@ -59,18 +61,18 @@ if ! $python -c "import pytest_timeout" 2>/dev/null; then
   export PYTEST_ADDOPTS="-o addopts=-ra"
 fi
 if wants tests; then
-  timeout 420 $python -m pytest tests/python -m gpu "${pytest_args[@]}" >"$out/gpu-tests.log" 2>&1
+  timeout ${TESTS_TIMEOUT:-420} $python -m pytest tests/python -m gpu "${pytest_args[@]}" >"$out/gpu-tests.log" 2>&1
   status[tests]=$?
 fi
 if wants mpi; then
   # The MPI suite on 1, 2 and 4 ranks; with a GPU present its GPU-array cases run too.
-  timeout 300 $python -m pytest tests/python/test_dist_launch.py -k mpi_suite "${pytest_args[@]}" \
+  timeout ${MPI_TIMEOUT:-300} $python -m pytest tests/python/test_dist_launch.py -k mpi_suite "${pytest_args[@]}" \
       >"$out/mpi-tests.log" 2>&1
   status[mpi]=$?
 fi
 if wants memcheck; then
   if command -v compute-sanitizer >/dev/null; then
-    timeout 300 compute-sanitizer --tool memcheck --error-exitcode 9 \
+    timeout ${MEMCHECK_TIMEOUT:-300} compute-sanitizer --tool memcheck --error-exitcode 9 \
         $python -m pytest tests/python/test_launch_api.py tests/python/test_kernel_language.py \
         -m gpu -x -k "not context_is_lost" "${pytest_args[@]}" >"$out/memcheck.log" 2>&1
     status[memcheck]=$?
@@ -79,10 +81,10 @@ if wants memcheck; then
   fi
 fi
 if wants bench; then
-  timeout 300 $python bench/gpu/run.py --out "$out/gpu-bench.md" >"$out/gpu-bench.log" 2>&1
+  timeout ${BENCH_TIMEOUT:-300} $python bench/gpu/run.py --out "$out/gpu-bench.md" >"$out/gpu-bench.log" 2>&1
   status[bench]=$?
   # The array layer's benchmarks, CPU and GPU rows (add, sum, ReductionKernel dot, scan).
-  timeout 240 $python bench/arrays/run.py --out "$out" >"$out/arrays-bench.log" 2>&1 ||
+  timeout ${ARRAYS_BENCH_TIMEOUT:-240} $python bench/arrays/run.py --out "$out" >"$out/arrays-bench.log" 2>&1 ||
     status[bench]="${status[bench]}, arrays failed"
 fi
 
