@@ -11,11 +11,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <cstdlib>
 #include <mutex>
-#include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/compile_support.hpp"
@@ -59,18 +61,40 @@ std::string serialise(const NvrtcIdentity& id) {
     return out;
 }
 
+// The numbers of one line, separated by spaces; false when anything else is there.
+// (No iostreams: a libstdc++ linked statically into the extension, as some toolchains do by
+// default, may have no locale facets for formatted input, and `>>` then crashes.)
+bool parse_numbers(std::string_view line, std::vector<int>& out) {
+    while (!line.empty()) {
+        if (line.front() == ' ') {
+            line.remove_prefix(1);
+            continue;
+        }
+        int value = 0;
+        const auto [end, error] = std::from_chars(line.data(), line.data() + line.size(), value);
+        if (error != std::errc()) return false;
+        out.push_back(value);
+        line.remove_prefix(static_cast<std::size_t>(end - line.data()));
+    }
+    return true;
+}
+
 bool parse(const std::string& text, NvrtcIdentity& id) {
-    std::istringstream in(text);
-    std::string line;
-    if (!std::getline(in, id.path) || id.path.empty()) return false;
-    if (!std::getline(in, line)) return false;
-    std::istringstream version(line);
-    if (!(version >> id.major >> id.minor)) return false;
-    if (!std::getline(in, line)) return false;
-    std::istringstream archs(line);
-    for (int arch = 0; archs >> arch;) id.archs.push_back(arch);
-    while (std::getline(in, line)) {
-        if (!line.empty()) id.toolkit_includes.push_back(line);
+    std::vector<std::string_view> lines;
+    for (std::size_t start = 0; start < text.size();) {
+        const std::size_t end = std::min(text.find('\n', start), text.size());
+        lines.emplace_back(text.data() + start, end - start);
+        start = end + 1;
+    }
+    if (lines.size() < 3 || lines[0].empty()) return false;
+    id.path = std::string(lines[0]);
+    std::vector<int> version;
+    if (!parse_numbers(lines[1], version) || version.size() != 2) return false;
+    id.major = version[0];
+    id.minor = version[1];
+    if (!parse_numbers(lines[2], id.archs)) return false;
+    for (std::size_t i = 3; i < lines.size(); ++i) {
+        if (!lines[i].empty()) id.toolkit_includes.emplace_back(lines[i]);
     }
     return !id.archs.empty();
 }
