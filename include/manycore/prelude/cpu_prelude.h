@@ -506,6 +506,7 @@ struct is_checked_ptr : std::false_type {};
 
 }  // namespace __mc
 #if MC_CHECKED
+#include "checked_cpu.h"
 #include "checked.h"
 #endif
 namespace __mc {

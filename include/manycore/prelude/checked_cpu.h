@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-FileCopyrightText: manycore developers
+// Checked mode on the CPU: every access is checked for bounds and recorded in shadow memory.
+//
+// What checked.h needs of a device (var_ref, record, escape, scratch, the shared arrays) for the
+// CPU: a variable is the runtime's mc_check_var, and an access, besides its bounds, updates the
+// shadow cells of the bytes it touches: last writer and one reader, each with its thread and
+// barrier interval. A conflict is reported to the runtime (abi.h, mc_check_state), which keeps
+// the distinct findings.
+#ifndef MANYCORE_PRELUDE_CHECKED_CPU_H
+#define MANYCORE_PRELUDE_CHECKED_CPU_H
+
+namespace __mc {
+
+static thread_local mc_check_state* check;
+
+/// What a checked pointer knows of its variable: the runtime's record of it (NULL: a raw
+/// pointer made checked, about which nothing is known).
+using var_ref = const mc_check_var*;
+
+// A cell no plain write reached but an atomic did (its writer stays "none", so no race).
+constexpr uint32_t kWrittenByAtomic = 0xffffffffu;
+
+// Who is accessing memory now, as plain scalars (kept in registers on the hot path).
+struct accessor {
+    uint32_t self;        // 1 + block_base + thread: mc_access.thread
+    uint32_t block_base;  // block_linear * threads_per_block
+    uint32_t thread;      // linear index in the block
+    uint32_t block_epoch;
+    uint32_t warp_epoch;
+    uint32_t line;
+    mc_access record() const {
+        return mc_access{self, block_epoch, static_cast<uint16_t>(warp_epoch),
+                         static_cast<uint16_t>(line)};
+    }
+};
+
+__attribute__((always_inline)) inline accessor current_accessor(const mc_check_state* s,
+                                                                unsigned line) {
+    accessor a;
+    a.thread = thread_linear();
+    a.block_base = static_cast<uint32_t>(block_linear()) * s->threads_per_block;
+    a.self = 1u + a.block_base + a.thread;
+    a.block_epoch = s->block_epoch;
+    a.warp_epoch = s->warp_epochs ? s->warp_epochs[a.thread >> 5] : 0u;
+    a.line = line;
+    return a;
+}
+
+// Whether an earlier access may run at the same time as this one: another block's access
+// always may (blocks never synchronise); one of this block only in the same barrier interval,
+// and within one warp only when no warp collective came between.
+__attribute__((always_inline)) inline bool concurrent(const mc_access& earlier, const accessor& now,
+                                                      uint32_t threads_per_block) {
+    if (earlier.thread == 0 || earlier.thread == now.self) return false;
+    if ((earlier.block_epoch ^ now.block_epoch) >> 24) return false;  // an earlier launch's
+    const uint32_t thread = earlier.thread - 1u - now.block_base;
+    if (thread >= threads_per_block) return true;
+    if (earlier.block_epoch != now.block_epoch) return false;
+    return (thread >> 5) != (now.thread >> 5) ||
+           earlier.warp_epoch == static_cast<uint16_t>(now.warp_epoch);
+}
+
+// Out of line and by value, so the hot path never has to keep its records in memory.
+[[gnu::noinline, gnu::cold]] inline void report(uint8_t kind, uint8_t access, const mc_check_var* var,
+                                                uintptr_t address, uint32_t size, accessor who,
+                                                mc_access other, uint8_t other_access) {
+    mc_check_state* s = var->state;
+    mc_check_event e{};
+    e.kind = kind;
+    e.access = access;
+    e.other_access = other_access;
+    e.size = size;
+    e.var = var;
+    e.address = address;
+    e.self = who.record();
+    e.other = other;
+    s->report(s, &e);
+}
+
+__attribute__((always_inline)) inline void store(mc_access& slot, const accessor& who) {
+    slot.thread = who.self;
+    slot.block_epoch = who.block_epoch;
+    slot.warp_epoch = static_cast<uint16_t>(who.warp_epoch);
+    slot.line = static_cast<uint16_t>(who.line);
+}
+
+// Checks one access of `size` bytes at `address` through `var`; false when it is out of
+// bounds (then it must not happen).
+__attribute__((always_inline)) inline bool record(const mc_check_var* var, const volatile void* address,
+                                                  uint32_t size, uint8_t access, unsigned line) {
+    if (var == nullptr) return true;  // a raw pointer made checked: nothing known about it
+    const auto addr = reinterpret_cast<uintptr_t>(const_cast<const void*>(address));
+    const mc_check_state* state = var->state;
+    if (__builtin_expect(addr < var->begin || addr > var->end || var->end - addr < size, 0)) {
+        report(MC_FIND_OUT_OF_BOUNDS, access, var, addr, size, current_accessor(state, line),
+               mc_access{}, 0);
+        return false;
+    }
+    mc_check_region* region = var->region;
+    if (region == nullptr) return true;  // bounds only: who it was matters for reports only
+    const accessor who = current_accessor(state, line);
+    const uint32_t tpb = state->threads_per_block;
+    const uint32_t shift = region->granule_shift;
+    mc_shadow_cell* cell = region->cells + ((addr - region->begin) >> shift);
+    mc_shadow_cell* last = region->cells + ((addr + size - 1 - region->begin) >> shift);
+    if (access == MC_ACCESS_ATOMIC) {
+        // Atomics never race, but they do initialise: shared memory set up by atomicExch or
+        // atomicAdd alone is no uninitialized read later.
+        for (; cell <= last; ++cell) {
+            if (cell->writer.thread == 0) cell->writer.block_epoch = kWrittenByAtomic;
+        }
+        return true;
+    }
+    for (; cell <= last; ++cell) {
+        if (access == MC_ACCESS_READ) {
+            if (cell->writer.thread == 0) {
+                if (__builtin_expect(region->check_uninit, 0) &&
+                    cell->writer.block_epoch != kWrittenByAtomic) {
+                    report(MC_FIND_UNINITIALIZED_READ, access, var, addr, size, who, mc_access{}, 0);
+                }
+            } else if (__builtin_expect(concurrent(cell->writer, who, tpb), 0)) {
+                report(MC_FIND_RACE, access, var, addr, size, who, cell->writer, MC_ACCESS_WRITE);
+            }
+            // Keep the first reader of an interval that may conflict with a later writer.
+            const uint32_t reader = cell->reader.thread;
+            if (reader == 0 || reader == who.self || !concurrent(cell->reader, who, tpb)) {
+                store(cell->reader, who);
+            }
+        } else {
+            if (__builtin_expect(concurrent(cell->writer, who, tpb), 0)) {
+                report(MC_FIND_RACE, access, var, addr, size, who, cell->writer, MC_ACCESS_WRITE);
+            } else if (__builtin_expect(concurrent(cell->reader, who, tpb), 0)) {
+                report(MC_FIND_RACE, access, var, addr, size, who, cell->reader, MC_ACCESS_READ);
+            }
+            store(cell->writer, who);
+        }
+    }
+    return true;
+}
+
+// A raw pointer taken from a checked one: the array's bytes may now change unseen, so reads
+// of bytes nobody wrote are no longer reported for it.
+inline void escape(var_ref v) {
+    if (v != nullptr && v->region != nullptr) v->region->check_uninit = 0;
+}
+
+// Where an out-of-bounds access of a record goes instead: a value of this OS thread.
+template <class T>
+inline T& scratch() {
+    static thread_local T value;
+    value = T{};
+    return value;
+}
+
+template <class T>
+class checked_ptr;
+
+// A shared array of the running block, as a checked pointer to its first row or element.
+template <class A>
+inline checked_ptr<std::remove_extent_t<A>> shared_array(A& storage, const char* name) {
+    using E = std::remove_all_extents_t<A>;
+    void* base = (void*)&storage;  // NOLINT: drops the element type's cv-qualifiers
+    mc_check_var* v = check->shared_var(check, base, sizeof(A), sizeof(E), name);
+    return checked_ptr<std::remove_extent_t<A>>(storage, v);
+}
+template <class E>
+inline checked_ptr<E> dynamic_shared_array(const char* name) {
+    void* base = dynamic_shared;
+    mc_check_var* v = check->shared_var(check, base, launch->dynamic_shared_bytes, sizeof(E), name);
+    return checked_ptr<E>(static_cast<E*>(base), v);
+}
+
+}  // namespace __mc
+
+#define MC_CHECKED_PRINTF __mc_printf
+
+#endif  // MANYCORE_PRELUDE_CHECKED_CPU_H
