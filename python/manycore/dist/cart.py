@@ -255,7 +255,11 @@ class DistArray:
         if self.local.device.kind == "cpu":
             np.asarray(self.local)[self._interior] = block
             return
-        self.interior[...] = block  # mc.Array item assignment uploads to the device
+        from .._arrays import to_device
+
+        # Uploaded first: operators never mix a GPU array with host memory; the strided
+        # interior is then set by a kernel on the device.
+        self.interior[...] = to_device(np.ascontiguousarray(block), self.local.device)
 
     def exchange_halos(self, corners: bool = False, wait: bool = True) -> HaloExchange | None:
         """Fills the halo from the neighbours' interiors (faces; edges and corners too with
@@ -362,6 +366,8 @@ class HaloExchange:
             for buf, (_, _, _, _, recv) in zip(self._recv_buffers, self._messages):
                 arr[recv] = buf
             if local.device.kind != "cpu":
-                local[...] = arr
+                from .._core import copy
+
+                copy(local, arr)
             self._requests, self._send_buffers = [], []
 

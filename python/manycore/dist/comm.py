@@ -75,13 +75,11 @@ def _writable_host(out: Any, what: str) -> tuple[Any, bool]:
 
 
 def _store(out: Any, host: np.ndarray, what: str) -> None:
-    """Copies the host result into the GPU array ``out`` (mc.Array's item assignment)."""
-    if not hasattr(type(out), "__setitem__"):
-        raise InvalidArgument(
-            f"{what}: out= on a GPU array without a CUDA-aware MPI needs manycore built with its "
-            "MPI room (the C++ binding); leave out= unset to get a new array"
-        )
-    out[...] = host
+    """Copies the host result into the GPU array ``out`` (an explicit copy: operators never
+    mix a GPU array with host memory)."""
+    from .._core import copy
+
+    copy(out, np.ascontiguousarray(host))
 
 
 def _like(x: Any, shape: tuple[int, ...], dtype: Any = None) -> Any:
