@@ -93,6 +93,10 @@ def test_every_generated_array_kernel_compiles_for_a_gpu(nvrtc, generated_source
                              arguments="const float *x")
     dot(x)
     mc.InclusiveScanKernel(np.int32, "a+b")(mc.to_device(np.arange(9, dtype=np.int32), cpu))
+    for dtype in ("int8", "int32", "float64"):  # the GPU's variant of the scan
+        scan = mc.ExclusiveScanKernel(dtype, "a+b", "0")
+        scan._block_parallel = True
+        scan(mc.to_device(np.arange(9, dtype=dtype), cpu))
 
     assert len(generated_sources) > 20
     failures = []

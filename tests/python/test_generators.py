@@ -101,6 +101,41 @@ def test_exclusive_scan_and_other_operators(device):
     np.testing.assert_array_equal(out.get(), np.maximum.accumulate(x))
 
 
+# The GPU's scan (tiles, warp shuffles, one block over the block totals) run on the CPU device,
+# where its barriers and shuffles run as fibers: the same algorithm, checked without a GPU.
+# Non-commuting operators ("a", "b": keep the left or the right operand) show the order kept.
+@pytest.mark.parametrize("dtype", ["int32", "int64", "int8", "bool", "float64"])
+@pytest.mark.parametrize("n", [1, 31, 2048, 2049, 70001])
+def test_block_parallel_scan_on_the_cpu(cpu, monkeypatch, dtype, n):
+    import manycore.scan
+
+    # Many blocks, so the totals' scan spans several tiles of its one block.
+    monkeypatch.setattr(manycore.scan, "BLOCKS_PER_UNIT", 1024)
+    x = np.random.default_rng(n).integers(-100, 100, n).astype(dtype)
+    a, out = mc.to_device(x, cpu), mc.empty(n, dtype, cpu)
+    plus = "a || b" if dtype == "bool" else "a + b"
+    accumulate = np.logical_or.accumulate if dtype == "bool" else np.cumsum
+    cases = [
+        (mc.InclusiveScanKernel(dtype, plus), accumulate(x).astype(dtype)),
+        (mc.ExclusiveScanKernel(dtype, plus, "0"),
+         np.concatenate([np.zeros(1, dtype), accumulate(x)[:-1].astype(dtype)])),
+    ]
+    if dtype == "int32":
+        cases += [
+            (mc.InclusiveScanKernel(dtype, "a"), np.full(n, x[0], dtype)),
+            (mc.InclusiveScanKernel(dtype, "b"), x),
+            (mc.ExclusiveScanKernel(dtype, "b", "7"), np.concatenate([np.full(1, 7, dtype), x[:-1]])),
+        ]
+    for kernel, want in cases:
+        kernel._block_parallel = True
+        kernel(a, out)
+        np.testing.assert_array_equal(out.get(), want)
+    kernel = mc.InclusiveScanKernel(dtype, plus)
+    kernel._block_parallel = True
+    kernel(a)  # in place
+    np.testing.assert_array_equal(a.get(), cases[0][1])
+
+
 def test_kernels_are_cached(device):
     k = mc.ElementwiseKernel("float *x", "x[i] = 1")
     assert k.get_function(device) is k.get_function(device)
