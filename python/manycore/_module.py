@@ -32,9 +32,10 @@ class SourceModule:
     ``options`` are passed to the compiler (on the CPU they replace the default
     ``-O3 -march=native``). ``name_expressions`` instantiates template kernels, e.g.
     ``["reduce<float, 256>"]``, which ``get_function`` then accepts by the same text.
-    ``checked=True`` (or ``MANYCORE_CHECK=1`` for every module) runs the kernels on the CPU
-    instrumented for out-of-bounds accesses, races, barrier divergence and uninitialized shared
-    reads; a launch that finds any raises ``KernelFault`` with ``findings``.
+    ``checked=True`` (or ``MANYCORE_CHECK=1`` for every module) instruments the kernels: on
+    the CPU for out-of-bounds accesses, races, barrier divergence and uninitialized shared
+    reads, on a GPU for out-of-bounds accesses (``manycore check --sanitizer`` finds the rest
+    there); a launch that finds any raises ``KernelFault`` with ``findings``.
     A module already built in this process (same source, device and options) is reused, and
     compiled code is cached on disk across processes (``manycore cache info``).
     """

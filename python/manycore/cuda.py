@@ -99,12 +99,13 @@ def _compute_capability(arch: int | str | None) -> int:
 
 
 def compile(source: str, arch: int | str | None = None, options: Iterable[str] = (),
-            name_expressions: Iterable[str] = ()) -> CompiledImage:
+            name_expressions: Iterable[str] = (), checked: bool = False) -> CompiledImage:
     """Compiles ``source`` as a ``SourceModule`` on a GPU of architecture ``arch`` would (the
     same prelude, options and checks), without needing that GPU or any driver: a cubin when
     this NVRTC knows ``arch``, else PTX for the newest architecture below it. PyCUDA's
     ``pycuda.compiler.compile`` in spirit. Raises ``CompileError`` with NVRTC's log (the user's
-    line numbers) and ``DeviceUnavailable`` when NVRTC is not installed."""
+    line numbers) and ``DeviceUnavailable`` when NVRTC is not installed. With ``checked=True``
+    the kernels are compiled with bounds checks, as ``SourceModule(checked=True)`` on that GPU."""
     if not hasattr(_core, "cuda_compile"):
         from .errors import DeviceUnavailable
 
@@ -113,5 +114,6 @@ def compile(source: str, arch: int | str | None = None, options: Iterable[str] =
     if isinstance(options, str):
         raise TypeError("options must be a sequence of strings, e.g. ['-lineinfo'], not one string")
     image, cubin, target, log = _core.cuda_compile(
-        source, _compute_capability(arch), [str(o) for o in options], [str(n) for n in name_expressions])
+        source, _compute_capability(arch), [str(o) for o in options], [str(n) for n in name_expressions],
+        bool(checked))
     return CompiledImage(image, cubin, target, log)

@@ -1,9 +1,19 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
-// Findings as JSON lines (MANYCORE_CHECK_COLLECT).
+// Findings: the messages every device's checked launches share, and their end (a KernelFault,
+// or JSON lines appended to MANYCORE_CHECK_COLLECT).
 #include "manycore/finding.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+
+#include "core/finding_report.hpp"
+#include "manycore/config.hpp"
+#include "manycore/error.hpp"
 
 namespace manycore {
 namespace {
@@ -84,3 +94,81 @@ std::string to_json(const Finding& f) {
 }
 
 }  // namespace manycore
+
+namespace manycore::detail {
+
+std::string dim3_text(const mc_dim3& d) {
+    return "(" + std::to_string(d.x) + "," + std::to_string(d.y) + "," + std::to_string(d.z) + ")";
+}
+
+std::string line_text(std::uint32_t line) {
+    return line ? "at line " + std::to_string(line) : "at an unknown line";
+}
+
+const char* access_verb(std::uint8_t access) {
+    return access == MC_ACCESS_WRITE ? "writes" : access == MC_ACCESS_ATOMIC ? "updates" : "reads";
+}
+
+const char* access_name(std::uint8_t access) {
+    return access == MC_ACCESS_WRITE ? "write" : "read";
+}
+
+Finding out_of_bounds_finding(const std::string& kernel, const std::string& name, bool shared,
+                              std::int64_t index, std::int64_t extent, std::uint8_t access,
+                              std::uint32_t line, mc_dim3 block, mc_dim3 thread) {
+    Finding f;
+    f.kind = "out-of-bounds";
+    f.kernel = kernel;
+    f.variable = name;
+    f.space = shared ? "shared" : "global";
+    f.index = index;
+    f.extent = extent;
+    f.access = access_name(access);
+    if (line != 0) f.line = static_cast<int>(line);
+    f.block = Finding::Dim3{block.x, block.y, block.z};
+    f.thread = Finding::Dim3{thread.x, thread.y, thread.z};
+    f.message = "out-of-bounds in kernel '" + kernel + "', " +
+                (shared ? "shared array '" : "array '") + name + "': thread " +
+                dim3_text(thread) + " of block " + dim3_text(block) + " " + access_verb(access) +
+                " " + name + "[" + std::to_string(index) + "] " + line_text(line) + ", but '" +
+                name + "' has " + std::to_string(extent) + (extent == 1 ? " element" : " elements") +
+                (extent > 0 ? " (indices 0 to " + std::to_string(extent - 1) + ")" : "");
+    return f;
+}
+
+void report_findings(const std::vector<Finding>& findings, std::size_t total,
+                     std::string_view kernel) {
+    if (findings.empty()) return;
+    const std::string& collect = Config::get().check_collect;
+    if (!collect.empty()) {
+        const int fd = ::open(collect.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            throw Error("MANYCORE_CHECK_COLLECT=" + collect + ": cannot open the file (" +
+                        std::strerror(errno) + "); give a path in a writable folder");
+        }
+        for (const Finding& f : findings) {
+            // One write per line, so lines of processes writing at once never interleave.
+            const std::string line = to_json(f) + "\n";
+            const ssize_t written = ::write(fd, line.data(), line.size());
+            (void)written;
+        }
+        ::close(fd);
+        return;
+    }
+    std::string message = "kernel '" + std::string(kernel) + "': the checked launch found " +
+                          std::to_string(total) + (total == 1 ? " problem" : " problems");
+    constexpr std::size_t kShown = 20;
+    for (std::size_t i = 0; i < findings.size() && i < kShown; ++i) {
+        message += "\n  " + findings[i].message;
+    }
+    if (total > kShown) {
+        message += "\n  ... and " + std::to_string(total - kShown) + " more" +
+                   (total > findings.size()
+                        ? " (KernelFault.findings keeps the first " +
+                              std::to_string(findings.size()) + ")"
+                        : " (see KernelFault.findings)");
+    }
+    throw KernelFault(message, std::string(kernel), findings, total);
+}
+
+}  // namespace manycore::detail

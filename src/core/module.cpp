@@ -178,14 +178,9 @@ std::vector<LaunchLint> Function::lints(const LaunchConfig& config,
 
 Module::Module(std::string_view source, const Device& asked, ModuleOptions options) {
     const Device device = placed(asked);
-    if (Config::get().check && options.follow_environment && device.kind() == DeviceKind::cpu) {
-        options.checked = true;
-    }
-    if (options.checked && device.kind() != DeviceKind::cpu) {
-        throw InvalidArgument("SourceModule(checked=True) on " + device.str() +
-                              ": checked mode runs kernels on the CPU; use device='cpu', or set "
-                              "MANYCORE_CHECK_ON_CPU=1 to make GPU modules and arrays on the CPU");
-    }
+    // On a GPU, checked mode is bounds checks; races, barriers and uninitialized reads there are
+    // compute-sanitizer's (`manycore check --sanitizer`).
+    if (Config::get().check && options.follow_environment) options.checked = true;
     (void)device.info();  // DeviceUnavailable before any work
     const auto key = detail::CacheKey::of({device.str(), source, options_text(options)}).hex();
     if (auto found = registry().find(key); found.impl) {
@@ -204,36 +199,8 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
         module_source.options = options;
         return detail::backend(device.kind()).build(device.index(), module_source);
     };
-    std::shared_ptr<const detail::ModuleImpl> built;
-    if (options.checked) {
-        // Helpers' pointer parameters are checked too where the source allows it. A checked
-        // pointer deduces no `T*` and a raw one no `checked_ptr<T>`, so whether a helper may
-        // be rewritten depends on its callers: the widest rewrite that compiles is used.
-        using detail::CheckedHelpers;
-        for (const CheckedHelpers helpers : {CheckedHelpers::all, CheckedHelpers::plain}) {
-            try {
-                built = build(helpers);
-                break;
-            } catch (const CompileError&) {
-            }
-        }
-        if (!built) {
-            try {
-                built = build(CheckedHelpers::none);
-            } catch (const CompileError& e) {
-                throw CompileError(
-                    std::string(e.what()) +
-                        "\n(checked mode: pointer parameters and shared arrays are "
-                        "__mc::checked_ptr<T>, and an element is a __mc::ref<T>; code that needs "
-                        "a raw pointer or a T& there, such as `float& r = p[i];`, `auto* q = p;` "
-                        "or `reinterpret_cast<float4*>(p)`, does not compile checked: use a value, "
-                        "`auto q = p`, or a C-style cast, which leaves checking)",
-                    e.log(), e.source(), e.options());
-            }
-        }
-    } else {
-        built = build(detail::CheckedHelpers::none);
-    }
+    const std::shared_ptr<const detail::ModuleImpl> built =
+        options.checked ? detail::build_widest_checked(build) : build(detail::CheckedHelpers::none);
     auto lints = std::make_shared<detail::ModuleLints>();
     for (std::size_t k = 0; k < analysis.kernels.size(); ++k)
         lints->by_kernel.emplace_back(analysis.kernels[k].name, std::move(analysis.lint_facts[k]));

@@ -1201,4 +1201,15 @@ SourceAnalysis analyse_source(std::string_view source,
     return result;
 }
 
+CompileError checked_compile_error(const CompileError& e) {
+    return CompileError(
+        std::string(e.what()) +
+            "\n(checked mode: pointer parameters and shared arrays are "
+            "__mc::checked_ptr<T>, and an element is a __mc::ref<T>; code that needs "
+            "a raw pointer or a T& there, such as `float& r = p[i];`, `auto* q = p;` "
+            "or `reinterpret_cast<float4*>(p)`, does not compile checked: use a value, "
+            "`auto q = p`, or a C-style cast, which leaves checking)",
+        e.log(), e.source(), e.options());
+}
+
 }  // namespace manycore::detail

@@ -11,6 +11,7 @@
 
 #include "core/launch_lints.hpp"
 #include "manycore/detail/backend.hpp"
+#include "manycore/error.hpp"
 
 namespace manycore::detail {
 
@@ -39,5 +40,29 @@ SourceAnalysis analyse_source(std::string_view source,
                               const std::vector<std::string>& name_expressions,
                               bool checked = false,
                               CheckedHelpers checked_helpers = CheckedHelpers::none);
+
+/// The CompileError of a checked build that failed with every rewrite, with a note on the code
+/// checked mode cannot compile.
+CompileError checked_compile_error(const CompileError& e);
+
+/// Checked mode: `build(helpers)` with the widest rewrite of the __device__ helpers that
+/// compiles. A checked pointer deduces no `T*` and a raw one no `checked_ptr<T>`, so whether a
+/// helper may be rewritten depends on its callers: helpers and helper templates are tried,
+/// then plain helpers, then the kernels and shared arrays alone. `build` throws CompileError
+/// when its rewrite does not compile.
+template <class Build>
+auto build_widest_checked(Build&& build) -> decltype(build(CheckedHelpers::none)) {
+    for (const CheckedHelpers helpers : {CheckedHelpers::all, CheckedHelpers::plain}) {
+        try {
+            return build(helpers);
+        } catch (const CompileError&) {
+        }
+    }
+    try {
+        return build(CheckedHelpers::none);
+    } catch (const CompileError& e) {
+        throw checked_compile_error(e);
+    }
+}
 
 }  // namespace manycore::detail

@@ -3,17 +3,14 @@
 // Checked launches: the variables kernels check against, their shadow memory, and the findings.
 #include "cpu/checker.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <new>
 
+#include "core/finding_report.hpp"
 #include "cpu/fiber_block.hpp"
-#include "manycore/config.hpp"
 #include "manycore/error.hpp"
 
 namespace manycore::cpu {
@@ -29,20 +26,11 @@ std::uint32_t granule_shift_for(std::uintptr_t value) noexcept {
                                    static_cast<std::uint32_t>(__builtin_ctzll(value)));
 }
 
-std::string dim3_text(const mc_dim3& d) {
-    return "(" + std::to_string(d.x) + "," + std::to_string(d.y) + "," + std::to_string(d.z) + ")";
-}
+using detail::access_name;
+using detail::access_verb;
+using detail::dim3_text;
+using detail::line_text;
 Finding::Dim3 dim3_of(const mc_dim3& d) { return {d.x, d.y, d.z}; }
-
-const char* access_verb(std::uint8_t access) {
-    return access == MC_ACCESS_WRITE ? "writes" : access == MC_ACCESS_ATOMIC ? "updates" : "reads";
-}
-const char* access_name(std::uint8_t access) {
-    return access == MC_ACCESS_WRITE ? "write" : "read";
-}
-std::string line_text(std::uint32_t line) {
-    return line ? "at line " + std::to_string(line) : "at an unknown line";
-}
 std::optional<int> line_field(std::uint32_t line) {
     return line ? std::optional<int>(static_cast<int>(line)) : std::nullopt;
 }
@@ -294,16 +282,8 @@ void Checker::report(const mc_check_event& e) {
     std::string key;
     switch (e.kind) {
         case MC_FIND_OUT_OF_BOUNDS: {
-            f.kind = "out-of-bounds";
-            f.access = access_name(e.access);
-            f.line = line_field(e.self.line);
-            f.block = dim3_of(block);
-            f.thread = dim3_of(thread);
-            f.message = "out-of-bounds in kernel '" + kernel_ + "', " + where + ": " + self + " " +
-                        access_verb(e.access) + " " + element + " " + line_text(e.self.line) +
-                        ", but '" + name + "' has " + std::to_string(extent) +
-                        (extent == 1 ? " element" : " elements") +
-                        (extent > 0 ? " (indices 0 to " + std::to_string(extent - 1) + ")" : "");
+            f = detail::out_of_bounds_finding(kernel_, name, shared, index, extent, e.access,
+                                              e.self.line, block, thread);
             key = std::to_string(e.access) + ":" + std::to_string(e.self.line);
             break;
         }
@@ -417,39 +397,7 @@ void Checker::deadlocked(mc_dim3 block, mc_dim3 thread, std::uint32_t line, bool
 }
 
 void report_findings(const Checker& checker, std::string_view kernel) {
-    const auto& findings = checker.findings();
-    if (findings.empty()) return;
-    const std::string& collect = Config::get().check_collect;
-    if (!collect.empty()) {
-        const int fd = ::open(collect.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (fd < 0) {
-            throw Error("MANYCORE_CHECK_COLLECT=" + collect + ": cannot open the file (" +
-                        std::strerror(errno) + "); give a path in a writable folder");
-        }
-        for (const Finding& f : findings) {
-            // One write per line, so lines of processes writing at once never interleave.
-            const std::string line = to_json(f) + "\n";
-            const ssize_t written = ::write(fd, line.data(), line.size());
-            (void)written;
-        }
-        ::close(fd);
-        return;
-    }
-    const std::size_t total = checker.findings_total();
-    std::string message = "kernel '" + std::string(kernel) + "': the checked launch found " +
-                          std::to_string(total) + (total == 1 ? " problem" : " problems");
-    constexpr std::size_t kShown = 20;
-    for (std::size_t i = 0; i < findings.size() && i < kShown; ++i) {
-        message += "\n  " + findings[i].message;
-    }
-    if (total > kShown) {
-        message += "\n  ... and " + std::to_string(total - kShown) + " more" +
-                   (total > findings.size()
-                        ? " (KernelFault.findings keeps the first " +
-                              std::to_string(findings.size()) + ")"
-                        : " (see KernelFault.findings)");
-    }
-    throw KernelFault(message, std::string(kernel), findings, total);
+    detail::report_findings(checker.findings(), checker.findings_total(), kernel);
 }
 
 }  // namespace manycore::cpu

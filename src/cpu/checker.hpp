@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/finding_report.hpp"
 #include "manycore/finding.hpp"
 #include "manycore/prelude/abi.h"
 
@@ -67,7 +68,7 @@ class Checker {
     const std::vector<Finding>& findings() const noexcept { return findings_; }
     std::size_t findings_total() const noexcept { return total_; }
 
-    static constexpr std::size_t kMaxKept = 100;
+    static constexpr std::size_t kMaxKept = detail::kFindingsKept;
 
   private:
     struct Shared {

@@ -5,15 +5,20 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <mutex>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
 #include "core/compile_cache.hpp"
 #include "core/compile_support.hpp"
+#include "core/finding_report.hpp"
 #include "cuda/context.hpp"
 #include "cuda/nvrtc_compiler.hpp"
 #include "cuda/nvrtc_identity.hpp"
@@ -94,13 +99,21 @@ class LoadedModule {
     CUmodule module_ = nullptr;
 };
 
+// A checked module's findings table (abi.h, mc_gpu_findings) in device memory. Checked
+// launches of the module's kernels take turns with it: each clears it, launches, and reads it.
+struct FindingsTable {
+    CUdeviceptr address = 0;
+    std::mutex turn;
+};
+
 class CudaKernel final : public detail::KernelImpl {
   public:
     CudaKernel(DeviceState& device, CUfunction function, std::string name,
-               std::vector<ParamInfo> params, std::size_t static_shared)
+               std::vector<ParamInfo> params, std::size_t static_shared,
+               std::shared_ptr<FindingsTable> findings)
         : device_(device), function_(function), name_(std::move(name)),
           where_(name_ + "()"), interned_(intern_kernel_name(name_)), params_(std::move(params)),
-          static_shared_(static_shared) {}
+          static_shared_(static_shared), findings_(std::move(findings)) {}
 
     const std::string& name() const noexcept override { return name_; }
     const std::vector<ParamInfo>& params() const noexcept override { return params_; }
@@ -120,7 +133,71 @@ class CudaKernel final : public detail::KernelImpl {
         device_.note_launch(interned_);
     }
 
+    bool checked() const noexcept override { return findings_ != nullptr; }
+
+    // Each checked pointer parameter gets the bytes its argument may reach; the launch then
+    // runs to completion on its stream, and the findings table is read back.
+    void launch_checked(const LaunchConfig& config, void* const* args,
+                        std::span<const detail::ArgExtent> extents) const override {
+        std::vector<mc_gpu_checked_ptr> pointers(params_.size());
+        std::vector<void*> packed(args, args + params_.size());
+        for (std::size_t i = 0; i < params_.size(); ++i) {
+            const mc_param_desc& d = params_[i].desc;
+            if (!d.checked) continue;
+            mc_gpu_checked_ptr& p = pointers[i];
+            p.pointer = *static_cast<void* const*>(args[i]);
+            p.var.param = static_cast<std::uint32_t>(i);
+            p.var.elem_size = d.elem_size == 0 ? 1 : d.elem_size;
+            const auto begin = reinterpret_cast<std::uintptr_t>(p.pointer);
+            const bool known = i < extents.size() && extents[i].known;
+            p.var.begin = known ? begin : 0;
+            p.var.end = known ? begin + extents[i].bytes : UINTPTR_MAX;
+            packed[i] = &p;
+        }
+        mc_gpu_findings table;
+        {
+            std::lock_guard turn(findings_->turn);
+            ScopedContext scope(device_);
+            const auto& api = device_.api();
+            auto stream = static_cast<CUstream>(config.stream);
+            if (stream != nullptr) device_.note_stream_used();
+            device_.check(api.cuMemsetD8Async(findings_->address, 0, sizeof table, stream),
+                          "cuMemsetD8Async", where_);
+            launch(config, packed.data());
+            device_.check(api.cuMemcpyDtoHAsync(&table, findings_->address, sizeof table, stream),
+                          "cuMemcpyDtoHAsync", where_);
+            device_.check(api.cuStreamSynchronize(stream), "cuStreamSynchronize", where_,
+                          interned_);
+        }
+        std::fflush(stdout);  // the kernel's printf output, as at every host wait
+        report(table);
+    }
+
   private:
+    void report(const mc_gpu_findings& table) const {
+        std::vector<const mc_gpu_finding*> used;
+        for (const mc_gpu_finding& slot : table.slots)
+            if (slot.key != 0) used.push_back(&slot);
+        if (used.empty() && table.dropped == 0) return;
+        // Slots are filled in hash order: shown by line, then variable, as a reader looks.
+        std::sort(used.begin(), used.end(), [](const mc_gpu_finding* a, const mc_gpu_finding* b) {
+            return std::tie(a->line, a->param, a->access) < std::tie(b->line, b->param, b->access);
+        });
+        std::vector<Finding> findings;
+        for (const mc_gpu_finding* f : used) {
+            if (findings.size() == detail::kFindingsKept) break;
+            const bool shared = f->param == MC_GPU_NOT_A_PARAM;
+            const std::string name =
+                shared ? std::string(f->name, strnlen(f->name, sizeof f->name))
+                       : (f->param < params_.size() ? params_[f->param].name
+                                                    : "arg" + std::to_string(f->param));
+            findings.push_back(detail::out_of_bounds_finding(name_, name, shared, f->index,
+                                                             f->extent, f->access, f->line,
+                                                             f->block, f->thread));
+        }
+        detail::report_findings(findings, used.size() + table.dropped, name_);
+    }
+
     DeviceState& device_;
     CUfunction function_;
     std::string name_;
@@ -128,6 +205,7 @@ class CudaKernel final : public detail::KernelImpl {
     const std::string* interned_;
     std::vector<ParamInfo> params_;
     std::size_t static_shared_;
+    std::shared_ptr<FindingsTable> findings_;  // checked modules only
 };
 
 class CudaModule final : public detail::ModuleImpl {
@@ -350,6 +428,15 @@ std::shared_ptr<const detail::ModuleImpl> build_module(DeviceState& device,
                                                from_cache);
     if (payload.kernels.size() != source.kernels.size()) corrupt_entry(file.path().string());
     const auto& api = device.api();
+    std::shared_ptr<FindingsTable> findings;
+    if (source.options.checked) {
+        findings = std::make_shared<FindingsTable>();
+        std::size_t size = 0;
+        device.check(api.cuModuleGetGlobal(&findings->address, &size, handle,
+                                           MC_GPU_FINDINGS_SYMBOL),
+                     "cuModuleGetGlobal(" MC_GPU_FINDINGS_SYMBOL ")", where);
+        if (size != sizeof(mc_gpu_findings)) corrupt_entry(file.path().string());
+    }
     for (std::size_t i = 0; i < source.kernels.size(); ++i) {
         const auto& decl = source.kernels[i];
         const auto& entry = payload.kernels[i];
@@ -369,7 +456,8 @@ std::shared_ptr<const detail::ModuleImpl> build_module(DeviceState& device,
             if (named && p < decl.param_spellings.size()) params[p].spelling = decl.param_spellings[p];
         }
         module->add(std::make_shared<CudaKernel>(device, function, decl.name, std::move(params),
-                                                 static_cast<std::size_t>(static_shared)));
+                                                 static_cast<std::size_t>(static_shared),
+                                                 findings));
     }
     return module;
 }

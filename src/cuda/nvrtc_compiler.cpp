@@ -130,10 +130,13 @@ Target choose_target(const NvrtcIdentity& nvrtc, int cc, const std::string& devi
 std::string translation_unit(const detail::ModuleSource& source) {
     std::string tu;
     tu.reserve(source.user_source.size() + 256 + 64 * source.kernels.size());
+    // A checked module is its own prelude mode (checked_cuda.h), and so its own cache entry.
+    if (source.options.checked) tu += "#define MC_CHECKED 1\n";
     tu += "#include \"manycore/prelude/cuda_prelude.h\"\n#line 1 \"kernel.cu\"\n";
-    // The source exactly as given: NVRTC is CUDA C++, so `extern __shared__` and the rest need
-    // none of the CPU's rewrites.
-    tu += source.user_source;
+    // Unchecked, the source exactly as given: NVRTC is CUDA C++, so `extern __shared__` and
+    // the rest need none of the CPU's rewrites. Checked, the analysis's line-for-line rewrite
+    // into checked pointers.
+    tu += source.options.checked ? source.prepared_source : source.user_source;
     tu += "\n#line 1 \"<manycore parameter tables>\"\n";
     for (std::size_t i = 0; i < source.kernels.size(); ++i) {
         tu += "MC_PARAM_TABLE(" + std::to_string(i) + ", " + source.kernels[i].name + ")\n";
@@ -250,7 +253,8 @@ namespace manycore::cuda {
 
 OfflineImage compile_for_architecture(std::string_view source, int cc,
                                       const std::vector<std::string>& options,
-                                      const std::vector<std::string>& name_expressions) {
+                                      const std::vector<std::string>& name_expressions,
+                                      bool checked) {
     const std::string where = "manycore.cuda.compile(arch=" + std::to_string(cc) + ")";
     if (cc < 10 || cc > 999) {
         throw InvalidArgument(where + ": the compute capability must be written like 90 (sm_90) "
@@ -262,15 +266,19 @@ OfflineImage compile_for_architecture(std::string_view source, int cc,
     } catch (const DeviceUnavailable& e) {
         throw DeviceUnavailable(where + ": " + e.what());
     }
-    auto analysis = detail::analyse_source(source, name_expressions);
-    detail::ModuleSource module_source;
-    module_source.user_source = std::string(source);
-    module_source.prepared_source = std::move(analysis.prepared_source);
-    module_source.kernels = std::move(analysis.kernels);
-    module_source.options.compiler_options = options;
-    module_source.options.name_expressions = name_expressions;
     const Target target = choose_target(*api, cc, "sm_" + std::to_string(cc));
-    auto compiled = compile_program(*api, module_source, translation_unit(module_source), target, where);
+    const auto build = [&](detail::CheckedHelpers helpers) {
+        auto analysis = detail::analyse_source(source, name_expressions, checked, helpers);
+        detail::ModuleSource module_source;
+        module_source.user_source = std::string(source);
+        module_source.prepared_source = std::move(analysis.prepared_source);
+        module_source.kernels = std::move(analysis.kernels);
+        module_source.options.compiler_options = options;
+        module_source.options.name_expressions = name_expressions;
+        module_source.options.checked = checked;
+        return compile_program(*api, module_source, translation_unit(module_source), target, where);
+    };
+    auto compiled = checked ? detail::build_widest_checked(build) : build(detail::CheckedHelpers::none);
     return OfflineImage{std::move(compiled.image), target.cubin, target.text(), std::move(compiled.log)};
 }
 

@@ -65,9 +65,11 @@ struct OfflineImage {
 
 /// Compiles `source` exactly as a SourceModule on a GPU of compute capability `cc` would
 /// (same prelude, same options, same analysis), without a GPU or a driver: NVRTC is enough.
-/// Throws CompileError, DeviceUnavailable (no NVRTC; `cc` older than NVRTC supports).
+/// With `checked`, as SourceModule(checked=True) would. Throws CompileError,
+/// DeviceUnavailable (no NVRTC; `cc` older than NVRTC supports).
 OfflineImage compile_for_architecture(std::string_view source, int cc,
                                       const std::vector<std::string>& options,
-                                      const std::vector<std::string>& name_expressions);
+                                      const std::vector<std::string>& name_expressions,
+                                      bool checked = false);
 
 }  // namespace manycore::cuda

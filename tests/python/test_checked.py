@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # SPDX-FileCopyrightText: manycore developers
-"""Checked mode on the CPU: planted bugs are found exactly, correct kernels find nothing."""
+"""Checked mode: planted bugs are found exactly, correct kernels find nothing.
+
+Out-of-bounds accesses are found on every device (the tests taking ``device``); races,
+uninitialized reads and barrier divergence are the CPU's part (on a GPU, compute-sanitizer's)."""
 
 from __future__ import annotations
 
@@ -25,14 +28,27 @@ def line_of(source: str, marker: str) -> int:
     raise AssertionError(f"no line with {marker!r}")
 
 
-def checked(source: str, **kw) -> mc.SourceModule:
-    return mc.SourceModule(source, device="cpu", checked=True, **kw)
+def checked(source: str, device: mc.Device | str = "cpu", **kw) -> mc.SourceModule:
+    return mc.SourceModule(source, device=device, checked=True, **kw)
 
 
-def findings(source: str, kernel: str, *args, **launch) -> list[Finding]:
-    f = checked(source).get_function(kernel)
+def run(f: mc.Function, device: mc.Device | str, args: tuple, launch: dict) -> None:
+    """f(*args) on `device`: NumPy arrays go to a GPU first and their results come back into
+    them after (also after a KernelFault), so the tests read results the same on every device."""
+    gpu = str(device) != "cpu"
+    moved = [mc.to_device(a, device) if gpu and isinstance(a, np.ndarray) else a for a in args]
+    try:
+        f(*moved, **launch)
+    finally:
+        for a, m in zip(args, moved):
+            if m is not a:
+                np.copyto(a, m.get().reshape(a.shape))
+
+
+def findings(source: str, kernel: str, *args, device: mc.Device | str = "cpu", **launch) -> list[Finding]:
+    f = checked(source, device).get_function(kernel)
     with pytest.raises(mc.KernelFault) as info:
-        f(*args, **launch)
+        run(f, device, args, launch)
     assert info.value.kernel == kernel
     assert info.value.findings_total == len(info.value.findings)
     assert all(isinstance(x, Finding) for x in info.value.findings)
@@ -46,8 +62,8 @@ def only(found: list[Finding], kind: str, **fields) -> Finding:
     return hits[0]
 
 
-def no_findings(source: str, kernel: str, *args, **launch) -> None:
-    checked(source).get_function(kernel)(*args, **launch)
+def no_findings(source: str, kernel: str, *args, device: mc.Device | str = "cpu", **launch) -> None:
+    run(checked(source, device).get_function(kernel), device, args, launch)
 
 
 # ---- Out of bounds ------------------------------------------------------------------------------
@@ -60,10 +76,10 @@ __global__ void twice(const float* x, float* y, int n) {
 """
 
 
-def test_a_missing_bounds_guard_reads_and_writes_past_the_arrays():
+def test_a_missing_bounds_guard_reads_and_writes_past_the_arrays(device):
     x = np.ones(100, np.float32)
     y = np.zeros(100, np.float32)
-    found = findings(MISSING_GUARD, "twice", x, y, np.int32(100), grid=(1,), block=(128,))
+    found = findings(MISSING_GUARD, "twice", x, y, np.int32(100), device=device, grid=(1,), block=(128,))
     line = line_of(MISSING_GUARD, "THE LINE")
     read = only(found, "out-of-bounds", variable="x")
     assert (read.space, read.index, read.extent, read.access, read.line) == ("global", 100, 100, "read", line)
@@ -79,15 +95,15 @@ def test_a_missing_bounds_guard_reads_and_writes_past_the_arrays():
     assert np.all(y == 2.0)
 
 
-def test_out_of_bounds_counts_from_the_view_passed():
+def test_out_of_bounds_counts_from_the_view_passed(device):
     base = np.ones(100, np.float32)
     y = np.zeros(90, np.float32)
-    found = findings(MISSING_GUARD, "twice", base[10:], y, np.int32(90), grid=(1,), block=(91,))
+    found = findings(MISSING_GUARD, "twice", base[10:], y, np.int32(90), device=device, grid=(1,), block=(91,))
     read = only(found, "out-of-bounds", variable="x")
     assert (read.index, read.extent, read.thread) == (90, 90, (90, 0, 0))
 
 
-def test_a_negative_index_is_out_of_bounds_even_inside_the_buffer():
+def test_a_negative_index_is_out_of_bounds_even_inside_the_buffer(device):
     src = r"""
     __global__ void left(const float* x, float* y) {
         int i = threadIdx.x;
@@ -95,7 +111,7 @@ def test_a_negative_index_is_out_of_bounds_even_inside_the_buffer():
     }
     """
     base = np.ones(64, np.float32)
-    found = findings(src, "left", base[1:33], np.zeros(32, np.float32), grid=(1,), block=(32,))
+    found = findings(src, "left", base[1:33], np.zeros(32, np.float32), device=device, grid=(1,), block=(32,))
     f = only(found, "out-of-bounds", variable="x")
     assert (f.index, f.extent, f.thread, f.line) == (-1, 32, (0, 0, 0), line_of(src, "NEIGHBOUR"))
 
@@ -110,28 +126,28 @@ __global__ void fill(float* out) {
 """
 
 
-def test_a_static_shared_array_written_past_its_end():
+def test_a_static_shared_array_written_past_its_end(device):
     out = np.zeros(33, np.float32)
-    found = findings(STATIC_SHARED_OOB, "fill", out, grid=(2,), block=(33,))
+    found = findings(STATIC_SHARED_OOB, "fill", out, device=device, grid=(2,), block=(33,))
     f = only(found, "out-of-bounds", variable="s", block=(0, 0, 0))
     assert (f.space, f.index, f.extent, f.access) == ("shared", 32, 32, "write")
     assert (f.thread, f.line) == ((32, 0, 0), line_of(STATIC_SHARED_OOB, "STORE"))
     assert "shared array 's'" in f.message
 
 
-def test_static_shared_memory_of_a_checked_kernel_counts_against_the_limit():
+def test_static_shared_memory_of_a_checked_kernel_counts_against_the_limit(device):
     src = r"""
     __global__ void big(float* out) {
         __shared__ float s[10000];
         s[threadIdx.x] = 1; __syncthreads(); out[0] = s[0];
     }"""
-    f = checked(src).get_function("big")
+    f = checked(src, device).get_function("big")
     assert f.static_shared_bytes >= 40000
     with pytest.raises(ValueError, match="static __shared__"):
-        f(np.zeros(1, np.float32), grid=1, block=32, shared=10000)
+        run(f, device, (np.zeros(1, np.float32),), dict(grid=1, block=32, shared=10000))
 
 
-def test_a_two_dimensional_shared_array_is_bounded_by_its_whole_size():
+def test_a_two_dimensional_shared_array_is_bounded_by_its_whole_size(device):
     src = r"""
     __global__ void tile(float* out) {
         __shared__ float t[4][8];
@@ -140,7 +156,7 @@ def test_a_two_dimensional_shared_array_is_bounded_by_its_whole_size():
         out[threadIdx.y * 8 + threadIdx.x] = t[threadIdx.y % 4][threadIdx.x];
     }
     """
-    found = findings(src, "tile", np.zeros(40, np.float32), grid=(1,), block=(8, 5))
+    found = findings(src, "tile", np.zeros(40, np.float32), device=device, grid=(1,), block=(8, 5))
     f = only(found, "out-of-bounds", variable="t")
     assert (f.index, f.extent, f.thread) == (32, 32, (0, 4, 0))
 
@@ -155,9 +171,9 @@ __global__ void shift(float* out) {
 """
 
 
-def test_dynamic_shared_memory_is_bounded_by_the_launch_size():
+def test_dynamic_shared_memory_is_bounded_by_the_launch_size(device):
     out = np.zeros(32, np.float32)
-    found = findings(DYNAMIC_SHARED_OOB, "shift", out, grid=(1,), block=(32,), shared=32 * 4)
+    found = findings(DYNAMIC_SHARED_OOB, "shift", out, device=device, grid=(1,), block=(32,), shared=32 * 4)
     f = only(found, "out-of-bounds", variable="d")
     assert (f.space, f.index, f.extent, f.access) == ("shared", 32, 32, "write")
     assert (f.thread, f.line) == ((31, 0, 0), line_of(DYNAMIC_SHARED_OOB, "STORE"))
@@ -486,7 +502,7 @@ def test_lanes_waiting_in_a_shuffle_for_lanes_at_a_barrier_are_reported_not_dead
 
 # ---- Correct kernels that are easy to misjudge --------------------------------------------------
 
-def test_atomics_on_one_address_are_not_races():
+def test_atomics_on_one_address_are_not_races(device):
     src = r"""
     __global__ void count(const int* in, int* total, int n) {
         __shared__ int block_total[1];
@@ -499,11 +515,11 @@ def test_atomics_on_one_address_are_not_races():
     }
     """
     total = np.zeros(1, np.int32)
-    no_findings(src, "count", np.ones(1000, np.int32), total, np.int32(1000), grid=(8,), block=(128,))
+    no_findings(src, "count", np.ones(1000, np.int32), total, np.int32(1000), device=device, grid=(8,), block=(128,))
     assert total[0] == 1000
 
 
-def test_shared_memory_set_up_by_atomics_alone_is_initialized():
+def test_shared_memory_set_up_by_atomics_alone_is_initialized(device):
     src = r"""
     __global__ void hist(const int* keys, int* out) {
         __shared__ int bins[4];
@@ -514,22 +530,22 @@ def test_shared_memory_set_up_by_atomics_alone_is_initialized():
         if (threadIdx.x < 4) out[threadIdx.x] = bins[threadIdx.x];
     }"""
     out = np.zeros(4, np.int32)
-    no_findings(src, "hist", np.arange(64, dtype=np.int32), out, grid=(1,), block=(64,))
+    no_findings(src, "hist", np.arange(64, dtype=np.int32), out, device=device, grid=(1,), block=(64,))
     assert out.tolist() == [16, 16, 16, 16]
 
 
-def test_an_atomic_past_the_end_is_out_of_bounds():
+def test_an_atomic_past_the_end_is_out_of_bounds(device):
     src = r"""
     __global__ void hist(const int* keys, int* bins) {
         atomicAdd(&bins[keys[threadIdx.x]], 1);  // ATOMIC
     }
     """
-    found = findings(src, "hist", np.array([0, 1, 4], np.int32), np.zeros(4, np.int32), grid=(1,), block=(3,))
+    found = findings(src, "hist", np.array([0, 1, 4], np.int32), np.zeros(4, np.int32), device=device, grid=(1,), block=(3,))
     f = only(found, "out-of-bounds", variable="bins")
     assert (f.index, f.extent, f.thread, f.line) == (4, 4, (2, 0, 0), line_of(src, "ATOMIC"))
 
 
-def test_a_warp_shuffle_reduction_is_clean():
+def test_a_warp_shuffle_reduction_is_clean(device):
     src = r"""
     __global__ void warp_sum(const float* in, float* out) {
         float v = in[blockIdx.x * blockDim.x + threadIdx.x];
@@ -538,11 +554,11 @@ def test_a_warp_shuffle_reduction_is_clean():
     }
     """
     out = np.zeros(8, np.float32)
-    no_findings(src, "warp_sum", np.ones(256, np.float32), out, grid=(2,), block=(128,))
+    no_findings(src, "warp_sum", np.ones(256, np.float32), out, device=device, grid=(2,), block=(128,))
     assert np.all(out == 32)
 
 
-def test_a_tree_reduction_with_barriers_and_a_synced_last_warp_is_clean():
+def test_a_tree_reduction_with_barriers_and_a_synced_last_warp_is_clean(device):
     src = r"""
     __global__ void reduce(const float* in, float* out, int n) {
         __shared__ float s[128];
@@ -565,11 +581,11 @@ def test_a_tree_reduction_with_barriers_and_a_synced_last_warp_is_clean():
     }
     """
     out = np.zeros(4, np.float32)
-    no_findings(src, "reduce", np.ones(500, np.float32), out, np.int32(500), grid=(4,), block=(128,))
+    no_findings(src, "reduce", np.ones(500, np.float32), out, np.int32(500), device=device, grid=(4,), block=(128,))
     assert out.sum() == 500
 
 
-def test_a_tiled_transpose_is_clean():
+def test_a_tiled_transpose_is_clean(device):
     src = r"""
     #define TILE 16
     __global__ void transpose(const float* in, float* out, int rows, int cols) {
@@ -584,11 +600,11 @@ def test_a_tiled_transpose_is_clean():
     """
     a = np.arange(40 * 24, dtype=np.float32).reshape(40, 24)
     out = np.zeros((24, 40), np.float32)
-    no_findings(src, "transpose", a, out, np.int32(40), np.int32(24), grid=(2, 3), block=(16, 16))
+    no_findings(src, "transpose", a, out, np.int32(40), np.int32(24), device=device, grid=(2, 3), block=(16, 16))
     assert np.array_equal(out, a.T)
 
 
-def test_stencils_reading_neighbours_are_clean():
+def test_stencils_reading_neighbours_are_clean(device):
     src = r"""
     __global__ void blur(const float* in, float* out, int n) {
         __shared__ float s[34];
@@ -603,11 +619,11 @@ def test_stencils_reading_neighbours_are_clean():
     """
     x = np.arange(96, dtype=np.float32)
     out = np.zeros_like(x)
-    no_findings(src, "blur", x, out, np.int32(96), grid=(3,), block=(32,))
+    no_findings(src, "blur", x, out, np.int32(96), device=device, grid=(3,), block=(32,))
     assert out[10] == 9 + 10 + 11 + 9 - 11
 
 
-def test_a_double_buffered_scan_is_clean():
+def test_a_double_buffered_scan_is_clean(device):
     src = r"""
     __global__ void scan(const int* in, int* out) {
         __shared__ int buf[2][64];
@@ -624,11 +640,11 @@ def test_a_double_buffered_scan_is_clean():
     }
     """
     out = np.zeros(64, np.int32)
-    no_findings(src, "scan", np.ones(64, np.int32), out, grid=(1,), block=(64,))
+    no_findings(src, "scan", np.ones(64, np.int32), out, device=device, grid=(1,), block=(64,))
     assert np.array_equal(out, np.arange(1, 65))
 
 
-def test_threads_that_return_before_a_barrier_count_as_arrived():
+def test_threads_that_return_before_a_barrier_count_as_arrived(device):
     src = r"""
     __global__ void tail(const float* in, float* out, int n) {
         __shared__ float s[64];
@@ -640,11 +656,11 @@ def test_threads_that_return_before_a_barrier_count_as_arrived():
     }
     """
     out = np.zeros(100, np.float32)
-    no_findings(src, "tail", np.ones(100, np.float32), out, np.int32(100), grid=(2,), block=(64,))
+    no_findings(src, "tail", np.ones(100, np.float32), out, np.int32(100), device=device, grid=(2,), block=(64,))
     assert np.all(out == 2)
 
 
-def test_vector_types_helpers_and_pointer_arithmetic_stay_checked_and_correct():
+def test_vector_types_helpers_and_pointer_arithmetic_stay_checked_and_correct(device):
     src = r"""
     __device__ float first(const float* p) { return p[0]; }
     __global__ void k(const float4* in, float4* out, float* sums, int n) {
@@ -664,18 +680,18 @@ def test_vector_types_helpers_and_pointer_arithmetic_stay_checked_and_correct():
     data = np.arange(32, dtype=np.float32).reshape(8, 4)
     out = np.zeros_like(data)
     sums = np.zeros(8, np.float32)
-    no_findings(src, "k", data, out, sums, np.int32(8), grid=(1,), block=(32,))
+    no_findings(src, "k", data, out, sums, np.int32(8), device=device, grid=(1,), block=(32,))
     assert np.array_equal(out[:, 0], data[:, 1]) and np.array_equal(out[:, 2], data[:, 2] * 2)
     assert np.array_equal(sums, data[:, 0] + data[:, 3] + 1)
 
 
-def test_a_vector_component_past_the_end_is_out_of_bounds():
+def test_a_vector_component_past_the_end_is_out_of_bounds(device):
     src = r"""
     __global__ void k(float4* out) {
         out[threadIdx.x].w = 1.0f;  // STORE
     }
     """
-    found = findings(src, "k", np.zeros((2, 4), np.float32), grid=(1,), block=(3,))
+    found = findings(src, "k", np.zeros((2, 4), np.float32), device=device, grid=(1,), block=(3,))
     f = only(found, "out-of-bounds", variable="out")
     assert (f.index, f.extent, f.thread, f.line) == (2, 2, (2, 0, 0), line_of(src, "STORE"))
 
@@ -702,7 +718,7 @@ def test_a_race_inside_a_device_function_is_found_at_its_line():
     assert (f.access, f.other_access) == ("read", "write")
 
 
-def test_a_helper_that_needs_a_raw_pointer_still_compiles_with_the_kernel_checked():
+def test_a_helper_that_needs_a_raw_pointer_still_compiles_with_the_kernel_checked(device):
     src = r"""
     template <class T> __device__ T first(const T* p) { return p[0]; }
     __device__ float load(const float* p, int i) { return first(p + i); }
@@ -710,24 +726,24 @@ def test_a_helper_that_needs_a_raw_pointer_still_compiles_with_the_kernel_checke
         out[threadIdx.x] = load(in, threadIdx.x) + in[threadIdx.x + 1];  // READ
     }
     """
-    found = findings(src, "k", np.ones(4, np.float32), np.zeros(4, np.float32), grid=(1,), block=(4,))
+    found = findings(src, "k", np.ones(4, np.float32), np.zeros(4, np.float32), device=device, grid=(1,), block=(4,))
     f = only(found, "out-of-bounds", variable="in")
     assert (f.index, f.line) == (4, line_of(src, "READ"))
 
 
-def test_code_that_needs_a_raw_reference_says_why_it_does_not_compile_checked():
+def test_code_that_needs_a_raw_reference_says_why_it_does_not_compile_checked(device):
     src = r"""
     __global__ void k(float* p) {
         float& r = p[threadIdx.x];
         r = 1.0f;
     }"""
-    mc.SourceModule(src, device="cpu")  # fine unchecked
+    mc.SourceModule(src, device=device)  # fine unchecked
     with pytest.raises(mc.CompileError, match="checked mode: pointer parameters") as info:
-        checked(src)
+        checked(src, device)
     assert "kernel.cu:3" in str(info.value)
 
 
-def test_common_idioms_compile_and_compute_as_unchecked(capfd):
+def test_common_idioms_compile_and_compute_as_unchecked(capfd, device):
     src = r"""
     struct P { float x, y; };
     __device__ float twice(const float* p, int i) { return 2.0f * p[i]; }
@@ -756,21 +772,21 @@ def test_common_idioms_compile_and_compute_as_unchecked(capfd):
     out = np.zeros(n, np.float32)
     counts = np.zeros(5, np.int32)
     ps = np.zeros(n, dtype=[("x", np.float32), ("y", np.float32)])
-    no_findings(src, "idioms", x, out, counts, ps, np.int32(n), grid=(2,), block=(32,))
+    no_findings(src, "idioms", x, out, counts, ps, np.int32(n), device=device, grid=(2,), block=(32,))
     assert np.array_equal(out, 3 * x + 2)
     assert counts.tolist() == [32, 32, 32, 32, 63]
     assert np.array_equal(ps["y"], x + 1)
-    assert "in[3]=3 out=(nil)" in capfd.readouterr().out
+    assert "in[3]=3 out=" in capfd.readouterr().out
 
 
 # ---- Reports ------------------------------------------------------------------------------------
 
-def test_each_distinct_finding_is_kept_once_and_the_rest_are_counted():
+def test_each_distinct_finding_is_kept_once_and_the_rest_are_counted(device):
     body = "\n".join(f"    a[n + {k}] = 0;" for k in range(120))
     src = "__global__ void k(int* a, int n) {\n" + body + "\n}\n"
-    f = checked(src).get_function("k")
+    f = checked(src, device).get_function("k")
     with pytest.raises(mc.KernelFault) as info:
-        f(np.zeros(4, np.int32), np.int32(4), grid=(2,), block=(64,))
+        run(f, device, (np.zeros(4, np.int32), np.int32(4)), dict(grid=(2,), block=(64,)))
     error = info.value
     assert error.findings_total == 120
     assert len(error.findings) == 100
@@ -778,15 +794,15 @@ def test_each_distinct_finding_is_kept_once_and_the_rest_are_counted():
     assert "found 120 problems" in str(error) and "keeps the first 100" in str(error)
 
 
-def test_findings_come_after_the_whole_launch_and_the_process_goes_on():
+def test_findings_come_after_the_whole_launch_and_the_process_goes_on(device):
     x = np.ones(100, np.float32)
     y = np.zeros(100, np.float32)
-    mod = checked(MISSING_GUARD)
+    mod = checked(MISSING_GUARD, device)
     with pytest.raises(mc.KernelFault):
-        mod.get_function("twice")(x, y, np.int32(100), grid=(4,), block=(32,))
+        run(mod.get_function("twice"), device, (x, y, np.int32(100)), dict(grid=(4,), block=(32,)))
     assert np.all(y == 2)  # every block ran
     y[:] = 0
-    mod.get_function("twice")(x, y, np.int32(100), grid=(1,), block=(100,))
+    run(mod.get_function("twice"), device, (x, y, np.int32(100)), dict(grid=(1,), block=(100,)))
     assert np.all(y == 2)
 
 
@@ -805,13 +821,6 @@ def test_a_uint32_array_or_a_64_bit_total_for_an_int_pointer_is_still_a_type_err
         checked(src).get_function("k")(np.zeros(4, np.uint32), grid=(1,), block=(4,))
     with pytest.raises(TypeError, match="int64"):
         checked(src).get_function("k")(np.zeros(1, np.int64), grid=(1,), block=(1,))
-
-
-def test_checked_mode_on_a_gpu_device_says_what_to_do():
-    if not any(d.kind == "cuda" for d in mc.devices()):
-        pytest.skip("no GPU on this machine")
-    with pytest.raises(ValueError, match="MANYCORE_CHECK_ON_CPU"):
-        mc.SourceModule(MISSING_GUARD, device="cuda", checked=True)
 
 
 # ---- Environment --------------------------------------------------------------------------------
@@ -873,6 +882,15 @@ def test_manycore_check_collect_appends_json_lines_and_goes_on(tmp_path):
         ("out-of-bounds", "x", 10, 10), ("out-of-bounds", "y", 10, 10)
     }
     assert all(f.kernel == "twice" and f.line == 4 and f.thread == (10, 0, 0) for f in found)
+
+
+def test_manycore_check_makes_gpu_modules_bounds_checked(device):
+    if device.kind == "cpu":
+        pytest.skip("the GPU case")
+    out = run_script(str(device), MANYCORE_CHECK="1")
+    assert f"devices {device} {device} {device} {device}" in out
+    assert "fault 2 ['x', 'y']" in out
+    assert "y [2.0, 2.0" in out  # the threads in range did their work
 
 
 def test_manycore_check_on_cpu_moves_gpu_modules_and_arrays_to_the_cpu():

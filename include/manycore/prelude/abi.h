@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MC_ABI_VERSION 2u
+#define MC_ABI_VERSION 3u
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,7 +51,8 @@ typedef struct mc_param_desc {
     uint8_t pointee_const;  // 1 when a pointer's pointee is const (read-only arrays allowed)
     uint8_t lanes;          // vector types (float4 -> 4 of MC_DT_FLOAT32 in `lane_dtype`), else 1
     uint8_t lane_dtype;     // component type of a vector type, else MC_DT_VOID
-    uint8_t reserved[3];
+    uint8_t checked;        // 1: checked mode made this pointer a checked pointer (GPU: mc_gpu_checked_ptr)
+    uint8_t reserved[2];
     uint32_t size;       // sizeof the parameter itself
     uint32_t align;      // alignof the parameter itself
     uint32_t elem_size;  // sizeof the pointee, 0 for void*
@@ -171,6 +172,52 @@ typedef struct mc_check_state {
     /// Loop mode: called before each block's threads run (fiber mode: the runtime knows).
     void (*begin_block)(struct mc_check_state* s, uint64_t block_linear);
 } mc_check_state;
+
+// ---- Checked mode on a GPU ----------------------------------------------------------------------
+// Bounds only: each checked pointer carries the bytes it may access, and an access outside
+// them is recorded, once per variable, line and kind of access, in the module's findings
+// table (the device variable MC_GPU_FINDINGS_SYMBOL), which the host clears before a checked
+// launch and reads after it.
+
+/// What a checked pointer knows of its variable on a GPU (checked_cuda.h's var_ref).
+typedef struct mc_gpu_check_var {
+    uintptr_t begin, end;  // the bytes it may access; [0, UINTPTR_MAX] when unknown
+    const char* name;      // shared arrays: the name's device address; NULL for parameters
+    uint32_t param;        // the parameter's index; MC_GPU_NOT_A_PARAM for shared arrays
+    uint32_t elem_size;    // of its element type (innermost, for arrays of arrays)
+} mc_gpu_check_var;
+
+/// A checked pointer parameter of a GPU kernel, as the host passes it.
+typedef struct mc_gpu_checked_ptr {
+    void* pointer;
+    mc_gpu_check_var var;
+} mc_gpu_checked_ptr;
+
+#define MC_GPU_NOT_A_PARAM 0xffffffffu
+#define MC_GPU_FINDING_SLOTS 128u
+#define MC_GPU_NAME_BYTES 32u
+
+/// One distinct out-of-bounds access: the first thread that made it, and how often it was made.
+typedef struct mc_gpu_finding {
+    unsigned long long key;  // 0: free; else a hash of (variable, line, access)
+    uint32_t count;          // accesses of this kind (the first one's details below)
+    uint32_t param;          // as mc_gpu_check_var::param
+    int64_t index;           // element index, from the variable's first element
+    int64_t extent;          // elements in the variable
+    mc_dim3 block, thread;
+    uint32_t line;           // in the user's source; 0 when unknown
+    uint8_t access;          // mc_access_kind
+    uint8_t reserved[3];
+    char name[MC_GPU_NAME_BYTES];  // shared arrays: the name, cut to fit
+} mc_gpu_finding;
+
+typedef struct mc_gpu_findings {
+    uint32_t dropped;   // distinct findings that found no free slot
+    uint32_t reserved;
+    mc_gpu_finding slots[MC_GPU_FINDING_SLOTS];
+} mc_gpu_findings;
+
+#define MC_GPU_FINDINGS_SYMBOL "__mc_findings"
 
 /// One launch, shared read-only by every worker.
 typedef struct mc_launch {

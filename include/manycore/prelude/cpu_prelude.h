@@ -499,12 +499,6 @@ MC_UNSUPPORTED(cudaLaunchDevice, "dynamic parallelism; launch kernels from the h
 // ---- Entry points generated for each kernel -----------------------------------------------------
 #include "param_desc.h"
 
-namespace __mc {
-
-template <class T>
-struct is_checked_ptr : std::false_type {};
-
-}  // namespace __mc
 #if MC_CHECKED
 #include "checked_cpu.h"
 #include "checked.h"

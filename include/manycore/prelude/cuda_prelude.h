@@ -45,7 +45,6 @@ struct param_table<void(P...)> {
     }
 };
 
-
 }  // namespace __mc
 
 // ---- Atomics CUDA lacks but the CPU prelude has -----------------------------------------------
@@ -139,6 +138,17 @@ __device__ inline double atomicMin(double* a, double v) {
 __device__ inline double atomicMax(double* a, double v) {
     return ::__mc::atomic_float_rmw<double, unsigned long long>(a, v, [](double x, double y) { return fmax(x, y); });
 }
+
+// Checked mode (MC_CHECKED): bounds-checked pointer parameters and shared arrays. After the
+// atomics, which the checked overloads forward to.
+#if MC_CHECKED
+#include "manycore/prelude/checked_cuda.h"
+#include "manycore/prelude/checked.h"
+// The host passes each checked pointer argument as an mc_gpu_checked_ptr.
+static_assert(sizeof(::__mc::checked_ptr<int>) == sizeof(mc_gpu_checked_ptr) &&
+                  alignof(::__mc::checked_ptr<int>) == alignof(mc_gpu_checked_ptr),
+              "a GPU checked pointer is an mc_gpu_checked_ptr");
+#endif
 
 /// The generated table's one entry per kernel: MC_PARAM_TABLE(0, saxpy) defines the device
 /// symbol __mc_params_0 that the CUDA room reads after loading the module.

@@ -34,17 +34,20 @@ __host__ __device__ constexpr uint8_t dtype_code() {
 }
 
 // The type a parameter is described as: itself, except where a prelude mode says otherwise
-// (checked mode's checked_ptr<T> is a T* to the launcher).
+// (checked mode's checked_ptr<T> is a T* to the launcher, with `checked` set).
 template <class T>
 struct described_as {
     typedef T type;
 };
+template <class T>
+struct is_checked_ptr : std::false_type {};
 
 template <class P>
 __host__ __device__ constexpr mc_param_desc describe() {
-    typedef typename described_as<
-        typename std::remove_cv<typename std::remove_reference<P>::type>::type>::type T;
+    typedef typename std::remove_cv<typename std::remove_reference<P>::type>::type D;
+    typedef typename described_as<D>::type T;
     mc_param_desc d{};
+    d.checked = is_checked_ptr<D>::value ? 1 : 0;
     d.size = sizeof(T);
     d.align = alignof(T);
     d.lanes = 1;

@@ -53,6 +53,9 @@ template <class T> struct remove_pointer<T* const volatile> { typedef T type; };
 template <class T> struct remove_extent { typedef T type; };
 template <class T> struct remove_extent<T[]> { typedef T type; };
 template <class T, decltype(sizeof(0)) N> struct remove_extent<T[N]> { typedef T type; };
+template <class T> struct remove_all_extents { typedef T type; };
+template <class T> struct remove_all_extents<T[]> { typedef typename remove_all_extents<T>::type type; };
+template <class T, decltype(sizeof(0)) N> struct remove_all_extents<T[N]> { typedef typename remove_all_extents<T>::type type; };
 template <class T> struct add_const { typedef const T type; };
 template <class T> struct add_volatile { typedef volatile T type; };
 template <class T> struct add_cv { typedef const volatile T type; };
@@ -69,6 +72,7 @@ template <class T> using remove_reference_t = typename remove_reference<T>::type
 template <class T> using remove_cvref_t = typename remove_cvref<T>::type;
 template <class T> using remove_pointer_t = typename remove_pointer<T>::type;
 template <class T> using remove_extent_t = typename remove_extent<T>::type;
+template <class T> using remove_all_extents_t = typename remove_all_extents<T>::type;
 template <class T> using add_const_t = typename add_const<T>::type;
 template <class T> using add_pointer_t = typename add_pointer<T>::type;
 template <class T> using add_lvalue_reference_t = typename add_lvalue_reference<T>::type;
