@@ -42,7 +42,7 @@ def run(f: mc.Function, device: mc.Device | str, args: tuple, launch: dict) -> N
     finally:
         for a, m in zip(args, moved):
             if m is not a:
-                np.copyto(a, m.get().reshape(a.shape))
+                a[...] = m.get().view(a.dtype).reshape(a.shape)
 
 
 def findings(source: str, kernel: str, *args, device: mc.Device | str = "cpu", **launch) -> list[Finding]:

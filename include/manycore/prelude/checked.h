@@ -23,15 +23,20 @@ namespace __mc {
 
 // The index of a subscript, with the line it was written at: default arguments of a
 // converting constructor are evaluated where the conversion happens, in the user's source.
+// Constraints are `requires` clauses throughout this file, never SFINAE in a template's
+// parameters or return type: NVRTC takes a __builtin_LINE() default argument at the line of
+// the last such template it instantiated (a conversion operator tried for `p[i]`, say)
+// instead of the call's.
 struct at {
     long long i;
     unsigned line;
-    template <class I, std::enable_if_t<std::is_integral_v<I> || std::is_enum_v<I>, int> = 0>
+    template <class I>
+        requires(std::is_integral_v<I> || std::is_enum_v<I>)
     __device__ at(I v, unsigned l = __builtin_LINE())  // NOLINT(google-explicit-constructor)
         : i(static_cast<long long>(v)), line(l) {}
     // An element read through another checked pointer: `bins[keys[i]]`.
-    template <class R, std::enable_if_t<std::is_class_v<R> && std::is_convertible_v<R, long long>,
-                                        int> = 0>
+    template <class R>
+        requires(std::is_class_v<R> && std::is_convertible_v<R, long long>)
     __device__ at(const R& v, unsigned l = __builtin_LINE())  // NOLINT(google-explicit-constructor)
         : i(static_cast<long long>(v)), line(l) {}
 };
@@ -182,7 +187,8 @@ class checked_ptr {
     checked_ptr() = default;
     __device__ checked_ptr(std::nullptr_t) {}                           // NOLINT
     __device__ checked_ptr(T* p, var_ref v = var_ref{}) : p_(p), v_(v) {}  // NOLINT
-    template <class U, std::enable_if_t<std::is_convertible_v<U*, T*>, int> = 0>
+    template <class U>
+        requires std::is_convertible_v<U*, T*>
     __device__ checked_ptr(const checked_ptr<U>& o) : p_(o.get()), v_(o.var()) {}  // NOLINT
 
     __device__ decltype(auto) operator[](at i) const { return element(p_ + i.i, v_, i.line); }
@@ -194,10 +200,9 @@ class checked_ptr {
     }
 
     // Raw pointers (for helpers and casts) leave checking.
-    template <class U, std::enable_if_t<std::is_same_v<U, T*> || std::is_same_v<U, const T*> ||
-                                            std::is_same_v<U, volatile T*> ||
-                                            std::is_same_v<U, const volatile T*>,
-                                        int> = 0>
+    template <class U>
+        requires(std::is_same_v<U, T*> || std::is_same_v<U, const T*> ||
+                 std::is_same_v<U, volatile T*> || std::is_same_v<U, const volatile T*>)
     __device__ operator U() const {  // NOLINT(google-explicit-constructor)
         escape(v_);
         return p_;
@@ -215,11 +220,14 @@ class checked_ptr {
     __device__ checked_ptr& operator--() { --p_; return *this; }
     __device__ checked_ptr operator++(int) { checked_ptr old = *this; ++p_; return old; }
     __device__ checked_ptr operator--(int) { checked_ptr old = *this; --p_; return old; }
-    template <class I, std::enable_if_t<std::is_integral_v<I>, int> = 0>
+    template <class I>
+        requires std::is_integral_v<I>
     __device__ friend checked_ptr operator+(checked_ptr p, I n) { return checked_ptr(p.p_ + n, p.v_); }
-    template <class I, std::enable_if_t<std::is_integral_v<I>, int> = 0>
+    template <class I>
+        requires std::is_integral_v<I>
     __device__ friend checked_ptr operator+(I n, checked_ptr p) { return checked_ptr(p.p_ + n, p.v_); }
-    template <class I, std::enable_if_t<std::is_integral_v<I>, int> = 0>
+    template <class I>
+        requires std::is_integral_v<I>
     __device__ friend checked_ptr operator-(checked_ptr p, I n) { return checked_ptr(p.p_ - n, p.v_); }
     __device__ friend std::ptrdiff_t operator-(checked_ptr a, checked_ptr b) { return a.p_ - b.p_; }
     __device__ friend std::ptrdiff_t operator-(checked_ptr a, const T* b) { return a.p_ - b; }
@@ -257,15 +265,15 @@ __device__ inline T* atomic_target(checked_ptr<T> p, unsigned line) {
 // One template per arity: a parameter pack cannot come before the defaulted line.
 #define MC_CHECKED_ATOMIC_1(name)                                                              \
     template <class T, class V>                                                                \
-    __device__ inline auto name(::__mc::checked_ptr<T> p, V v, unsigned line = __builtin_LINE()) \
-        -> decltype(name(static_cast<T*>(nullptr), v)) {                                       \
+        requires requires(T* q, V v) { name(q, v); }                                           \
+    __device__ inline auto name(::__mc::checked_ptr<T> p, V v, unsigned line = __builtin_LINE()) { \
         return name(::__mc::atomic_target(p, line), v);                                        \
     }
 #define MC_CHECKED_ATOMIC_2(name)                                                              \
     template <class T, class V, class W>                                                       \
+        requires requires(T* q, V v, W w) { name(q, v, w); }                                   \
     __device__ inline auto name(::__mc::checked_ptr<T> p, V v, W w,                            \
-                                unsigned line = __builtin_LINE())                              \
-        -> decltype(name(static_cast<T*>(nullptr), v, w)) {                                    \
+                                unsigned line = __builtin_LINE()) {                            \
         return name(::__mc::atomic_target(p, line), v, w);                                     \
     }
 MC_CHECKED_ATOMIC_1(atomicAdd)
