@@ -74,6 +74,13 @@ def _writable_host(out: Any, what: str) -> tuple[Any, bool]:
     return np.empty(out.shape, out.dtype), True
 
 
+def _stage_input(host: Any, x: Any, staged: bool) -> None:
+    """An in-place operation on a GPU array staged through ``host`` reads ``host`` as its
+    input: fill it from ``x`` first (nothing to do when MPI works on ``x`` itself)."""
+    if staged:
+        np.copyto(host, _as_host(x))
+
+
 def _store(out: Any, host: np.ndarray, what: str) -> None:
     """Copies the host result into the GPU array ``out`` (an explicit copy: operators never
     mix a GPU array with host memory)."""
@@ -173,6 +180,7 @@ class Comm:
                 return out
             o, copy_back = _writable_host(out, what)
             if _same(x, out):
+                _stage_input(o, x, copy_back)
                 self.mpi4py.Allreduce(_mpi.MPI().IN_PLACE, _typed(o, what), op=self._mpi_op(op))
             else:
                 self.mpi4py.Allreduce(_typed(_host_in(x), what), _typed(o, what), op=self._mpi_op(op))
@@ -196,6 +204,7 @@ class Comm:
                 return None
             o, copy_back = _writable_host(out, what)
             if _same(x, out):
+                _stage_input(o, x, copy_back)
                 self.mpi4py.Reduce(_mpi.MPI().IN_PLACE, _typed(o, what), op=self._mpi_op(op), root=root)
             else:
                 self.mpi4py.Reduce(_typed(_host_in(x), what), _typed(o, what), op=self._mpi_op(op), root=root)
@@ -217,7 +226,9 @@ class Comm:
                 _core.mpi_bcast(self.mpi4py, out, root)
                 return out
             o, copy_back = _writable_host(out, what)
-            if self.rank == root and not _same(x, out):
+            if self.rank == root and _same(x, out):
+                _stage_input(o, x, copy_back)
+            elif self.rank == root:
                 if isinstance(o, np.ndarray):
                     np.copyto(o, _as_host(x))
                 else:
