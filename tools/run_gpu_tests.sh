@@ -77,13 +77,17 @@ if wants memcheck; then
     # has a core for each. Left out: the deliberate device fault (an assert that loses the
     # context) and the deliberate out-of-memory, which memcheck rightly reports as errors.
     : >"$out/memcheck.log"
+    memcheck_timeout=""
+    $python -c "import pytest_timeout" 2>/dev/null &&
+      memcheck_timeout="-o timeout=$(( ${MEMCHECK_TIMEOUT:-300} * 2 / 3 )) -o timeout_method=thread"
     declare -A memcheck_pid
     for file in tests/python/test_*.py; do
       name=$(basename "$file" .py)
       case $name in test_dist*|test_cli|test_bench_smoke|test_compile_cache) continue ;; esac
+      # A test that hangs under the tool prints every thread's stack (pytest-timeout).
       timeout ${MEMCHECK_TIMEOUT:-300} compute-sanitizer --tool memcheck --error-exitcode 9 \
           $python -m pytest "$file" -m gpu -k "not context_is_lost and not out_of_memory" "${pytest_args[@]}" \
-          >"$out/memcheck-$name.part" 2>&1 &
+          $memcheck_timeout >"$out/memcheck-$name.part" 2>&1 &
       memcheck_pid[$name]=$!
     done
     failed=()
@@ -108,9 +112,12 @@ fi
 if wants bench; then
   timeout ${BENCH_TIMEOUT:-300} $python bench/gpu/run.py --out "$out/gpu-bench.md" >"$out/gpu-bench.log" 2>&1
   status[bench]=$?
-  # The array layer's benchmarks, CPU and GPU rows (add, sum, ReductionKernel dot, scan).
+  # The array layer's benchmarks, CPU and GPU rows (add, sum, ReductionKernel dot, scan), and
+  # the GPU scan's tile shapes.
   timeout ${ARRAYS_BENCH_TIMEOUT:-240} $python bench/arrays/run.py --out "$out" >"$out/arrays-bench.log" 2>&1 ||
     status[bench]="${status[bench]}, arrays failed"
+  timeout 120 $python bench/arrays/scan_tiles.py >"$out/scan-tiles.md" 2>&1 ||
+    status[bench]="${status[bench]}, scan tiles failed"
 fi
 
 printf '\n| step | status | log |\n|---|---|---|\n'
@@ -126,4 +133,5 @@ for step in build cpp tests mpi memcheck bench; do
     "$(case $step in build) echo build.log;; cpp) echo cpp.log;; mpi) echo mpi-tests.log;; tests) echo gpu-tests.log;; memcheck) echo memcheck.log;; bench) echo gpu-bench.md;; esac)"
 done
 [ -f "$out/gpu-bench.md" ] && cat "$out/gpu-bench.md"
+[ -f "$out/scan-tiles.md" ] && cat "$out/scan-tiles.md"
 exit 0
