@@ -426,3 +426,39 @@ def test_captured_initcheck_report() -> None:
     assert all(f.kind == "uninitialized-read" and f.kernel == "uninit" and f.line == 20 for f in findings)
     assert {f.thread for f in findings} == {(t, 0, 0) for t in range(64)}
     assert all(f.access == "read" for f in findings)
+
+
+SANITIZED_SCRIPT = '''
+import numpy as np, manycore as mc
+src = r"""
+__global__ void racy(float* out) {
+    __shared__ float s[64];
+    s[threadIdx.x] = threadIdx.x;
+    out[threadIdx.x] = s[(threadIdx.x + 1) % 64];
+}
+__global__ void past(float* out, long long n) {
+    out[n + (1ll << 28)] = 1.0f;
+}
+"""
+gpu = mc.Device("cuda")
+mod = mc.SourceModule(src, device=gpu)
+out = mc.zeros(64, np.float32, device=gpu)
+mod.get_function("racy")(out, grid=1, block=64)
+mc.synchronize(gpu)
+mod.get_function("past")(out, 64, grid=1, block=1)
+mc.synchronize(gpu)
+'''
+
+
+def test_check_with_the_sanitizer_on_a_gpu_finds_a_race_and_an_out_of_bounds_write(device, tmp_path):
+    if device.kind == "cpu":
+        pytest.skip("the GPU case")
+    if checking.find_compute_sanitizer(dict(os.environ)) is None:
+        pytest.skip("compute-sanitizer is not installed")
+    s = script(tmp_path, SANITIZED_SCRIPT)
+    done = subprocess.run([sys.executable, "-m", "manycore", "check", "--sanitizer",
+                           "--tool", "racecheck", "--tool", "memcheck", str(s)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "racy" in done.stdout and "race" in done.stdout
+    assert "past" in done.stdout and "out-of-bounds" in done.stdout
