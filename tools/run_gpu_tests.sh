@@ -75,7 +75,8 @@ if wants memcheck; then
     # Every GPU test, one sanitizer process per test file, all at once: the tool's cost is
     # mostly host work (patching each module it loads, checking each launch), and the machine
     # has a core for each. Left out: the deliberate device fault (an assert that loses the
-    # context) and the deliberate out-of-memory, which memcheck rightly reports as errors.
+    # context) and the deliberate out-of-memory, which memcheck rightly reports as errors, and
+    # the test that starts compute-sanitizer itself.
     : >"$out/memcheck.log"
     memcheck_timeout=""
     $python -c "import pytest_timeout" 2>/dev/null &&
@@ -86,7 +87,7 @@ if wants memcheck; then
       case $name in test_dist*|test_cli|test_bench_smoke|test_compile_cache) continue ;; esac
       # A test that hangs under the tool prints every thread's stack (pytest-timeout).
       timeout ${MEMCHECK_TIMEOUT:-300} compute-sanitizer --tool memcheck --error-exitcode 9 \
-          $python -m pytest "$file" -m gpu -k "not context_is_lost and not out_of_memory" "${pytest_args[@]}" \
+          $python -m pytest "$file" -m gpu -k "not context_is_lost and not out_of_memory and not with_the_sanitizer" "${pytest_args[@]}" \
           $memcheck_timeout >"$out/memcheck-$name.part" 2>&1 &
       memcheck_pid[$name]=$!
     done
