@@ -177,9 +177,10 @@ Checker::Checker(std::string_view kernel, std::vector<CheckedParam> params, mc_d
     state_.params = param_vars_.data();
 }
 
-void Checker::begin_block(std::uint64_t) {
+void Checker::begin_block(std::uint64_t linear) {
     shared_used_ = 0;
     state_.block_epoch = generation_;
+    state_.self_base = 1u + static_cast<std::uint32_t>(linear) * state_.threads_per_block;
     std::fill(warp_epochs_.begin(), warp_epochs_.end(), std::uint16_t{0});
 }
 

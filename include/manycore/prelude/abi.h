@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MC_ABI_VERSION 2u
+#define MC_ABI_VERSION 3u
 
 #ifdef __cplusplus
 extern "C" {
@@ -163,7 +163,7 @@ typedef struct mc_check_state {
     uint16_t* warp_epochs;   // per warp of the running block: collectives it completed
     mc_check_var* params;    // one per kernel parameter (meaningful for pointers)
     uint32_t site_line;      // the line of the barrier or warp intrinsic being entered
-    uint32_t reserved;
+    uint32_t self_base;      // 1 + block_linear * threads_per_block of the running block
     /// The variable for a shared array of the running block (made on first use in a block).
     mc_check_var* (*shared_var)(struct mc_check_state* s, void* base, uint64_t bytes,
                                 uint32_t elem_size, const char* name);

@@ -39,10 +39,10 @@ __attribute__((always_inline)) inline accessor current_accessor(const mc_check_s
                                                                 unsigned line) {
     accessor a;
     a.thread = thread_linear();
-    a.block_base = static_cast<uint32_t>(block_linear()) * s->threads_per_block;
-    a.self = 1u + a.block_base + a.thread;
+    a.self = s->self_base + a.thread;
+    a.block_base = s->self_base - 1u;
     a.block_epoch = s->block_epoch;
-    a.warp_epoch = s->warp_epochs ? s->warp_epochs[a.thread >> 5] : 0u;
+    a.warp_epoch = s->warp_epochs[a.thread >> 5];
     a.line = line;
     return a;
 }
@@ -85,6 +85,49 @@ __attribute__((always_inline)) inline void store(mc_access& slot, const accessor
     slot.line = static_cast<uint16_t>(who.line);
 }
 
+// A record's thread and block epoch as one word (the first 8 bytes of mc_access), so the hot
+// path tells "this very thread in this interval" and "no record of this launch" apart in one
+// comparison each; the launch's generation is then the top 8 bits.
+__attribute__((always_inline)) inline uint64_t stamp(const mc_access& a) {
+    uint64_t v;
+    __builtin_memcpy(&v, &a, sizeof v);
+    return v;
+}
+__attribute__((always_inline)) inline bool settled(uint64_t earlier, uint64_t now) {
+    return earlier == now || ((earlier ^ now) >> 56) != 0;
+}
+
+// One cell's update where the hot path's shortcut does not decide it: another thread's record
+// of this launch, or an uninitialized read to look for.
+[[gnu::noinline]] inline void record_cell(const mc_check_var* var, uintptr_t addr, uint32_t size,
+                                          uint8_t access, unsigned line, mc_shadow_cell* cell) {
+    const mc_check_state* state = var->state;
+    const accessor who = current_accessor(state, line);
+    const uint32_t tpb = state->threads_per_block;
+    if (access == MC_ACCESS_READ) {
+        if (cell->writer.thread == 0) {
+            if (__builtin_expect(var->region->check_uninit, 0) &&
+                cell->writer.block_epoch != kWrittenByAtomic) {
+                report(MC_FIND_UNINITIALIZED_READ, access, var, addr, size, who, mc_access{}, 0);
+            }
+        } else if (__builtin_expect(concurrent(cell->writer, who, tpb), 0)) {
+            report(MC_FIND_RACE, access, var, addr, size, who, cell->writer, MC_ACCESS_WRITE);
+        }
+        // Keep the first reader of an interval that may conflict with a later writer.
+        const uint32_t reader = cell->reader.thread;
+        if (reader == 0 || reader == who.self || !concurrent(cell->reader, who, tpb)) {
+            store(cell->reader, who);
+        }
+    } else {
+        if (__builtin_expect(concurrent(cell->writer, who, tpb), 0)) {
+            report(MC_FIND_RACE, access, var, addr, size, who, cell->writer, MC_ACCESS_WRITE);
+        } else if (__builtin_expect(concurrent(cell->reader, who, tpb), 0)) {
+            report(MC_FIND_RACE, access, var, addr, size, who, cell->reader, MC_ACCESS_READ);
+        }
+        store(cell->writer, who);
+    }
+}
+
 // Checks one access of `size` bytes at `address` through `var`; false when it is out of
 // bounds (then it must not happen).
 __attribute__((always_inline)) inline bool record(const mc_check_var* var, const volatile void* address,
@@ -99,11 +142,11 @@ __attribute__((always_inline)) inline bool record(const mc_check_var* var, const
     }
     mc_check_region* region = var->region;
     if (region == nullptr) return true;  // bounds only: who it was matters for reports only
-    const accessor who = current_accessor(state, line);
-    const uint32_t tpb = state->threads_per_block;
     const uint32_t shift = region->granule_shift;
-    mc_shadow_cell* cell = region->cells + ((addr - region->begin) >> shift);
-    mc_shadow_cell* last = region->cells + ((addr + size - 1 - region->begin) >> shift);
+    const uintptr_t first_index = (addr - region->begin) >> shift;
+    const uintptr_t last_index = (addr + size - 1 - region->begin) >> shift;
+    mc_shadow_cell* cell = region->cells + first_index;
+    mc_shadow_cell* last = region->cells + last_index;
     if (access == MC_ACCESS_ATOMIC) {
         // Atomics never race, but they do initialise: shared memory set up by atomicExch or
         // atomicAdd alone is no uninitialized read later.
@@ -112,28 +155,25 @@ __attribute__((always_inline)) inline bool record(const mc_check_var* var, const
         }
         return true;
     }
+    // The common case, decided here: every record of the cell is of an earlier launch or of
+    // this thread in this barrier interval, so nothing can conflict and only this access is
+    // kept. Everything else goes to record_cell.
+    const uint32_t thread = thread_linear();
+    const uint64_t now = uint64_t{state->block_epoch} << 32 | (state->self_base + thread);
+    const bool uninit = region->check_uninit != 0;
     for (; cell <= last; ++cell) {
-        if (access == MC_ACCESS_READ) {
-            if (cell->writer.thread == 0) {
-                if (__builtin_expect(region->check_uninit, 0) &&
-                    cell->writer.block_epoch != kWrittenByAtomic) {
-                    report(MC_FIND_UNINITIALIZED_READ, access, var, addr, size, who, mc_access{}, 0);
-                }
-            } else if (__builtin_expect(concurrent(cell->writer, who, tpb), 0)) {
-                report(MC_FIND_RACE, access, var, addr, size, who, cell->writer, MC_ACCESS_WRITE);
-            }
-            // Keep the first reader of an interval that may conflict with a later writer.
-            const uint32_t reader = cell->reader.thread;
-            if (reader == 0 || reader == who.self || !concurrent(cell->reader, who, tpb)) {
-                store(cell->reader, who);
-            }
+        const uint64_t writer = stamp(cell->writer);
+        if (__builtin_expect(settled(stamp(cell->reader), now) &&
+                                 (access == MC_ACCESS_WRITE ? settled(writer, now)
+                                                            : writer == now ||
+                                                                  (!uninit && settled(writer, now))),
+                             1)) {
+            mc_access& slot = access == MC_ACCESS_WRITE ? cell->writer : cell->reader;
+            __builtin_memcpy(&slot, &now, sizeof now);
+            slot.warp_epoch = state->warp_epochs[thread >> 5];
+            slot.line = static_cast<uint16_t>(line);
         } else {
-            if (__builtin_expect(concurrent(cell->writer, who, tpb), 0)) {
-                report(MC_FIND_RACE, access, var, addr, size, who, cell->writer, MC_ACCESS_WRITE);
-            } else if (__builtin_expect(concurrent(cell->reader, who, tpb), 0)) {
-                report(MC_FIND_RACE, access, var, addr, size, who, cell->reader, MC_ACCESS_READ);
-            }
-            store(cell->writer, who);
+            record_cell(var, addr, size, access, line, cell);
         }
     }
     return true;
