@@ -92,7 +92,8 @@ typedef struct mc_runtime_api {
 // ---- Checked mode ------------------------------------------------------------------------------
 // A checked module (MC_CHECKED) records every access through a pointer parameter or a shared
 // array in shadow cells the runtime owns, and reports what it finds through mc_check_state.
-// Checked launches run on one OS thread, so none of this is shared between OS threads.
+// A checked launch runs as lanes, each a range of blocks on one OS thread with a state,
+// variables and shadow cells of its own, so none of this is shared between OS threads.
 
 /// One recorded access: which thread, in which barrier interval, at which line.
 typedef struct mc_access {
@@ -111,6 +112,9 @@ typedef struct mc_shadow_cell {
     mc_access reader;
 } mc_shadow_cell;
 
+/// Cells per chunk of a region's `touched` map: 2^MC_CHECK_CHUNK_SHIFT.
+#define MC_CHECK_CHUNK_SHIFT 9
+
 /// A range of memory with shadow cells, one per 2^granule_shift bytes from `begin`.
 typedef struct mc_check_region {
     uintptr_t begin;
@@ -118,6 +122,9 @@ typedef struct mc_check_region {
     uint32_t granule_shift;
     uint8_t check_uninit;  // shared memory whose address never escaped as a raw pointer
     uint8_t reserved[3];
+    // One byte per chunk of cells, set when an access of the lane records there: the chunks
+    // that the runtime compares across lanes once the launch has run.
+    uint8_t* touched;
 } mc_check_region;
 
 enum mc_check_space { MC_SPACE_GLOBAL = 0, MC_SPACE_SHARED = 1 };

@@ -161,6 +161,8 @@ __attribute__((always_inline)) inline bool record(const mc_check_var* var, const
     const uint32_t thread = thread_linear();
     const uint64_t now = uint64_t{state->block_epoch} << 32 | (state->self_base + thread);
     const bool uninit = region->check_uninit != 0;
+    region->touched[first_index >> MC_CHECK_CHUNK_SHIFT] = 1;
+    region->touched[last_index >> MC_CHECK_CHUNK_SHIFT] = 1;
     for (; cell <= last; ++cell) {
         const uint64_t writer = stamp(cell->writer);
         if (__builtin_expect(settled(stamp(cell->reader), now) &&
