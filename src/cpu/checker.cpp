@@ -123,6 +123,8 @@ Checker::Checker(std::string_view kernel, std::vector<CheckedParam> params, mc_d
                             ": check a smaller problem");
     }
     state_.threads_per_block = static_cast<std::uint32_t>(per_block);
+    state_.block_x = block.x;
+    state_.block_xy = block.x * block.y;
     state_.shared_var = &on_shared_var;
     state_.report = &on_report;
     state_.begin_block = &on_begin_block;

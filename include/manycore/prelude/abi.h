@@ -163,7 +163,7 @@ typedef struct mc_check_event {
     mc_access other;  // races: the earlier access it conflicts with
 } mc_check_event;
 
-/// The runtime's side of a checked launch, one per launch.
+/// The runtime's side of a checked launch, one per lane.
 typedef struct mc_check_state {
     uint32_t threads_per_block;
     uint32_t block_epoch;    // barriers the running block has passed, and the generation (mc_access)
@@ -171,6 +171,12 @@ typedef struct mc_check_state {
     mc_check_var* params;    // one per kernel parameter (meaningful for pointers)
     uint32_t site_line;      // the line of the barrier or warp intrinsic being entered
     uint32_t self_base;      // 1 + block_linear * threads_per_block of the running block
+    // Where the kernel code running the lane keeps threadIdx, set by that code at its first
+    // recorded access (NULL until then), and blockDim.x and blockDim.x * blockDim.y: the
+    // thread of an access without a thread-local lookup.
+    const void* thread_idx;
+    uint32_t block_x;
+    uint32_t block_xy;
     /// The variable for a shared array of the running block (made on first use in a block).
     mc_check_var* (*shared_var)(struct mc_check_state* s, void* base, uint64_t bytes,
                                 uint32_t elem_size, const char* name);
@@ -179,7 +185,8 @@ typedef struct mc_check_state {
     void (*begin_block)(struct mc_check_state* s, uint64_t block_linear);
 } mc_check_state;
 
-/// One launch, shared read-only by every worker.
+/// One launch, shared read-only by every worker (each lane of a checked launch has a copy
+/// whose `check` is the lane's).
 typedef struct mc_launch {
     mc_dim3 grid;
     mc_dim3 block;
