@@ -28,6 +28,13 @@ CheckedLaunch::CheckedLaunch(std::string_view kernel, const std::vector<CheckedP
     }
 }
 
+CheckedLaunch::~CheckedLaunch() {
+    // Last lane first: the shadow pool hands buffers out last in, first out, so lane k of the
+    // next launch gets lane k's buffer back, whose pages for lane k's part of the arrays are
+    // already there (the other way round, every buffer would end up backing every part).
+    while (!lanes_.empty()) lanes_.pop_back();
+}
+
 void CheckedLaunch::finish() {
     if (lanes_.size() > 1) {
         for (std::size_t g = 0; g < lanes_[0]->regions(); ++g) compare_lanes(g);

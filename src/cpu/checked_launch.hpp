@@ -26,6 +26,9 @@ class CheckedLaunch {
     /// `workers`: the threads that may run lanes at once (1: a single lane, all blocks).
     CheckedLaunch(std::string_view kernel, const std::vector<CheckedParam>& params, mc_dim3 grid,
                   mc_dim3 block, unsigned workers);
+    ~CheckedLaunch();
+    CheckedLaunch(const CheckedLaunch&) = delete;
+    CheckedLaunch& operator=(const CheckedLaunch&) = delete;
 
     std::size_t lanes() const noexcept { return lanes_.size(); }
     Checker& lane(std::size_t k) noexcept { return *lanes_[k]; }
