@@ -87,7 +87,9 @@ void CheckedLaunch::compare_cell(std::size_t g, std::size_t chunk, std::size_t i
         const bool read = lane->current(cell.reader);
         const std::uintptr_t address = region.begin + (std::uintptr_t{i} << region.granule_shift);
         if (writer.thread != 0) {
-            if (read) lane->lane_race(g, address, cell.reader, MC_ACCESS_READ, writer, MC_ACCESS_WRITE);
+            if (read) {
+                lane->lane_race(g, address, cell.reader, MC_ACCESS_READ, writer, MC_ACCESS_WRITE);
+            }
             if (wrote) {
                 lane->lane_race(g, address, cell.writer, MC_ACCESS_WRITE, writer, MC_ACCESS_WRITE);
             }

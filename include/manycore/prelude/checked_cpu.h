@@ -161,7 +161,8 @@ __attribute__((always_inline)) inline bool record(const mc_check_var* var, const
                                                   uint32_t size, uint8_t access, unsigned line) {
     if (var == nullptr) return true;  // a raw pointer made checked: nothing known about it
     const auto addr = reinterpret_cast<uintptr_t>(const_cast<const void*>(address));
-    // Unsigned: an address below `begin` is a huge offset, whose end overflows.
+    // Unsigned: an address below `begin` is a huge offset, whose end overflows or passes the
+    // extent.
     uintptr_t end;
     if (__builtin_expect(__builtin_add_overflow(addr - var->begin, uintptr_t{size}, &end) ||
                              end > var->end - var->begin,
@@ -195,11 +196,12 @@ __attribute__((always_inline)) inline bool record(const mc_check_var* var, const
     const uint64_t now = uint64_t{state->block_epoch} << 32 | (state->self_base + thread);
     mc_shadow_cell* cell = region->cells + index;
     const uint64_t writer = stamp(cell->writer);
-    if (__builtin_expect(settled(stamp(cell->reader), now) &&
-                             (access == MC_ACCESS_WRITE
+    // A read of shared memory checked for initialisation is quiet only over this thread's
+    // own write: a cell of no record may be an uninitialized read.
+    const bool quiet_writer = access == MC_ACCESS_WRITE || region->check_uninit == 0
                                   ? settled(writer, now)
-                                  : writer == now || (region->check_uninit == 0 && settled(writer, now))),
-                         1)) {
+                                  : writer == now;
+    if (__builtin_expect(quiet_writer && settled(stamp(cell->reader), now), 1)) {
         mc_access& slot = access == MC_ACCESS_WRITE ? cell->writer : cell->reader;
         __builtin_memcpy(&slot, &now, sizeof now);
         slot.warp_epoch = state->warp_epochs[thread >> 5];
