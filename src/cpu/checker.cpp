@@ -3,22 +3,86 @@
 // Checked launches: the variables kernels check against, their shadow memory, and the findings.
 #include "cpu/checker.hpp"
 
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cstring>
 #include <limits>
-#include <new>
+#include <mutex>
 
 #include "core/finding_report.hpp"
 #include "cpu/fiber_block.hpp"
 #include "manycore/error.hpp"
 
 namespace manycore::cpu {
+
+// The shadow of the pointer parameters of one lane, reused from launch to launch. It is not
+// cleared for each launch (that would cost as much as the launch's own shadow traffic):
+// records carry the launch's generation, and only when the 8-bit generation wraps is it
+// cleared, so no record can pass for one of the running launch. Mapped, not allocated: pages
+// of cells no lane touches stay unbacked, so lanes that each touch their part of an array
+// cost the memory of one shadow, not one per lane.
+struct ShadowBuffer {
+    mc_shadow_cell* cells = nullptr;
+    std::size_t capacity = 0;  // cells
+    std::uint32_t generation = 0;
+
+    ShadowBuffer() = default;
+    ShadowBuffer(const ShadowBuffer&) = delete;
+    ShadowBuffer& operator=(const ShadowBuffer&) = delete;
+    ~ShadowBuffer() {
+        if (cells != nullptr) ::munmap(cells, capacity * sizeof(mc_shadow_cell));
+    }
+    /// At least `count` cells, all of them none but those of earlier generations.
+    bool reserve(std::size_t count) noexcept {
+        if (count <= capacity) return true;
+        if (cells != nullptr) ::munmap(cells, capacity * sizeof(mc_shadow_cell));
+        cells = nullptr;
+        capacity = 0;
+        void* p = ::mmap(nullptr, count * sizeof(mc_shadow_cell), PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED) return false;
+        cells = static_cast<mc_shadow_cell*>(p);
+        capacity = count;
+        return true;
+    }
+    void clear() noexcept {
+        // Private anonymous pages read as zero again once dropped.
+        if (cells != nullptr) ::madvise(cells, capacity * sizeof(mc_shadow_cell), MADV_DONTNEED);
+    }
+};
+
 namespace {
 
 constexpr std::uint32_t kMaxGranuleShift = 3;
-// Distinct findings remembered for de-duplication past the ones kept.
-constexpr std::size_t kMaxSeen = 100000;
+
+// Buffers of finished lanes, for the next launches (of any thread) to reuse.
+class ShadowPool {
+  public:
+    static ShadowPool& instance() {
+        static ShadowPool pool;
+        return pool;
+    }
+    std::unique_ptr<ShadowBuffer> take() {
+        const std::lock_guard lock(mutex_);
+        if (free_.empty()) return std::make_unique<ShadowBuffer>();
+        auto buffer = std::move(free_.back());
+        free_.pop_back();
+        return buffer;
+    }
+    void give_back(std::unique_ptr<ShadowBuffer> buffer) noexcept {
+        try {
+            const std::lock_guard lock(mutex_);
+            free_.push_back(std::move(buffer));
+        } catch (...) {
+            // Not kept for reuse: the next launch maps a fresh one.
+        }
+    }
+
+  private:
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<ShadowBuffer>> free_;
+};
 
 std::uint32_t granule_shift_for(std::uintptr_t value) noexcept {
     if (value == 0) return kMaxGranuleShift;
@@ -35,19 +99,6 @@ std::optional<int> line_field(std::uint32_t line) {
     return line ? std::optional<int>(static_cast<int>(line)) : std::nullopt;
 }
 
-
-// The shadow of the pointer parameters, reused from launch to launch on this OS thread. It is
-// not cleared for each launch (that would cost as much as the launch's own shadow traffic):
-// records carry the launch's generation, and only when the 8-bit generation wraps is it
-// cleared, so no record can pass for one of the running launch.
-struct GlobalShadow {
-    std::vector<mc_shadow_cell> cells;
-    std::uint32_t generation = 0;
-};
-GlobalShadow& global_shadow() {
-    thread_local GlobalShadow shadow;
-    return shadow;
-}
 constexpr std::uint32_t kEpochBits = 24;
 constexpr std::uint32_t kEpochMask = (1u << kEpochBits) - 1;
 
@@ -64,6 +115,8 @@ Checker::Checker(std::string_view kernel, std::vector<CheckedParam> params, mc_d
                             ": check a smaller problem");
     }
     state_.threads_per_block = static_cast<std::uint32_t>(per_block);
+    state_.block_x = block.x;
+    state_.block_xy = block.x * block.y;
     state_.shared_var = &on_shared_var;
     state_.report = &on_report;
     state_.begin_block = &on_begin_block;
@@ -138,36 +191,40 @@ Checker::Checker(std::string_view kernel, std::vector<CheckedParam> params, mc_d
         region.granule_shift = shift;
         region.check_uninit = 0;  // global memory comes from the host, written or not
         offsets.push_back(cells);
-        cells += ((ends[g] - region.begin) >> shift) + 1;
+        region_cells_.push_back(((ends[g] - region.begin) >> shift) + 1);
+        cells += region_cells_.back();
+        touched_.emplace_back((region_cells_.back() >> MC_CHECK_CHUNK_SHIFT) + 1, std::uint8_t{0});
+        region.touched = touched_.back().data();
     }
-    GlobalShadow& global = global_shadow();
-    auto& shadow = global.cells;
-    if (++global.generation > 0xff) {
-        std::memset(static_cast<void*>(shadow.data()), 0, shadow.size() * sizeof(mc_shadow_cell));
-        global.generation = 1;
+    shadow_ = ShadowPool::instance().take();
+    ShadowBuffer& shadow = *shadow_;
+    if (++shadow.generation > 0xff) {
+        shadow.clear();
+        shadow.generation = 1;
     }
-    generation_ = global.generation << kEpochBits;
+    generation_ = shadow.generation << kEpochBits;
     state_.block_epoch = generation_;
-    if (shadow.size() < cells) {
-        try {
-            shadow.resize(cells);
-        } catch (const std::bad_alloc&) {
-            const std::size_t bytes = cells * sizeof(mc_shadow_cell);
-            throw OutOfMemory("kernel '" + kernel_ + "': a checked launch keeps " +
-                                  std::to_string(sizeof(mc_shadow_cell)) +
-                                  " bytes of shadow memory per element of its arrays, " +
-                                  std::to_string(bytes) + " bytes here, and that much memory " +
-                                  "is not available: check a smaller problem",
-                              bytes, 0);
-        }
+    if (!shadow.reserve(cells)) {
+        const std::size_t bytes = cells * sizeof(mc_shadow_cell);
+        throw OutOfMemory("kernel '" + kernel_ + "': a checked launch keeps " +
+                              std::to_string(sizeof(mc_shadow_cell)) +
+                              " bytes of shadow memory per element of its arrays, " +
+                              std::to_string(bytes) + " bytes here, and that much address " +
+                              "space is not available: check a smaller problem",
+                          bytes, 0);
     }
-    for (std::size_t g = 0; g < regions_.size(); ++g) regions_[g].cells = shadow.data() + offsets[g];
+    for (std::size_t g = 0; g < regions_.size(); ++g) regions_[g].cells = shadow.cells + offsets[g];
     state_.params = param_vars_.data();
 }
 
-void Checker::begin_block(std::uint64_t) {
+Checker::~Checker() {
+    if (shadow_) ShadowPool::instance().give_back(std::move(shadow_));
+}
+
+void Checker::begin_block(std::uint64_t linear) {
     shared_used_ = 0;
     state_.block_epoch = generation_;
+    state_.self_base = 1u + static_cast<std::uint32_t>(linear) * state_.threads_per_block;
     std::fill(warp_epochs_.begin(), warp_epochs_.end(), std::uint16_t{0});
 }
 
@@ -219,6 +276,9 @@ mc_check_var* Checker::shared_var(void* base, std::uint64_t bytes, std::uint32_t
             same_memory->cells = std::move(finer);
             r.cells = same_memory->cells.data();
             r.granule_shift = shift;
+            same_memory->touched.assign(
+                (same_memory->cells.size() >> MC_CHECK_CHUNK_SHIFT) + 1, std::uint8_t{0});
+            r.touched = same_memory->touched.data();
         }
         s.var.region = &r;
         return &s.var;
@@ -229,6 +289,8 @@ mc_check_var* Checker::shared_var(void* base, std::uint64_t bytes, std::uint32_t
     s.region.check_uninit = 1;
     s.cells.assign((bytes >> shift) + 1, mc_shadow_cell{});
     s.region.cells = s.cells.data();
+    s.touched.assign((s.cells.size() >> MC_CHECK_CHUNK_SHIFT) + 1, std::uint8_t{0});
+    s.region.touched = s.touched.data();
     s.var.region = &s.region;
     return &s.var;
 }
@@ -335,9 +397,38 @@ void Checker::report(const mc_check_event& e) {
 
 void Checker::add(Finding f, std::string key) {
     if (seen_.size() >= kMaxSeen) return;
-    if (!seen_.insert(std::move(key)).second) return;
-    ++total_;
-    if (findings_.size() < kMaxKept) findings_.push_back(std::move(f));
+    if (!seen_.insert(key).second) return;
+    if (findings_.size() < kMaxKept) {
+        findings_.push_back(std::move(f));
+        keys_.push_back(std::move(key));
+    }
+}
+
+void Checker::lane_race(std::size_t g, std::uintptr_t address, const mc_access& self,
+                        std::uint8_t access, const mc_access& other, std::uint8_t other_access) {
+    // The merge knows the memory, not which parameter each access went through: of those over
+    // this byte, the first whose constness fits the access (a write through a pointer to
+    // non-const, a read through one to const), else the first.
+    const auto fits = [&](std::size_t param) {
+        return params_[param].writable == (access == MC_ACCESS_WRITE);
+    };
+    const mc_check_var* var = nullptr;
+    for (std::size_t i = 0; i < param_vars_.size(); ++i) {
+        const mc_check_var& v = param_vars_[i];
+        if (v.region != &regions_[g] || address < v.begin || address >= v.end) continue;
+        if (var == nullptr || (!fits(var->id) && fits(i))) var = &v;
+    }
+    if (var == nullptr) return;
+    mc_check_event e{};
+    e.kind = MC_FIND_RACE;
+    e.access = access;
+    e.other_access = other_access;
+    e.size = var->elem_size;
+    e.var = var;
+    e.address = address;
+    e.self = self;
+    e.other = other;
+    report(e);
 }
 
 Finding Checker::barrier_finding(mc_dim3 block, mc_dim3 thread, std::uint32_t line,
@@ -394,10 +485,6 @@ void Checker::deadlocked(mc_dim3 block, mc_dim3 thread, std::uint32_t line, bool
                 "must reach the same __syncthreads, and every lane a warp intrinsic's mask names " +
                 "must call it)";
     add(std::move(f), "D:" + std::to_string(line) + ":" + std::to_string(other_line));
-}
-
-void report_findings(const Checker& checker, std::string_view kernel) {
-    detail::report_findings(checker.findings(), checker.findings_total(), kernel);
 }
 
 }  // namespace manycore::cpu

@@ -29,13 +29,17 @@ struct CheckedParam {
     bool writable = false;         // a pointer to non-const
 };
 
-/// One checked launch. Kernel code reaches it through state() (abi.h's mc_check_state);
-/// the fiber scheduler calls the block, barrier and warp hooks. Runs on one OS thread; not
-/// thread-safe.
+struct ShadowBuffer;
+
+/// One lane of a checked launch (CheckedLaunch): the blocks it runs see its variables and its
+/// own shadow memory, as if they were the whole launch. Kernel code reaches it through state()
+/// (abi.h's mc_check_state); the fiber scheduler calls the block, barrier and warp hooks. Runs
+/// on one OS thread at a time; not thread-safe.
 class Checker {
   public:
     Checker(std::string_view kernel, std::vector<CheckedParam> params, mc_dim3 grid,
             mc_dim3 block);
+    ~Checker();
     Checker(const Checker&) = delete;
     Checker& operator=(const Checker&) = delete;
 
@@ -64,17 +68,35 @@ class Checker {
     void deadlocked(mc_dim3 block, mc_dim3 thread, std::uint32_t line, bool in_warp,
                     mc_dim3 other_thread, std::uint32_t other_line, bool other_in_warp);
 
-    /// The distinct findings kept (at most kMaxKept) and how many distinct ones there were.
+    /// The distinct findings kept (at most kMaxKept), each with its key (what makes it
+    /// distinct), and the keys of every distinct finding seen (at most kMaxSeen).
     const std::vector<Finding>& findings() const noexcept { return findings_; }
-    std::size_t findings_total() const noexcept { return total_; }
+    const std::vector<std::string>& finding_keys() const noexcept { return keys_; }
+    const std::unordered_set<std::string>& seen() const noexcept { return seen_; }
+
+    /// The shadow of the pointer parameters, region by region; every lane of a launch has the
+    /// same regions over the same memory, with cells and touched chunks of its own.
+    std::size_t regions() const noexcept { return regions_.size(); }
+    const mc_check_region& region(std::size_t g) const noexcept { return regions_[g]; }
+    std::size_t region_cells(std::size_t g) const noexcept { return region_cells_[g]; }
+    /// Whether a record in this lane's shadow is of this launch (else it counts as none).
+    bool current(const mc_access& a) const noexcept {
+        return a.thread != 0 && (a.block_epoch >> 24) == (generation_ >> 24);
+    }
+    /// A race the cross-lane merge found: `self`, an access of this lane to `address` in
+    /// region `g`, and `other`, an access of an earlier lane.
+    void lane_race(std::size_t g, std::uintptr_t address, const mc_access& self,
+                   std::uint8_t access, const mc_access& other, std::uint8_t other_access);
 
     static constexpr std::size_t kMaxKept = detail::kFindingsKept;
+    static constexpr std::size_t kMaxSeen = 100000;
 
   private:
     struct Shared {
         mc_check_var var{};
         mc_check_region region{};
         std::vector<mc_shadow_cell> cells;
+        std::vector<std::uint8_t> touched;  // never read: a block's shared memory is its own
     };
 
     static mc_check_var* on_shared_var(mc_check_state* s, void* base, std::uint64_t bytes,
@@ -103,18 +125,17 @@ class Checker {
     mc_dim3 block_;
     std::vector<mc_check_var> param_vars_;
     std::vector<mc_check_region> regions_;
+    std::vector<std::size_t> region_cells_;
+    std::vector<std::vector<std::uint8_t>> touched_;  // per region, MC_CHECK_CHUNK_SHIFT
+    std::unique_ptr<ShadowBuffer> shadow_;
     std::vector<std::string> names_;  // by mc_check_var::id: parameters, then shared arrays
     std::vector<std::unique_ptr<Shared>> shared_;  // reused from block to block
     std::size_t shared_used_ = 0;
     std::vector<std::uint16_t> warp_epochs_;
     std::vector<Finding> findings_;
+    std::vector<std::string> keys_;
     std::unordered_set<std::string> seen_;
-    std::size_t total_ = 0;
     std::uint32_t generation_ = 0;  // this launch's, in the high 8 bits of every block epoch
 };
-
-/// Throws the KernelFault a checked launch with findings raises, or, with
-/// MANYCORE_CHECK_COLLECT, appends them to that file and returns. Nothing when there are none.
-void report_findings(const Checker& checker, std::string_view kernel);
 
 }  // namespace manycore::cpu

@@ -19,7 +19,7 @@
 #include "core/compile_cache.hpp"
 #include "core/compile_support.hpp"
 #include "core/embedded_headers.hpp"
-#include "cpu/checker.hpp"
+#include "cpu/checked_launch.hpp"
 #include "cpu/elf_tls.hpp"
 #include "cpu/executor.hpp"
 #include "cpu/host_compiler.hpp"
@@ -159,7 +159,7 @@ class CpuKernel final : public KernelImpl {
         }
         const mc_dim3 grid{config.grid.x, config.grid.y, config.grid.z};
         const mc_dim3 block{config.block.x, config.block.y, config.block.z};
-        cpu::Checker checker(name_, std::move(params), grid, block);
+        cpu::CheckedLaunch checked(name_, params, grid, block, cpu::worker_count());
         cpu::LaunchRequest request;
         request.kernel = entry_;
         request.kernel_name = name_;
@@ -168,17 +168,19 @@ class CpuKernel final : public KernelImpl {
         request.dynamic_shared_bytes = config.shared_bytes;
         request.args = args;
         request.use_fibers = fibers_;
-        request.checker = &checker;
+        request.checked = &checked;
         try {
             cpu::execute(request);
         } catch (const KernelFault& e) {
             // A fault (an assert, say) ends the launch; what was found until then still counts.
-            if (checker.findings().empty()) throw;
+            checked.finish();
+            if (checked.findings().empty()) throw;
             throw KernelFault(std::string(e.what()) + "\n  and before that:\n  " +
-                                  checker.findings().front().message,
-                              name_, checker.findings(), checker.findings_total());
+                                  checked.findings().front().message,
+                              name_, checked.findings(), checked.findings_total());
         }
-        cpu::report_findings(checker, name_);
+        checked.finish();
+        cpu::report_findings(checked, name_);
     }
 
   private:

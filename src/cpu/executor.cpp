@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "cpu/checker.hpp"
+#include "cpu/checked_launch.hpp"
 #include "cpu/fiber_block.hpp"
 #include "cpu/thread_pool.hpp"
 #include "manycore/config.hpp"
@@ -46,7 +46,7 @@ struct Launch {
     const mc_kernel_entry* kernel = nullptr;
     std::string_view name;
     bool fibers = false;
-    Checker* checker = nullptr;
+    CheckedLaunch* checked = nullptr;
     std::uint64_t blocks = 0;
     std::uint64_t chunk = 1;
 
@@ -164,41 +164,39 @@ mc_dim3 block_index(std::uint64_t linear, const mc_dim3& grid) noexcept {
                    static_cast<std::uint32_t>(linear / plane)};
 }
 
-// Runs blocks [first, last) on this thread.
-void run_blocks(Launch& launch, Worker& w, std::uint64_t first, std::uint64_t last) {
-    void* shared = w.shared(launch.abi.dynamic_shared_bytes);
+// Runs blocks [first, last) on this thread; `abi` is the launch's, or for a lane of a
+// checked launch, a copy whose `check` is the lane's.
+void run_blocks(Launch& launch, Worker& w, const mc_launch& abi, Checker* checker,
+                std::uint64_t first, std::uint64_t last) {
+    void* shared = w.shared(abi.dynamic_shared_bytes);
     if (!launch.fibers) {
-        launch.kernel->run_blocks(&launch.abi, w.handle(), shared, first, last);
+        launch.kernel->run_blocks(&abi, w.handle(), shared, first, last);
         return;
     }
     BlockJob job;
-    job.launch = &launch.abi;
+    job.launch = &abi;
     job.run_thread = launch.kernel->run_thread;
     job.worker = w.handle();
     job.dynamic_shared = shared;
     job.kernel_name = launch.name;
-    job.checker = launch.checker;
+    job.checker = checker;
     for (std::uint64_t b = first; b < last; ++b) {
         if (launch.cancelled.load(std::memory_order_relaxed)) return;
-        job.block_idx = block_index(b, launch.abi.grid);
+        job.block_idx = block_index(b, abi.grid);
         job.block_linear = b;
         w.fibers().run(job);
     }
 }
 
-// One participant's share: chunks taken from the shared counter until none are left or the
-// launch failed. Never throws.
-void take_chunks(Launch& launch) noexcept {
+// One participant's part of a launch: `work` on this thread's worker, then its printf
+// records handed to the launch. Never throws; the first error fails the launch.
+template <class Work>
+void participate(Launch& launch, Work&& work) noexcept {
     Worker* w = nullptr;
     try {
         w = &this_worker();
         w->launch = &launch;
-        while (!launch.cancelled.load(std::memory_order_relaxed)) {
-            const std::uint64_t first =
-                launch.next.fetch_add(launch.chunk, std::memory_order_relaxed);
-            if (first >= launch.blocks) break;
-            run_blocks(launch, *w, first, std::min(first + launch.chunk, launch.blocks));
-        }
+        work(*w);
     } catch (...) {
         launch.fail(std::current_exception());
     }
@@ -213,6 +211,33 @@ void take_chunks(Launch& launch) noexcept {
         }
         w->prints = PrintBuffer{};
     }
+}
+
+// Chunks taken from the shared counter until none are left or the launch failed.
+void take_chunks(Launch& launch) noexcept {
+    participate(launch, [&launch](Worker& w) {
+        while (!launch.cancelled.load(std::memory_order_relaxed)) {
+            const std::uint64_t first =
+                launch.next.fetch_add(launch.chunk, std::memory_order_relaxed);
+            if (first >= launch.blocks) break;
+            run_blocks(launch, w, launch.abi, nullptr, first,
+                       std::min(first + launch.chunk, launch.blocks));
+        }
+    });
+}
+
+// Lanes of a checked launch taken from the shared counter, each run whole, block after block,
+// until none are left or the launch failed.
+void take_lanes(Launch& launch, const std::vector<mc_launch>& lanes) noexcept {
+    participate(launch, [&launch, &lanes](Worker& w) {
+        CheckedLaunch& checked = *launch.checked;
+        while (!launch.cancelled.load(std::memory_order_relaxed)) {
+            const std::uint64_t k = launch.next.fetch_add(1, std::memory_order_relaxed);
+            if (k >= lanes.size()) break;
+            run_blocks(launch, w, lanes[k], &checked.lane(k), checked.first_block(k),
+                       checked.first_block(k + 1));
+        }
+    });
 }
 
 // Writes the launch's printf records in (block, thread, call) order, in one write.
@@ -273,19 +298,30 @@ void execute(const LaunchRequest& request) {
                       : request.kernel_name;
     launch.fibers = request.use_fibers;
     launch.blocks = blocks;
-    if (request.checker != nullptr) {
-        launch.checker = request.checker;
-        launch.abi.check = request.checker->state();
+    launch.checked = request.checked;
+    Checker* single_lane = nullptr;
+    if (launch.checked != nullptr && launch.checked->lanes() == 1) {
+        single_lane = &launch.checked->lane(0);
+        launch.abi.check = single_lane->state();
     }
 
     const unsigned threads = ThreadPool::default_size();
-    // Checked launches share their shadow memory between blocks: one thread runs them all.
-    if (blocks == 1 || threads == 1 || request.checker != nullptr) {
+    if (launch.checked != nullptr && single_lane == nullptr) {
+        // Each lane's blocks see the lane's own variables and shadow.
+        std::vector<mc_launch> lanes(launch.checked->lanes(), launch.abi);
+        for (std::size_t k = 0; k < lanes.size(); ++k) {
+            lanes[k].check = launch.checked->lane(k).state();
+        }
+        const auto participants =
+            static_cast<unsigned>(std::min<std::size_t>(threads, lanes.size()));
+        ThreadPool::instance().run_sharing(
+            participants, [&launch, &lanes](unsigned) { take_lanes(launch, lanes); });
+    } else if (blocks == 1 || threads == 1 || single_lane != nullptr) {
         // The latency path: no pool, no wake-up, no allocation once this thread is warm.
         Worker& w = this_worker();
         Launch* outer = std::exchange(w.launch, &launch);
         try {
-            run_blocks(launch, w, 0, blocks);
+            run_blocks(launch, w, launch.abi, single_lane, 0, blocks);
         } catch (...) {
             launch.error = std::current_exception();
         }

@@ -93,7 +93,8 @@ typedef struct mc_runtime_api {
 // ---- Checked mode ------------------------------------------------------------------------------
 // A checked module (MC_CHECKED) records every access through a pointer parameter or a shared
 // array in shadow cells the runtime owns, and reports what it finds through mc_check_state.
-// Checked launches run on one OS thread, so none of this is shared between OS threads.
+// A checked launch runs as lanes, each a range of blocks on one OS thread with a state,
+// variables and shadow cells of its own, so none of this is shared between OS threads.
 
 /// One recorded access: which thread, in which barrier interval, at which line.
 typedef struct mc_access {
@@ -112,6 +113,9 @@ typedef struct mc_shadow_cell {
     mc_access reader;
 } mc_shadow_cell;
 
+/// Cells per chunk of a region's `touched` map: 2^MC_CHECK_CHUNK_SHIFT.
+#define MC_CHECK_CHUNK_SHIFT 9
+
 /// A range of memory with shadow cells, one per 2^granule_shift bytes from `begin`.
 typedef struct mc_check_region {
     uintptr_t begin;
@@ -119,6 +123,9 @@ typedef struct mc_check_region {
     uint32_t granule_shift;
     uint8_t check_uninit;  // shared memory whose address never escaped as a raw pointer
     uint8_t reserved[3];
+    // One byte per chunk of cells, set when an access of the lane records there: the chunks
+    // that the runtime compares across lanes once the launch has run.
+    uint8_t* touched;
 } mc_check_region;
 
 enum mc_check_space { MC_SPACE_GLOBAL = 0, MC_SPACE_SHARED = 1 };
@@ -157,14 +164,20 @@ typedef struct mc_check_event {
     mc_access other;  // races: the earlier access it conflicts with
 } mc_check_event;
 
-/// The runtime's side of a checked launch, one per launch.
+/// The runtime's side of a checked launch, one per lane.
 typedef struct mc_check_state {
     uint32_t threads_per_block;
     uint32_t block_epoch;    // barriers the running block has passed, and the generation (mc_access)
     uint16_t* warp_epochs;   // per warp of the running block: collectives it completed
     mc_check_var* params;    // one per kernel parameter (meaningful for pointers)
     uint32_t site_line;      // the line of the barrier or warp intrinsic being entered
-    uint32_t reserved;
+    uint32_t self_base;      // 1 + block_linear * threads_per_block of the running block
+    // Where the kernel code running the lane keeps threadIdx, set by that code at its first
+    // recorded access (NULL until then), and blockDim.x and blockDim.x * blockDim.y: the
+    // thread of an access without a thread-local lookup.
+    const void* thread_idx;
+    uint32_t block_x;
+    uint32_t block_xy;
     /// The variable for a shared array of the running block (made on first use in a block).
     mc_check_var* (*shared_var)(struct mc_check_state* s, void* base, uint64_t bytes,
                                 uint32_t elem_size, const char* name);
@@ -219,7 +232,8 @@ typedef struct mc_gpu_findings {
 
 #define MC_GPU_FINDINGS_SYMBOL "__mc_findings"
 
-/// One launch, shared read-only by every worker.
+/// One launch, shared read-only by every worker (each lane of a checked launch has a copy
+/// whose `check` is the lane's).
 typedef struct mc_launch {
     mc_dim3 grid;
     mc_dim3 block;

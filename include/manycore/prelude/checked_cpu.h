@@ -39,10 +39,10 @@ __attribute__((always_inline)) inline accessor current_accessor(const mc_check_s
                                                                 unsigned line) {
     accessor a;
     a.thread = thread_linear();
-    a.block_base = static_cast<uint32_t>(block_linear()) * s->threads_per_block;
-    a.self = 1u + a.block_base + a.thread;
+    a.self = s->self_base + a.thread;
+    a.block_base = s->self_base - 1u;
     a.block_epoch = s->block_epoch;
-    a.warp_epoch = s->warp_epochs ? s->warp_epochs[a.thread >> 5] : 0u;
+    a.warp_epoch = s->warp_epochs[a.thread >> 5];
     a.line = line;
     return a;
 }
@@ -85,57 +85,131 @@ __attribute__((always_inline)) inline void store(mc_access& slot, const accessor
     slot.line = static_cast<uint16_t>(who.line);
 }
 
+// A record's thread and block epoch as one word (the first 8 bytes of mc_access), so the hot
+// path tells "this very thread in this interval" and "no record of this launch" apart in one
+// comparison each; the launch's generation is then the top 8 bits.
+__attribute__((always_inline)) inline uint64_t stamp(const mc_access& a) {
+    uint64_t v;
+    __builtin_memcpy(&v, &a, sizeof v);
+    return v;
+}
+__attribute__((always_inline)) inline bool settled(uint64_t earlier, uint64_t now) {
+    return earlier == now || ((earlier ^ now) >> 56) != 0;
+}
+
+// One cell's update where the hot path's shortcut does not decide it: another thread's record
+// of this launch, or an uninitialized read to look for.
+[[gnu::noinline]] inline void record_cell(const mc_check_var* var, uintptr_t addr, uint32_t size,
+                                          uint8_t access, unsigned line, mc_shadow_cell* cell) {
+    const mc_check_state* state = var->state;
+    const accessor who = current_accessor(state, line);
+    const uint32_t tpb = state->threads_per_block;
+    if (access == MC_ACCESS_READ) {
+        if (cell->writer.thread == 0) {
+            if (__builtin_expect(var->region->check_uninit, 0) &&
+                cell->writer.block_epoch != kWrittenByAtomic) {
+                report(MC_FIND_UNINITIALIZED_READ, access, var, addr, size, who, mc_access{}, 0);
+            }
+        } else if (__builtin_expect(concurrent(cell->writer, who, tpb), 0)) {
+            report(MC_FIND_RACE, access, var, addr, size, who, cell->writer, MC_ACCESS_WRITE);
+        }
+        // Keep the first reader of an interval that may conflict with a later writer.
+        const uint32_t reader = cell->reader.thread;
+        if (reader == 0 || reader == who.self || !concurrent(cell->reader, who, tpb)) {
+            store(cell->reader, who);
+        }
+    } else {
+        if (__builtin_expect(concurrent(cell->writer, who, tpb), 0)) {
+            report(MC_FIND_RACE, access, var, addr, size, who, cell->writer, MC_ACCESS_WRITE);
+        } else if (__builtin_expect(concurrent(cell->reader, who, tpb), 0)) {
+            report(MC_FIND_RACE, access, var, addr, size, who, cell->reader, MC_ACCESS_READ);
+        }
+        store(cell->writer, who);
+    }
+}
+
+// threadIdx linear, as thread_linear(), through the lane's pointer to it: a thread-local
+// lookup costs a call into the dynamic loader in a library that is loaded at run time.
+[[gnu::noinline, gnu::cold]] inline const uint3* remember_thread_idx(mc_check_state* s) {
+    s->thread_idx = &tid;
+    return &tid;
+}
+__attribute__((always_inline)) inline uint32_t recorded_thread(mc_check_state* s) {
+    const void* where = s->thread_idx;
+    const uint3* t = __builtin_expect(where != nullptr, 1) ? static_cast<const uint3*>(where)
+                                                           : remember_thread_idx(s);
+    return t->x + t->y * s->block_x + t->z * s->block_xy;
+}
+
+// An access that spans cells (a record wider than the granule, or one not aligned to it).
+[[gnu::noinline]] inline void record_cells(const mc_check_var* var, uintptr_t addr, uint32_t size,
+                                           uint8_t access, unsigned line) {
+    mc_check_region* region = var->region;
+    const uint32_t shift = region->granule_shift;
+    const uintptr_t first = (addr - region->begin) >> shift;
+    const uintptr_t last = (addr + size - 1 - region->begin) >> shift;
+    region->touched[first >> MC_CHECK_CHUNK_SHIFT] = 1;
+    region->touched[last >> MC_CHECK_CHUNK_SHIFT] = 1;
+    for (uintptr_t i = first; i <= last; ++i) {
+        record_cell(var, addr, size, access, line, region->cells + i);
+    }
+}
+
 // Checks one access of `size` bytes at `address` through `var`; false when it is out of
 // bounds (then it must not happen).
 __attribute__((always_inline)) inline bool record(const mc_check_var* var, const volatile void* address,
                                                   uint32_t size, uint8_t access, unsigned line) {
     if (var == nullptr) return true;  // a raw pointer made checked: nothing known about it
     const auto addr = reinterpret_cast<uintptr_t>(const_cast<const void*>(address));
-    const mc_check_state* state = var->state;
-    if (__builtin_expect(addr < var->begin || addr > var->end || var->end - addr < size, 0)) {
-        report(MC_FIND_OUT_OF_BOUNDS, access, var, addr, size, current_accessor(state, line),
+    // Unsigned: an address below `begin` is a huge offset, whose end overflows or passes the
+    // extent.
+    uintptr_t end;
+    if (__builtin_expect(__builtin_add_overflow(addr - var->begin, uintptr_t{size}, &end) ||
+                             end > var->end - var->begin,
+                         0)) {
+        report(MC_FIND_OUT_OF_BOUNDS, access, var, addr, size, current_accessor(var->state, line),
                mc_access{}, 0);
         return false;
     }
     mc_check_region* region = var->region;
     if (region == nullptr) return true;  // bounds only: who it was matters for reports only
-    const accessor who = current_accessor(state, line);
-    const uint32_t tpb = state->threads_per_block;
     const uint32_t shift = region->granule_shift;
-    mc_shadow_cell* cell = region->cells + ((addr - region->begin) >> shift);
-    mc_shadow_cell* last = region->cells + ((addr + size - 1 - region->begin) >> shift);
+    const uintptr_t index = (addr - region->begin) >> shift;
+    const uintptr_t last = (addr + size - 1 - region->begin) >> shift;
     if (access == MC_ACCESS_ATOMIC) {
         // Atomics never race, but they do initialise: shared memory set up by atomicExch or
         // atomicAdd alone is no uninitialized read later.
-        for (; cell <= last; ++cell) {
+        for (mc_shadow_cell* cell = region->cells + index; cell <= region->cells + last; ++cell) {
             if (cell->writer.thread == 0) cell->writer.block_epoch = kWrittenByAtomic;
         }
         return true;
     }
-    for (; cell <= last; ++cell) {
-        if (access == MC_ACCESS_READ) {
-            if (cell->writer.thread == 0) {
-                if (__builtin_expect(region->check_uninit, 0) &&
-                    cell->writer.block_epoch != kWrittenByAtomic) {
-                    report(MC_FIND_UNINITIALIZED_READ, access, var, addr, size, who, mc_access{}, 0);
-                }
-            } else if (__builtin_expect(concurrent(cell->writer, who, tpb), 0)) {
-                report(MC_FIND_RACE, access, var, addr, size, who, cell->writer, MC_ACCESS_WRITE);
-            }
-            // Keep the first reader of an interval that may conflict with a later writer.
-            const uint32_t reader = cell->reader.thread;
-            if (reader == 0 || reader == who.self || !concurrent(cell->reader, who, tpb)) {
-                store(cell->reader, who);
-            }
-        } else {
-            if (__builtin_expect(concurrent(cell->writer, who, tpb), 0)) {
-                report(MC_FIND_RACE, access, var, addr, size, who, cell->writer, MC_ACCESS_WRITE);
-            } else if (__builtin_expect(concurrent(cell->reader, who, tpb), 0)) {
-                report(MC_FIND_RACE, access, var, addr, size, who, cell->reader, MC_ACCESS_READ);
-            }
-            store(cell->writer, who);
-        }
+    if (__builtin_expect(last != index, 0)) {
+        record_cells(var, addr, size, access, line);
+        return true;
     }
+    // The common case, decided here: every record of the cell is of an earlier launch or of
+    // this thread in this barrier interval, so nothing can conflict and only this access is
+    // kept. Everything else goes to record_cell.
+    mc_check_state* state = var->state;
+    const uint32_t thread = recorded_thread(state);
+    const uint64_t now = uint64_t{state->block_epoch} << 32 | (state->self_base + thread);
+    mc_shadow_cell* cell = region->cells + index;
+    const uint64_t writer = stamp(cell->writer);
+    // A read of shared memory checked for initialisation is quiet only over this thread's
+    // own write: a cell of no record may be an uninitialized read.
+    const bool quiet_writer = access == MC_ACCESS_WRITE || region->check_uninit == 0
+                                  ? settled(writer, now)
+                                  : writer == now;
+    if (__builtin_expect(quiet_writer && settled(stamp(cell->reader), now), 1)) {
+        mc_access& slot = access == MC_ACCESS_WRITE ? cell->writer : cell->reader;
+        __builtin_memcpy(&slot, &now, sizeof now);
+        slot.warp_epoch = state->warp_epochs[thread >> 5];
+        slot.line = static_cast<uint16_t>(line);
+    } else {
+        record_cell(var, addr, size, access, line, cell);
+    }
+    region->touched[index >> MC_CHECK_CHUNK_SHIFT] = 1;
     return true;
 }
 
