@@ -10,34 +10,16 @@ import pytest
 
 import manycore as mc
 from manycore import _core
+from test_checked import ROTATE, checked, line_of
 
 # Blocks enough for every worker of the pool to get a lane (16 blocks a lane at least).
 BLOCKS = 16 * max(2, _core.num_threads())
-
-
-def checked(source: str) -> mc.SourceModule:
-    return mc.SourceModule(source, device="cpu", checked=True)
-
-
-def line_of(source: str, marker: str) -> int:
-    return next(n for n, text in enumerate(source.splitlines(), start=1) if marker in text)
 
 
 def fault(f, *args, **launch) -> mc.KernelFault:
     with pytest.raises(mc.KernelFault) as info:
         f(*args, **launch)
     return info.value
-
-
-ROTATE = r"""
-__global__ void rotate(const int* in, int* out, int n) {
-    int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) {
-        int v = in[i];  // READ
-        out[(i + 1) % n] = v;  // WRITE
-    }
-}
-"""
 
 
 def test_an_in_place_rotation_races_at_every_block_boundary_lanes_included():
