@@ -196,12 +196,17 @@ def _fast_binary(name: str, a: Array, b: Array, reflected: bool) -> Any:
         fn = cg.cached_function(fn_key, lambda: ew._build(
             "mc_k_" + name, template, [x.dtype, y.dtype], [loop[0], loop[1]], ["c", "c"], out_dt, "c", 0, facts),
             device, ew._options(facts, [loop[0], loop[1], out_dt]))
-        entry = _fast[key] = (fn, out_dt.name, out_dt.itemsize, facts)
-    fn, out_name, out_size, facts = entry
+        # The last launch shape is kept with the entry (loops repeat one size), as one tuple
+        # that threads replace whole, so none reads another size's shape.
+        entry = _fast[key] = (fn, out_dt.name, out_dt.itemsize, facts, [(-1, 0, 0, 0)])
+    fn, out_name, out_size, facts, last = entry
     out = _core.empty(shape, out_name, out_size, device)
     n = out.size
     if n:
-        grid, block, chunk = cg.launch_1d(facts, n)
+        launch = last[0]
+        if launch[0] != n:
+            launch = last[0] = (n, *cg.launch_1d(facts, n))
+        _, grid, block, chunk = launch
         if reflected:
             fn(n, chunk, b, a, out, grid=grid, block=block)
         else:

@@ -27,7 +27,15 @@ nb::object numpy_dtype(const Array& a) {
     if (a.dtype() == DType::record) {
         return numpy().attr("dtype")(nb::make_tuple(nb::str("V"), a.itemsize()));
     }
-    return numpy().attr("dtype")(nb::str(std::string(dtype_name(a.dtype())).c_str()));
+    // One numpy.dtype per element type, made on first use: `a.dtype` is on the path of every
+    // array operation, and building it from its name costs more than the rest of the lookup.
+    // Never released, like numpy() itself. Only touched with the GIL held.
+    static nb::handle made[MC_DT_RECORD] = {};  // NOLINT
+    nb::handle& dtype = made[static_cast<std::size_t>(a.dtype()) % MC_DT_RECORD];
+    if (!dtype.is_valid()) {
+        dtype = numpy().attr("dtype")(nb::str(std::string(dtype_name(a.dtype())).c_str())).release();
+    }
+    return nb::borrow(dtype);
 }
 
 std::string typestr(const Array& a) {

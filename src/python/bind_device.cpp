@@ -38,7 +38,11 @@ void bind_device(nb::module_& m) {
         .def("__eq__", [](const Device& a, nb::handle b) {
             return nb::isinstance<Device>(b) && a == nb::cast<Device>(b);
         })
-        .def("__hash__", [](const Device& d) { return std::hash<std::string>()(d.str()); })
+        // Equal devices have the same kind and index; devices are dictionary keys on every
+        // array operation's path, so no string is built for it.
+        .def("__hash__", [](const Device& d) {
+            return static_cast<std::size_t>(d.kind()) * 1000003u + static_cast<std::size_t>(d.index());
+        })
         .def("__reduce__", [](const Device& d) {
             return nb::make_tuple(nb::type<Device>(), nb::make_tuple(d.str()));
         });
