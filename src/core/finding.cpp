@@ -105,6 +105,12 @@ std::string line_text(std::uint32_t line) {
     return line ? "at line " + std::to_string(line) : "at an unknown line";
 }
 
+std::optional<int> line_field(std::uint32_t line) {
+    return line ? std::optional<int>(static_cast<int>(line)) : std::nullopt;
+}
+
+Finding::Dim3 dim3_of(const mc_dim3& d) { return {d.x, d.y, d.z}; }
+
 const char* access_verb(std::uint8_t access) {
     return access == MC_ACCESS_WRITE ? "writes" : access == MC_ACCESS_ATOMIC ? "updates" : "reads";
 }
@@ -124,9 +130,9 @@ Finding out_of_bounds_finding(const std::string& kernel, const std::string& name
     f.index = index;
     f.extent = extent;
     f.access = access_name(access);
-    if (line != 0) f.line = static_cast<int>(line);
-    f.block = Finding::Dim3{block.x, block.y, block.z};
-    f.thread = Finding::Dim3{thread.x, thread.y, thread.z};
+    f.line = line_field(line);
+    f.block = dim3_of(block);
+    f.thread = dim3_of(thread);
     f.message = "out-of-bounds in kernel '" + kernel + "', " +
                 (shared ? "shared array '" : "array '") + name + "': thread " +
                 dim3_text(thread) + " of block " + dim3_text(block) + " " + access_verb(access) +

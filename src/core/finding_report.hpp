@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,10 @@ constexpr std::size_t kFindingsKept = 100;
 std::string dim3_text(const mc_dim3& d);
 /// "at line 12", or "at an unknown line" for 0.
 std::string line_text(std::uint32_t line);
+/// A Finding's line: empty for 0 (unknown).
+std::optional<int> line_field(std::uint32_t line);
+/// A Finding's block or thread coordinates.
+Finding::Dim3 dim3_of(const mc_dim3& d);
 /// "reads", "writes", "updates" for an mc_access_kind.
 const char* access_verb(std::uint8_t access);
 /// "write" for MC_ACCESS_WRITE, else "read" (an atomic reads too).

@@ -93,11 +93,9 @@ std::uint32_t granule_shift_for(std::uintptr_t value) noexcept {
 using detail::access_name;
 using detail::access_verb;
 using detail::dim3_text;
+using detail::dim3_of;
+using detail::line_field;
 using detail::line_text;
-Finding::Dim3 dim3_of(const mc_dim3& d) { return {d.x, d.y, d.z}; }
-std::optional<int> line_field(std::uint32_t line) {
-    return line ? std::optional<int>(static_cast<int>(line)) : std::nullopt;
-}
 
 constexpr std::uint32_t kEpochBits = 24;
 constexpr std::uint32_t kEpochMask = (1u << kEpochBits) - 1;
