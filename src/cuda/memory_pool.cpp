@@ -102,14 +102,15 @@ void MemoryPool::release(CUdeviceptr block, std::size_t block_bytes) noexcept {
         // everything queued so far on blocking streams, and every later operation on a blocking
         // stream waits for the marker: the block's next use is ordered after its last one.
         // Streams created with CU_STREAM_NON_BLOCKING by other libraries are not covered.
+        // The record runs outside mutex_: a driver call that waits (as every call may under
+        // compute-sanitizer) must not hold up threads that only want the free list.
         try {
             ScopedContext scope(device_);
             const auto& api = device_.api();
-            std::lock_guard lock(mutex_);
-            if (release_marker_ == nullptr &&
-                api.cuEventCreate(&release_marker_, CU_EVENT_DISABLE_TIMING) != CUDA_SUCCESS) {
-                release_marker_ = nullptr;
-            }
+            std::call_once(release_marker_created_, [&] {
+                if (api.cuEventCreate(&release_marker_, CU_EVENT_DISABLE_TIMING) != CUDA_SUCCESS)
+                    release_marker_ = nullptr;
+            });
             if (release_marker_) (void)api.cuEventRecord(release_marker_, nullptr);
         } catch (...) {
             // A lost context: nothing will run on this block again anyway.

@@ -59,7 +59,8 @@ class MemoryPool {
     std::size_t used_ = 0;
     std::size_t cached_bytes_ = 0;
     std::size_t cached_count_ = 0;
-    CUevent release_marker_ = nullptr;  // see release()
+    std::once_flag release_marker_created_;
+    CUevent release_marker_ = nullptr;  // see release(); written once, under the flag
 };
 
 }  // namespace manycore::cuda

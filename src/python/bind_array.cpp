@@ -253,11 +253,23 @@ void bind_array(nb::module_& m) {
         .def("__dlpack__", &dlpack, "A DLPack capsule of this array (zero-copy).")
         .def("__dlpack_device__", &dlpack_device, "(device type, device index) as DLPack codes.");
 
+    // On a GPU, allocating may call cuMemAlloc and zeros waits for cuMemsetD8: other Python
+    // threads run meanwhile. A CPU allocation is too short to be worth giving up the GIL.
     m.def("empty", [](nb::handle shape, const std::string& dtype, std::size_t itemsize, nb::handle device) {
-        return Array::empty(to_shape(shape), parse_dtype(dtype), to_device_arg(device), itemsize);
+        auto dims = to_shape(shape);
+        const DType dt = parse_dtype(dtype);
+        const Device d = to_device_arg(device);
+        if (d.kind() == DeviceKind::cpu) return Array::empty(std::move(dims), dt, d, itemsize);
+        nb::gil_scoped_release release;
+        return Array::empty(std::move(dims), dt, d, itemsize);
     }, nb::arg("shape"), nb::arg("dtype"), nb::arg("itemsize"), nb::arg("device").none());
     m.def("zeros", [](nb::handle shape, const std::string& dtype, std::size_t itemsize, nb::handle device) {
-        return Array::zeros(to_shape(shape), parse_dtype(dtype), to_device_arg(device), itemsize);
+        auto dims = to_shape(shape);
+        const DType dt = parse_dtype(dtype);
+        const Device d = to_device_arg(device);
+        if (d.kind() == DeviceKind::cpu) return Array::zeros(std::move(dims), dt, d, itemsize);
+        nb::gil_scoped_release release;
+        return Array::zeros(std::move(dims), dt, d, itemsize);
     }, nb::arg("shape"), nb::arg("dtype"), nb::arg("itemsize"), nb::arg("device").none());
     m.def("to_device", &to_device, nb::arg("array"), nb::arg("device").none());
     m.def("wrap_device_pointer", &wrap_device_pointer, nb::arg("ptr"), nb::arg("shape"),
