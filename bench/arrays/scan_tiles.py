@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # SPDX-FileCopyrightText: manycore developers
-"""The GPU scan's tile shape: elements per thread and blocks per compute unit, timed on 2**28
-int32 (random, checked against NumPy first), counted as 2 passes of bytes like bench/arrays.
+"""The GPU scan's tile shape: warps per block, steps (32 lanes x 16 bytes) per warp and threads
+per multiprocessor (launch bounds), timed on 2**28 int32 (random, checked against NumPy first),
+counted as 2 passes of bytes like bench/arrays.
 
     python bench/arrays/scan_tiles.py [--n N]
 """
@@ -29,24 +30,24 @@ def main() -> None:
     host = np.random.default_rng(1).integers(-1000, 1000, n, dtype=np.int32)
     x, out = mc.to_device(host, dev), mc.empty(n, np.int32, dev)
     want = np.cumsum(host, dtype=np.int32)
-    default_items, default_blocks = scan_module._items, scan_module.BLOCKS_PER_UNIT
-    print(f"| items per thread | blocks per unit | ms | GB/s (2 passes) |\n|---:|---:|---:|---:|")
-    for items in (4, 8, 16):
-        for blocks in (32, 64):
-            scan_module._items = lambda itemsize, k=items: k  # noqa: E731
-            scan_module.BLOCKS_PER_UNIT = blocks
-            kernel = mc.InclusiveScanKernel(np.int32, "a + b")
-            kernel(x, out)
-            assert np.array_equal(out.get(), want), (items, blocks)
-            best = float("inf")
-            for _ in range(10):
-                mc.synchronize(dev)
-                t0 = time.perf_counter()
+    default = scan_module.WARPS, scan_module.STEPS, scan_module.OCCUPANCY
+    print("| warps per block | steps per warp | threads per SM | ms | GB/s (2 passes) |\n|---:|---:|---:|---:|---:|")
+    for warps in (16, 32):
+        for steps in (4, 8):
+            for occupancy in (1024, 2048):
+                scan_module.WARPS, scan_module.STEPS, scan_module.OCCUPANCY = warps, steps, occupancy
+                kernel = mc.InclusiveScanKernel(np.int32, "a + b")
                 kernel(x, out)
-                mc.synchronize(dev)
-                best = min(best, time.perf_counter() - t0)
-            print(f"| {items} | {blocks} | {best * 1e3:.3f} | {8 * n / best / 1e9:.0f} |")
-    scan_module._items, scan_module.BLOCKS_PER_UNIT = default_items, default_blocks
+                assert np.array_equal(out.get(), want), (warps, steps, occupancy)
+                best = float("inf")
+                for _ in range(10):
+                    mc.synchronize(dev)
+                    t0 = time.perf_counter()
+                    kernel(x, out)
+                    mc.synchronize(dev)
+                    best = min(best, time.perf_counter() - t0)
+                print(f"| {warps} | {steps} | {occupancy} | {best * 1e3:.3f} | {8 * n / best / 1e9:.0f} |")
+    scan_module.WARPS, scan_module.STEPS, scan_module.OCCUPANCY = default
 
 
 if __name__ == "__main__":

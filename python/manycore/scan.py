@@ -2,17 +2,18 @@
 # SPDX-FileCopyrightText: manycore developers
 """Scans (prefix sums) and ``cumsum``: PyCUDA-style ``InclusiveScanKernel``/``ExclusiveScanKernel``.
 
-Reduce, then scan, in three phases: (1) each block reduces its contiguous chunk to one total,
-(2) the totals are scanned, (3) each block scans its chunk again starting from the totals
-before it and writes the result. Only associativity is assumed: every combination keeps the
-elements' order, so ``scan_expr`` need not commute.
+Only associativity is assumed: every combination keeps the elements' order, so ``scan_expr``
+need not commute.
 
-The CPU runs a block as one thread over its chunk (vectorisable loops, no fibers), phase 2 on
-one thread. A GPU runs blocks of 256 threads over tiles of ``256 * items`` elements: a tile is
-loaded coalesced into shared memory, each thread combines its ``items`` consecutive elements,
-the threads' values are scanned with warp shuffles and one shared value per warp, and results
-go back through shared memory so the stores are coalesced too. Phase 2 is phase 3 run by one
-block over the totals. Memory traffic is three passes (read, read, write).
+The CPU reduces, then scans, in three phases: (1) each block (one thread) reduces its
+contiguous chunk to one total, (2) one thread scans the totals, (3) each block scans its chunk
+again starting from the totals before it. The loops are plain and vectorise; no fibers.
+
+A GPU scans in one pass with a decoupled look-back (Merrill and Garland, 2016): each block takes
+the next tile, holds it in registers, publishes the tile's total, then combines the totals and
+prefixes the tiles before it have published, reading back only until it meets a prefix. A warp
+owns contiguous steps of 32 lanes x 16 bytes (one coalesced vector load a lane, a lane's items
+consecutive) and scans them with shuffles. Memory traffic is two passes (read, write).
 """
 
 from __future__ import annotations
@@ -27,16 +28,18 @@ from ._core import Array
 
 __all__ = ["InclusiveScanKernel", "ExclusiveScanKernel", "cumsum"]
 
-# Block-parallel variant (GPUs): threads per block, and blocks per compute unit (enough waves
-# that the last one's imbalance costs little, few enough that phase 2 is one short block).
-THREADS = 256
-BLOCKS_PER_UNIT = 64
+# Block-parallel variant (GPUs): warps per block and steps (32 lanes x 16 bytes) per warp make
+# a tile, held in registers; OCCUPANCY threads a multiprocessor leaves 64 registers a thread
+# for them. Large tiles make few look-backs: on an H100, 2**28 int32 in 32x8 tiles scanned at
+# 2434 GB/s, in 16x4 tiles at 1882 and at 2048 threads/SM with 8 steps at 1271 (registers
+# spilled): bench/arrays/scan_tiles.py.
+WARPS = 32
+STEPS = 8
+OCCUPANCY = 1024
 
 
 def _items(itemsize: int) -> int:
-    """Elements each thread owns in a tile: 16 bytes of them, 1 to 16 elements (on an H100,
-    4 int32 a thread scanned 2**28 elements at 1540 GB/s, 8 at 1417, 16 at 1301:
-    bench/arrays/scan_tiles.py)."""
+    """Elements each lane owns in a step: 16 bytes of them (one vector load), 1 to 16."""
     return max(1, min(16, 16 // itemsize))
 
 
@@ -44,14 +47,6 @@ def _cpu_launch(facts: cg.DeviceFacts, n: int) -> tuple[int, int]:
     """(blocks, chunk): a few blocks per compute unit, capped so phase 2 stays short."""
     blocks = facts.units * 8
     chunk = max(1024, -(-n // blocks))
-    return max(1, -(-n // chunk)), chunk
-
-
-def _block_parallel_launch(facts: cg.DeviceFacts, n: int, tile: int) -> tuple[int, int]:
-    """(blocks, chunk) with chunks a whole number of tiles."""
-    tiles = -(-n // tile)
-    per_block = max(1, -(-tiles // (facts.units * BLOCKS_PER_UNIT)))
-    chunk = per_block * tile
     return max(1, -(-n // chunk)), chunk
 
 
@@ -89,15 +84,24 @@ __global__ void {nm}_scan(long long n, long long mc_chunk, {t}* out, const {t}* 
 def _block_parallel_source(nm: str, t: str, items: int) -> str:
     return f"""
 typedef {t} mc_scan_t;
-#define MC_THREADS {THREADS}
 #define MC_ITEMS {items}
-#define MC_TILE (MC_THREADS * MC_ITEMS)
-#define MC_WARPS (MC_THREADS / 32)
-// Shared memory index with one pad element every 32: thread t reading its consecutive items
-// (stride MC_ITEMS) then meets no bank conflicts.
-__device__ inline int mc_pad(int j) {{ return j + (j >> 5); }}
+#define MC_STEP (32 * MC_ITEMS)
+#define MC_WARPS {WARPS}
+#define MC_STEPS {STEPS}
+#define MC_TILE (MC_WARPS * MC_STEPS * MC_STEP)
+// OCCUPANCY threads a multiprocessor: the more tiles in flight, the more loads, but the fewer
+// registers each thread may hold its items in.
+#define MC_BOUNDS __launch_bounds__(MC_WARPS * 32, {OCCUPANCY} / (MC_WARPS * 32))
+// Loops over a lane's items and a warp's steps unroll, so the items stay in registers.
+#ifdef __CUDACC_RTC__
+#define MC_UNROLL _Pragma("unroll")
+#else
+#define MC_UNROLL
+#endif
+// A lane's items are 16 bytes: loaded and stored as one uint4 where the arrays are aligned.
+#define MC_VECTOR (sizeof(mc_scan_t) * MC_ITEMS == 16)
 
-// A warp shuffle of any element type, 32 bits at a time.
+// Warp shuffles of any element type, 32 bits at a time.
 __device__ inline mc_scan_t mc_shfl_up(mc_scan_t v, unsigned d) {{
     unsigned w[(sizeof(mc_scan_t) + 3) / 4] = {{}};
     memcpy(w, &v, sizeof(mc_scan_t));
@@ -106,114 +110,224 @@ __device__ inline mc_scan_t mc_shfl_up(mc_scan_t v, unsigned d) {{
     memcpy(&r, w, sizeof(mc_scan_t));
     return r;
 }}
+__device__ inline mc_scan_t mc_shfl(mc_scan_t v, int lane) {{
+    unsigned w[(sizeof(mc_scan_t) + 3) / 4] = {{}};
+    memcpy(w, &v, sizeof(mc_scan_t));
+    for (unsigned k = 0; k < (sizeof(mc_scan_t) + 3) / 4; ++k) w[k] = __shfl_sync(0xffffffffu, w[k], lane);
+    mc_scan_t r;
+    memcpy(&r, w, sizeof(mc_scan_t));
+    return r;
+}}
 
-// The tile at `base` (`valid` elements) into registers: thread t gets elements
-// [t * MC_ITEMS, t * MC_ITEMS + mine), loaded coalesced through shared memory.
-__device__ inline int mc_load_tile(const mc_scan_t* in, long long base, int valid, mc_scan_t* sh, mc_scan_t (&v)[MC_ITEMS]) {{
-    const int t = threadIdx.x;
-    for (int k = 0; k < MC_ITEMS; ++k) {{
-        const int j = k * MC_THREADS + t;
-        if (j < valid) sh[mc_pad(j)] = in[base + j];
+// The lane's items of the step at `base` (`valid` elements from there on): lane l owns
+// [l * MC_ITEMS, l * MC_ITEMS + mine), so the warp reads 32 * 16 contiguous bytes at once.
+__device__ inline int mc_load_step(const mc_scan_t* in, long long base, long long valid, bool vec,
+                                   mc_scan_t (&v)[MC_ITEMS]) {{
+    const long long first = (long long)(threadIdx.x & 31) * MC_ITEMS, left = valid - first;
+    const int mine = left <= 0 ? 0 : (left < MC_ITEMS ? (int)left : MC_ITEMS);
+    if (vec && mine == MC_ITEMS) {{
+        const uint4 raw = *reinterpret_cast<const uint4*>(in + base + first);
+        memcpy(v, &raw, sizeof(raw));
+    }} else {{
+        MC_UNROLL for (int k = 0; k < MC_ITEMS; ++k) if (k < mine) v[k] = in[base + first + k];
     }}
-    __syncthreads();
-    const int first = t * MC_ITEMS, left = valid - first;
-    const int mine = left < 0 ? 0 : (left < MC_ITEMS ? left : MC_ITEMS);
-    for (int k = 0; k < mine; ++k) v[k] = sh[mc_pad(first + k)];
-    __syncthreads();
     return mine;
 }}
 
-// Scans the threads' values `x` in thread order; threads [0, last] have one. Gives each thread
-// the combination of the values before its own (`has_prefix` false for thread 0) and returns
-// the tile's total.
-__device__ inline mc_scan_t mc_block_scan(mc_scan_t x, int last, mc_scan_t* warp_sh, mc_scan_t& prefix, bool& has_prefix) {{
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, last_warp = last >> 5;
-    mc_scan_t incl = x;
+// Scans the lanes' values in lane order (lane l gets lanes 0..l combined).
+__device__ inline mc_scan_t mc_warp_scan(mc_scan_t x) {{
+    const int lane = threadIdx.x & 31;
     for (unsigned d = 1; d < 32; d <<= 1) {{
-        const mc_scan_t y = mc_shfl_up(incl, d);
-        if (lane >= (int)d) incl = mc_scan_op(y, incl);
+        const mc_scan_t y = mc_shfl_up(x, d);
+        if (lane >= (int)d) x = mc_scan_op(y, x);
     }}
-    const mc_scan_t before = mc_shfl_up(incl, 1);
-    if ((lane == 31 && (int)threadIdx.x < last) || (int)threadIdx.x == last) warp_sh[warp] = incl;
-    __syncthreads();
-    if (warp == 0) {{
-        mc_scan_t w = warp_sh[lane <= last_warp ? lane : 0];
-        for (unsigned d = 1; d < 32; d <<= 1) {{
-            const mc_scan_t y = mc_shfl_up(w, d);
-            if (lane >= (int)d) w = mc_scan_op(y, w);
-        }}
-        if (lane <= last_warp) warp_sh[lane] = w;
-    }}
-    __syncthreads();
-    has_prefix = warp > 0 || lane > 0;
-    if (warp > 0 && lane > 0) prefix = mc_scan_op(warp_sh[warp - 1], before);
-    else if (warp > 0) prefix = warp_sh[warp - 1];
-    else if (lane > 0) prefix = before;
-    const mc_scan_t total = warp_sh[last_warp];
-    __syncthreads();
-    return total;
+    return x;
 }}
 
 __device__ inline mc_scan_t mc_fold(const mc_scan_t (&v)[MC_ITEMS], int mine) {{
     mc_scan_t x = mine > 0 ? v[0] : mc_scan_t();
-    for (int k = 1; k < mine; ++k) x = mc_scan_op(x, v[k]);
+    MC_UNROLL for (int k = 1; k < MC_ITEMS; ++k) if (k < mine) x = mc_scan_op(x, v[k]);
     return x;
 }}
 
-__global__ void {nm}_totals(long long n, long long mc_chunk, mc_scan_t* totals, const mc_scan_t* in) {{
-    __shared__ mc_scan_t sh[MC_TILE + MC_TILE / 32];
-    __shared__ mc_scan_t warp_sh[MC_WARPS];
-    const long long b = (long long)blockIdx.x * mc_chunk, e = b + mc_chunk < n ? b + mc_chunk : n;
-    if (b >= e) return;
-    mc_scan_t carry = mc_scan_t();
-    for (long long base = b; base < e; base += MC_TILE) {{
-        const int valid = e - base < MC_TILE ? (int)(e - base) : MC_TILE;
-        mc_scan_t v[MC_ITEMS];
-        const int mine = mc_load_tile(in, base, valid, sh, v);
-        mc_scan_t prefix = mc_scan_t();
-        bool has_prefix;
-        const mc_scan_t total = mc_block_scan(mc_fold(v, mine), (valid - 1) / MC_ITEMS, warp_sh, prefix, has_prefix);
-        carry = base == b ? total : mc_scan_op(carry, total);
-    }}
-    if (threadIdx.x == 0) totals[blockIdx.x] = carry;
+// The last lane holding items in a step of `valid` elements.
+__device__ inline int mc_last_lane(long long valid) {{
+    return valid >= MC_STEP ? 31 : (int)((valid - 1) / MC_ITEMS);
 }}
 
-// Block b starts from the inclusive scan of the totals before it, `prefix[b - 1]`.
-__global__ void {nm}_scan(long long n, long long mc_chunk, mc_scan_t* out, const mc_scan_t* in,
-                          const mc_scan_t* prefix, bool exclusive) {{
-    __shared__ mc_scan_t sh[MC_TILE + MC_TILE / 32];
-    __shared__ mc_scan_t warp_sh[MC_WARPS];
-    const long long b = (long long)blockIdx.x * mc_chunk, e = b + mc_chunk < n ? b + mc_chunk : n;
-    if (b >= e) return;
-    bool has_carry = blockIdx.x > 0;
-    mc_scan_t carry = has_carry ? prefix[blockIdx.x - 1] : mc_scan_t();
-    for (long long base = b; base < e; base += MC_TILE) {{
-        const int valid = e - base < MC_TILE ? (int)(e - base) : MC_TILE;
-        mc_scan_t v[MC_ITEMS];
-        const int mine = mc_load_tile(in, base, valid, sh, v);
-        mc_scan_t prefix_t = mc_scan_t();
-        bool has_prefix;
-        const mc_scan_t total = mc_block_scan(mc_fold(v, mine), (valid - 1) / MC_ITEMS, warp_sh, prefix_t, has_prefix);
-        bool have = has_carry;
-        mc_scan_t acc = carry;
-        if (has_prefix) {{ acc = have ? mc_scan_op(acc, prefix_t) : prefix_t; have = true; }}
-        for (int k = 0; k < mine; ++k) {{
-            const mc_scan_t x = v[k];
-            if (exclusive) v[k] = have ? acc : mc_scan_neutral();
-            acc = have ? mc_scan_op(acc, x) : x;
-            have = true;
-            if (!exclusive) v[k] = acc;
-        }}
-        for (int k = 0; k < mine; ++k) sh[mc_pad(threadIdx.x * MC_ITEMS + k)] = v[k];
-        __syncthreads();
-        for (int k = 0; k < MC_ITEMS; ++k) {{
-            const int j = k * MC_THREADS + threadIdx.x;
-            if (j < valid) out[base + j] = sh[mc_pad(j)];
-        }}
-        __syncthreads();
-        carry = has_carry ? mc_scan_op(carry, total) : total;
-        has_carry = true;
+__device__ inline mc_scan_t mc_shfl_down(mc_scan_t v, unsigned d) {{
+    unsigned w[(sizeof(mc_scan_t) + 3) / 4] = {{}};
+    memcpy(w, &v, sizeof(mc_scan_t));
+    for (unsigned k = 0; k < (sizeof(mc_scan_t) + 3) / 4; ++k) w[k] = __shfl_down_sync(0xffffffffu, w[k], d);
+    mc_scan_t r;
+    memcpy(&r, w, sizeof(mc_scan_t));
+    return r;
+}}
+
+// One step: scans the lane's items `v` into `out` after `carry` (when `have`), and adds the
+// step's total to the carry.
+__device__ inline void mc_scan_step(mc_scan_t* out, long long base, long long valid, bool vec,
+                                    mc_scan_t (&v)[MC_ITEMS], int mine, bool exclusive,
+                                    mc_scan_t& carry, bool& have) {{
+    const int lane = threadIdx.x & 31;
+    const mc_scan_t incl = mc_warp_scan(mc_fold(v, mine));
+    const mc_scan_t before = mc_shfl_up(incl, 1);
+    const mc_scan_t total = mc_shfl(incl, mc_last_lane(valid));
+    bool h = have;
+    mc_scan_t acc = carry;
+    if (lane > 0) {{ acc = h ? mc_scan_op(acc, before) : before; h = true; }}
+    MC_UNROLL for (int k = 0; k < MC_ITEMS; ++k) {{
+        if (k >= mine) break;
+        const mc_scan_t x = v[k];
+        if (exclusive) v[k] = h ? acc : mc_scan_neutral();
+        acc = h ? mc_scan_op(acc, x) : x;
+        h = true;
+        if (!exclusive) v[k] = acc;
     }}
+    const long long first = (long long)lane * MC_ITEMS;
+    if (vec && mine == MC_ITEMS) {{
+        uint4 raw;
+        memcpy(&raw, v, sizeof(raw));
+        *reinterpret_cast<uint4*>(out + base + first) = raw;
+    }} else {{
+        MC_UNROLL for (int k = 0; k < MC_ITEMS; ++k) if (k < mine) out[base + first + k] = v[k];
+    }}
+    carry = have ? mc_scan_op(carry, total) : total;
+    have = true;
+}}
+
+// Tile status for the look-back: a 64-bit word a tile, its flag in the high half (0 nothing
+// yet, 1 the tile's own total, its aggregate, is published, 2 its inclusive prefix is).
+// Values of 4 bytes or less travel in the low half, so one store publishes flag and value
+// together and one load reads them. Larger values live in two slots a tile (aggregate,
+// prefix) as 32-bit words, published before the flag behind a fence. Both are written and read
+// through volatile: never a stale copy from L1.
+typedef unsigned long long mc_status_t;
+#define MC_PACKED (sizeof(mc_scan_t) <= 4)
+#define MC_WORDS ((sizeof(mc_scan_t) + 3) / 4)
+#ifndef MC_SCAN_SPARSE_PREFIX
+// Tests define it as k > 1: only every k-th tile then publishes its prefix, and look-backs go
+// further back than one window.
+#define MC_SCAN_SPARSE_PREFIX 1
+#endif
+__device__ inline void mc_publish(mc_status_t* status, unsigned* words, long long tile, int flag, mc_scan_t v) {{
+    unsigned w[MC_WORDS] = {{}};
+    memcpy(w, &v, sizeof(mc_scan_t));
+    if (MC_PACKED) {{
+        ((volatile mc_status_t*)status)[tile] = ((mc_status_t)flag << 32) | w[0];
+        return;
+    }}
+    volatile unsigned* slot = words + (tile * 2 + flag - 1) * MC_WORDS;
+    for (unsigned k = 0; k < MC_WORDS; ++k) slot[k] = w[k];
+    __threadfence();
+    ((volatile mc_status_t*)status)[tile] = (mc_status_t)flag << 32;
+}}
+// The value a status word `s` of tile `t` announces (after its flag was seen non-zero).
+__device__ inline mc_scan_t mc_published(const unsigned* words, long long t, mc_status_t s) {{
+    unsigned w[MC_WORDS];
+    if (MC_PACKED) {{
+        w[0] = (unsigned)s;
+    }} else {{
+        __threadfence();
+        const volatile unsigned* slot = words + (t * 2 + (int)(s >> 32) - 1) * MC_WORDS;
+        for (unsigned k = 0; k < MC_WORDS; ++k) w[k] = slot[k];
+    }}
+    mc_scan_t r;
+    memcpy(&r, w, sizeof(mc_scan_t));
+    return r;
+}}
+
+// Warp 0's decoupled look-back: the combination of every tile before `tile`, read 32 tiles at a
+// time from the nearest back, stopping at the first inclusive prefix found. Every tile before
+// one that has published its inclusive prefix has published at least its aggregate, so the
+// wait for all 32 flags ends.
+__device__ inline mc_scan_t mc_look_back(const mc_status_t* status, const unsigned* words, long long tile) {{
+    const int lane = threadIdx.x & 31;
+    const volatile mc_status_t* vstatus = status;
+    mc_scan_t prefix = mc_scan_t();
+    bool have = false;
+    for (long long end = tile - 1;; end -= 32) {{
+        const long long t = end - lane;
+        mc_status_t s = t >= 0 ? vstatus[t] : (mc_status_t)2 << 32;  // before tile 0: past the stop anyway
+        while (__any_sync(0xffffffffu, (s >> 32) == 0)) {{
+            if ((s >> 32) == 0) s = vstatus[t];
+        }}
+        mc_scan_t v = t >= 0 ? mc_published(words, t, s) : mc_scan_t();
+        const unsigned inclusive = __ballot_sync(0xffffffffu, (s >> 32) == 2);
+        const int stop = inclusive ? __ffs((int)inclusive) - 1 : 31;
+        // Lane 0 gets v[stop] op ... op v[0]: the window's tiles in order, the farthest first.
+        for (unsigned d = 1; d < 32; d <<= 1) {{
+            const mc_scan_t y = mc_shfl_down(v, d);
+            if (lane + (int)d <= stop) v = mc_scan_op(y, v);
+        }}
+        const mc_scan_t window = mc_shfl(v, 0);
+        prefix = have ? mc_scan_op(window, prefix) : window;
+        have = true;
+        if (inclusive) return prefix;
+    }}
+}}
+
+__global__ void {nm}_clear(long long count, mc_status_t* state) {{
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < count;
+         i += (long long)blockDim.x * gridDim.x) state[i] = 0;
+}}
+
+// The single pass. A block takes the next tile (state[0] counts them out, so every tile before
+// it belongs to a block that has started), its warps load their steps into registers and total
+// them, warp 0 publishes the tile's total and looks back for the prefix before the tile, and
+// every warp scans its steps from that prefix and the totals of the warps before it. Loads all
+// come before stores, so the scan may run in place.
+__global__ void MC_BOUNDS {nm}_scan(long long n, mc_scan_t* out, const mc_scan_t* in,
+                                    mc_status_t* state, unsigned* words, bool exclusive) {{
+    __shared__ mc_scan_t warp_totals[MC_WARPS];
+    __shared__ mc_scan_t tile_prefix;
+    __shared__ long long tile_shared;
+    if (threadIdx.x == 0) tile_shared = (long long)atomicAdd(state, 1ull);
+    __syncthreads();
+    const long long tile = tile_shared;
+    mc_status_t* status = state + 1;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const long long tile_begin = tile * MC_TILE;
+    const long long b = tile_begin + (long long)warp * MC_STEPS * MC_STEP;
+    const long long e = b + MC_STEPS * MC_STEP < n ? b + MC_STEPS * MC_STEP : n;
+    const bool vec = MC_VECTOR && (((unsigned long long)in | (unsigned long long)out) & 15) == 0;
+    mc_scan_t v[MC_STEPS][MC_ITEMS];
+    int mine[MC_STEPS];
+    MC_UNROLL for (int s = 0; s < MC_STEPS; ++s) mine[s] = mc_load_step(in, b + s * MC_STEP, e - b - s * MC_STEP, vec, v[s]);
+    mc_scan_t total = mc_scan_t();
+    MC_UNROLL for (int s = 0; s < MC_STEPS; ++s) {{
+        if (b + s * MC_STEP >= e) break;
+        const mc_scan_t t = mc_shfl(mc_warp_scan(mc_fold(v[s], mine[s])), mc_last_lane(e - b - s * MC_STEP));
+        total = s == 0 ? t : mc_scan_op(total, t);
+    }}
+    if (lane == 0) warp_totals[warp] = total;
+    __syncthreads();
+    const long long tile_end = tile_begin + MC_TILE < n ? tile_begin + MC_TILE : n;
+    const int warps = (int)((tile_end - tile_begin + MC_STEPS * MC_STEP - 1) / (MC_STEPS * MC_STEP));
+    if (warp == 0) {{
+        mc_scan_t aggregate = warp_totals[0];
+        for (int w = 1; w < warps; ++w) aggregate = mc_scan_op(aggregate, warp_totals[w]);
+        if (tile == 0) {{
+            if (lane == 0) mc_publish(status, words, 0, 2, aggregate);
+        }} else {{
+            if (lane == 0) mc_publish(status, words, tile, 1, aggregate);
+            const mc_scan_t before = mc_look_back(status, words, tile);
+            if (lane == 0) {{
+                if (tile % MC_SCAN_SPARSE_PREFIX == 0) mc_publish(status, words, tile, 2, mc_scan_op(before, aggregate));
+                tile_prefix = before;
+            }}
+        }}
+    }}
+    __syncthreads();
+    if (b >= e) return;
+    bool have = tile > 0;
+    mc_scan_t carry = have ? tile_prefix : mc_scan_t();
+    for (int w = 0; w < warp; ++w) {{
+        carry = have ? mc_scan_op(carry, warp_totals[w]) : warp_totals[w];
+        have = true;
+    }}
+    MC_UNROLL for (int s = 0; s < MC_STEPS; ++s)
+        if (b + s * MC_STEP < e) mc_scan_step(out, b + s * MC_STEP, e - b - s * MC_STEP, vec, v[s], mine[s], exclusive, carry, have);
 }}
 """
 
@@ -252,7 +366,7 @@ class _ScanKernel:
                + f"__device__ inline {t} mc_scan_neutral() {{ return ({t})({neutral}); }}\n" + body)
         mod = SourceModule(src, device=facts.device, options=self.options,
                            _follow_environment=False)
-        kinds = ("totals", "scan") if block_parallel else ("totals", "prefix", "scan")
+        kinds = ("clear", "scan") if block_parallel else ("totals", "prefix", "scan")
         fns = tuple(mod.get_function(f"{nm}_{k}") for k in kinds)
         self._fns[(facts.key, block_parallel)] = fns
         return fns
@@ -271,22 +385,24 @@ class _ScanKernel:
         if n == 0:
             return output_ary
         if block_parallel:
-            totals_fn, scan_fn = fns
-            g, chunk = _block_parallel_launch(facts, n, THREADS * _items(self.dtype.itemsize))
-            block = THREADS
-        else:
-            totals_fn, prefix_fn, scan_fn = fns
-            g, chunk = _cpu_launch(facts, n)
-            block = 1
+            clear_fn, scan_fn = fns
+            tile = WARPS * STEPS * 32 * _items(self.dtype.itemsize)
+            tiles = -(-n // tile)
+            dev = input_ary.device
+            state = _core.empty((tiles + 1,), "uint64", 8, dev)  # the tile counter, the tiles' status
+            packed = self.dtype.itemsize <= 4  # MC_PACKED: values travel in the status words
+            words = _core.empty((1 if packed else tiles * 2 * -(-self.dtype.itemsize // 4),), "uint32", 4, dev)
+            clear_fn(tiles + 1, state, grid=min(-(-(tiles + 1) // 256), 1024), block=256, stream=stream)
+            scan_fn(n, output_ary, input_ary, state, words, self.exclusive, grid=tiles,
+                    block=32 * WARPS, stream=stream)
+            return output_ary
+        totals_fn, prefix_fn, scan_fn = fns
+        g, chunk = _cpu_launch(facts, n)
         totals = _core.empty((g,), self.dtype.name, self.dtype.itemsize, input_ary.device)
         if g > 1:
-            totals_fn(n, chunk, totals, input_ary, grid=g, block=block, stream=stream)
-            if block_parallel:  # phase 3's kernel, one block over the totals
-                scan_fn(g, g, totals, totals, totals, False, grid=1, block=block, stream=stream)
-            else:
-                prefix_fn(g, totals, grid=1, block=1, stream=stream)
-        scan_fn(n, chunk, output_ary, input_ary, totals, self.exclusive, grid=g, block=block,
-                stream=stream)
+            totals_fn(n, chunk, totals, input_ary, grid=g, block=1, stream=stream)
+            prefix_fn(g, totals, grid=1, block=1, stream=stream)
+        scan_fn(n, chunk, output_ary, input_ary, totals, self.exclusive, grid=g, block=1, stream=stream)
         return output_ary
 
 

@@ -101,18 +101,19 @@ def test_exclusive_scan_and_other_operators(device):
     np.testing.assert_array_equal(out.get(), np.maximum.accumulate(x))
 
 
-# The GPU's scan (tiles, warp shuffles, one block over the block totals) run on the CPU device,
-# where its barriers and shuffles run as fibers: the same algorithm, checked without a GPU.
+# The GPU's scan (one pass, tiles in registers, a decoupled look-back), small tiles, also run on
+# the CPU device, where its barriers and shuffles run as fibers: checked without a GPU too.
 # Non-commuting operators ("a", "b": keep the left or the right operand) show the order kept.
 @pytest.mark.parametrize("dtype", ["int32", "int64", "int8", "bool", "float64"])
 @pytest.mark.parametrize("n", [1, 31, 2048, 2049, 70001])
-def test_block_parallel_scan_on_the_cpu(cpu, monkeypatch, dtype, n):
+def test_block_parallel_scan(device, monkeypatch, dtype, n):
     import manycore.scan
 
-    # Many blocks, so the totals' scan spans several tiles of its one block.
-    monkeypatch.setattr(manycore.scan, "BLOCKS_PER_UNIT", 1024)
+    # Small tiles (two warps of one step), so that there are many to look back over.
+    monkeypatch.setattr(manycore.scan, "WARPS", 2)
+    monkeypatch.setattr(manycore.scan, "STEPS", 1)
     x = np.random.default_rng(n).integers(-100, 100, n).astype(dtype)
-    a, out = mc.to_device(x, cpu), mc.empty(n, dtype, cpu)
+    a, out = mc.to_device(x, device), mc.empty(n, dtype, device)
     plus = "a || b" if dtype == "bool" else "a + b"
     accumulate = np.logical_or.accumulate if dtype == "bool" else np.cumsum
     cases = [
@@ -126,12 +127,21 @@ def test_block_parallel_scan_on_the_cpu(cpu, monkeypatch, dtype, n):
             (mc.InclusiveScanKernel(dtype, "b"), x),
             (mc.ExclusiveScanKernel(dtype, "b", "7"), np.concatenate([np.full(1, 7, dtype), x[:-1]])),
         ]
+        # Only every 40th tile publishes its prefix: look-backs span two windows of 32 tiles.
+        sparse = ["-DMC_SCAN_SPARSE_PREFIX=40"]
+        cases += [
+            (mc.InclusiveScanKernel(dtype, plus, options=sparse), accumulate(x).astype(dtype)),
+            (mc.InclusiveScanKernel(dtype, "a", options=sparse), np.full(n, x[0], dtype)),
+            (mc.ExclusiveScanKernel(dtype, "b", "7", options=sparse), np.concatenate([np.full(1, 7, dtype), x[:-1]])),
+        ]
     for kernel, want in cases:
         kernel._block_parallel = True
         kernel(a, out)
         np.testing.assert_array_equal(out.get(), want)
     kernel = mc.InclusiveScanKernel(dtype, plus)
     kernel._block_parallel = True
+    kernel(a[1:], out[1:])  # one element in: no 16-byte vector loads
+    np.testing.assert_array_equal(out.get()[1:], accumulate(x[1:]).astype(dtype))
     kernel(a)  # in place
     np.testing.assert_array_equal(a.get(), cases[0][1])
 
