@@ -5,9 +5,12 @@
 # the GPU tests again under compute-sanitizer's memcheck, the GPU benchmarks, and prints a short
 # table. Logs go to ${OUT:-build/gpu}.
 #   tools/run_gpu_tests.sh                 every step
-#   tools/run_gpu_tests.sh build tests     only the steps named (build cpp tests mpi memcheck bench)
+#   tools/run_gpu_tests.sh build tests     only the steps named (build cpp tests mpi memcheck bench
+#                                          mpibench)
 # Each step has a time limit (TESTS_TIMEOUT, MPI_TIMEOUT, MEMCHECK_TIMEOUT, BENCH_TIMEOUT,
-# ARRAYS_BENCH_TIMEOUT, in seconds) so that steps can be split over calls of a bounded length.
+# ARRAYS_BENCH_TIMEOUT, MPI_BENCH_TIMEOUT, in seconds) so that steps can be split over calls of a
+# bounded length. mpibench (the MPI benchmarks, heat2d scaling on 1 to 16 ranks) runs only when
+# named: it measures the host's cores, not the GPU.
 # A machine without network access and without Boost.Context builds against .offline-deps/,
 # made beforehand by tools/pack_offline_deps.sh on a machine that has the Debian packages.
 set -uo pipefail
@@ -121,8 +124,16 @@ if wants bench; then
     status[bench]="${status[bench]}, scan tiles failed"
 fi
 
+if wants mpibench; then
+  timeout ${MPI_BENCH_TIMEOUT:-400} $python bench/mpi/run.py --max-ranks "${MPI_BENCH_RANKS:-16}" \
+      --grid "${MPI_BENCH_GRID:-2048}" >"$out/mpi-bench.log" 2>&1
+  status[mpibench]=$?
+  written=$(sed -n 's/^wrote //p' "$out/mpi-bench.log")
+  [ -n "$written" ] && cp "$written" "$out/"
+fi
+
 printf '\n| step | status | log |\n|---|---|---|\n'
-for step in build cpp tests mpi memcheck bench; do
+for step in build cpp tests mpi memcheck bench mpibench; do
   wants "$step" || continue
   detail=""
   case $step in
@@ -131,7 +142,7 @@ for step in build cpp tests mpi memcheck bench; do
     mpi) detail=" ($(tail -n 1 "$out/mpi-tests.log"))" ;;
   esac
   printf '| %s | %s%s | %s |\n' "$step" "${status[$step]}" "$detail" \
-    "$(case $step in build) echo build.log;; cpp) echo cpp.log;; mpi) echo mpi-tests.log;; tests) echo gpu-tests.log;; memcheck) echo memcheck.log;; bench) echo gpu-bench.md;; esac)"
+    "$(case $step in build) echo build.log;; cpp) echo cpp.log;; mpi) echo mpi-tests.log;; tests) echo gpu-tests.log;; memcheck) echo memcheck.log;; bench) echo gpu-bench.md;; mpibench) echo mpi-bench.log;; esac)"
 done
 [ -f "$out/gpu-bench.md" ] && cat "$out/gpu-bench.md"
 [ -f "$out/scan-tiles.md" ] && cat "$out/scan-tiles.md"

@@ -4,6 +4,8 @@
 
     python bench/mpi/run.py            full sizes; writes bench/results/<date>-<machine>-mpi.md
     python bench/mpi/run.py --quick    small sizes (a smoke test)
+    python bench/mpi/run.py --max-ranks 16 --grid 4096
+                                       heat2d scaling on 1, 2, 4, 8, 16 ranks, 4096^2 per rank-1 grid
 
 Measures, each job started with ``manycore run``:
   exchange   sendrecv between 2 ranks, 8 B to 64 MiB: manycore on mc.Array vs mpi4py's buffer
@@ -12,8 +14,8 @@ Measures, each job started with ``manycore run``:
   allreduce  sum of float64 arrays on 2 ranks: manycore on mc.Array vs mpi4py Allreduce
   halo       one halo exchange of a 4096x4096 float64 grid on 4 ranks (2x2): manycore vs a
              hand-written mpi4py version (slices packed with NumPy, Sendrecv per face); goal <= 1.2x
-  heat2d     the worked example: strong scaling (one grid, 1/2/4 ranks) and weak scaling (a fixed
-             block per rank), with speedup and efficiency; one kernel thread per rank
+  heat2d     the worked example on the CPU: strong scaling (one grid, 1/2/4... ranks) and weak
+             scaling (a fixed block per rank), with speedup and efficiency; one kernel thread a rank
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ def worker_halo(quick: bool) -> list[dict]:
     c = dist.world()
     n = 1024 if quick else 4096
     grid = dist.CartGrid(c, ndim=2, dims=[2, c.size // 2] if c.size % 2 == 0 else None)
-    u = grid.zeros((n, n), np.float64, halo=1)
+    u = grid.zeros((n, n), np.float64, halo=1, device="cpu")  # against NumPy: host memory on both sides
     np.asarray(u.interior)[...] = c.rank
 
     # The hand-written version: what a course participant writes with mpi4py.
@@ -146,7 +148,7 @@ def worker_heat(quick: bool, n: int, m: int, steps: int) -> list[dict]:
     c = dist.world()
     grid = dist.CartGrid(c, ndim=2)
     u0 = heat2d.initial(n, m) if c.rank == 0 else None
-    solver = heat2d.Heat2D(grid, u0)
+    solver = heat2d.Heat2D(grid, u0, device="cpu")  # a GPU, where present, is not what this measures
     solver.run(2)
     c.barrier()
     t0 = time.perf_counter()
@@ -193,6 +195,16 @@ def _machine() -> tuple[dict, str]:
     return info, run_all.machine_slug(info)
 
 
+def _weak_shape(base: int, ranks: int) -> tuple[int, int]:
+    """The global grid for ``ranks`` blocks of base x base: 2 ranks 2x1 blocks, 4 2x2, 8 4x2..."""
+    rows = cols = 1
+    while rows * cols < ranks:
+        rows *= 2
+        if rows * cols < ranks:
+            cols *= 2
+    return rows * base, cols * base
+
+
 def _size(b: int) -> str:
     for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
         if b >= scale:
@@ -210,40 +222,42 @@ def driver(args: argparse.Namespace) -> int:
     say = lambda s="": (print(s, flush=True), lines.append(s))  # noqa: E731
     verdicts = []
 
-    say("## exchange: sendrecv between 2 ranks (time per call; bandwidth = bytes / time)\n")
-    say("| size | manycore µs | mpi4py buffer µs | mpi4py pickle µs | manycore GB/s | buffer GB/s | pickle GB/s | manycore / buffer |")
-    say("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for r in launch(2, ["--worker", "exchange", *quick], threads=1):
-        b = r["bytes"]
-        say(f"| {_size(b)} | {r['manycore'] * 1e6:.2f} | {r['mpi4py_buffer'] * 1e6:.2f} | {r['mpi4py_pickle'] * 1e6:.2f} | "
-            f"{b / r['manycore'] / 1e9:.2f} | {b / r['mpi4py_buffer'] / 1e9:.2f} | {b / r['mpi4py_pickle'] / 1e9:.2f} | "
-            f"{r['manycore'] / r['mpi4py_buffer']:.2f} |")
-        if b == 1 << 20:
-            verdicts.append(("exchange 1 MiB within 10 % of mpi4py's buffer path",
-                             r["manycore"] <= 1.10 * r["mpi4py_buffer"], f"{r['manycore'] / r['mpi4py_buffer']:.2f}x"))
-            verdicts.append(("exchange 1 MiB 10x faster than mpi4py's pickle path",
-                             r["mpi4py_pickle"] >= 10 * r["manycore"], f"{r['mpi4py_pickle'] / r['manycore']:.1f}x"))
+    if not args.only_heat:
+        say("## exchange: sendrecv between 2 ranks (time per call; bandwidth = bytes / time)\n")
+        say("| size | manycore µs | mpi4py buffer µs | mpi4py pickle µs | manycore GB/s | buffer GB/s | pickle GB/s | manycore / buffer |")
+        say("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in launch(2, ["--worker", "exchange", *quick], threads=1):
+            b = r["bytes"]
+            say(f"| {_size(b)} | {r['manycore'] * 1e6:.2f} | {r['mpi4py_buffer'] * 1e6:.2f} | {r['mpi4py_pickle'] * 1e6:.2f} | "
+                f"{b / r['manycore'] / 1e9:.2f} | {b / r['mpi4py_buffer'] / 1e9:.2f} | {b / r['mpi4py_pickle'] / 1e9:.2f} | "
+                f"{r['manycore'] / r['mpi4py_buffer']:.2f} |")
+            if b == 1 << 20:
+                verdicts.append(("exchange 1 MiB within 10 % of mpi4py's buffer path",
+                                 r["manycore"] <= 1.10 * r["mpi4py_buffer"], f"{r['manycore'] / r['mpi4py_buffer']:.2f}x"))
+                verdicts.append(("exchange 1 MiB 10x faster than mpi4py's pickle path",
+                                 r["mpi4py_pickle"] >= 10 * r["manycore"], f"{r['mpi4py_pickle'] / r['manycore']:.1f}x"))
 
-    say("\n## allreduce (sum, float64) on 2 ranks\n")
-    say("| size | manycore µs | mpi4py µs | manycore GB/s | mpi4py GB/s | ratio |")
-    say("|---:|---:|---:|---:|---:|---:|")
-    for r in launch(2, ["--worker", "allreduce", *quick], threads=1):
-        b = r["bytes"]
-        say(f"| {_size(b)} | {r['manycore'] * 1e6:.1f} | {r['mpi4py'] * 1e6:.1f} | {b / r['manycore'] / 1e9:.2f} | "
-            f"{b / r['mpi4py'] / 1e9:.2f} | {r['manycore'] / r['mpi4py']:.2f} |")
+        say("\n## allreduce (sum, float64) on 2 ranks\n")
+        say("| size | manycore µs | mpi4py µs | manycore GB/s | mpi4py GB/s | ratio |")
+        say("|---:|---:|---:|---:|---:|---:|")
+        for r in launch(2, ["--worker", "allreduce", *quick], threads=1):
+            b = r["bytes"]
+            say(f"| {_size(b)} | {r['manycore'] * 1e6:.1f} | {r['mpi4py'] * 1e6:.1f} | {b / r['manycore'] / 1e9:.2f} | "
+                f"{b / r['mpi4py'] / 1e9:.2f} | {r['manycore'] / r['mpi4py']:.2f} |")
 
-    say("\n## halo exchange, float64 grid on 4 ranks (2x2), faces only\n")
-    say("| grid | manycore ms | mpi4py by hand ms | ratio |")
-    say("|---|---:|---:|---:|")
-    for r in launch(4, ["--worker", "halo", *quick], threads=1):
-        ratio = r["manycore"] / r["mpi4py_by_hand"]
-        say(f"| {r['n']}x{r['n']} | {r['manycore'] * 1e3:.2f} | {r['mpi4py_by_hand'] * 1e3:.2f} | {ratio:.2f} |")
-        verdicts.append((f"halo exchange {r['n']}^2 on 4 ranks <= 1.2x hand-written mpi4py", ratio <= 1.2, f"{ratio:.2f}x"))
+        say("\n## halo exchange, float64 grid on 4 ranks (2x2), faces only\n")
+        say("| grid | manycore ms | mpi4py by hand ms | ratio |")
+        say("|---|---:|---:|---:|")
+        for r in launch(4, ["--worker", "halo", *quick], threads=1):
+            ratio = r["manycore"] / r["mpi4py_by_hand"]
+            say(f"| {r['n']}x{r['n']} | {r['manycore'] * 1e3:.2f} | {r['mpi4py_by_hand'] * 1e3:.2f} | {ratio:.2f} |")
+            verdicts.append((f"halo exchange {r['n']}^2 on 4 ranks <= 1.2x hand-written mpi4py", ratio <= 1.2, f"{ratio:.2f}x"))
 
-    base, steps = (256, 20) if args.quick else (1024, 100)
+    base, steps = (256, 20) if args.quick else (args.grid, 100)
+    counts = [p for p in (1, 2, 4, 8, 16, 32, 64) if p <= args.max_ranks]
     for title, shapes in (
-        ("strong scaling (one grid)", {p: (base, base) for p in (1, 2, 4)}),
-        ("weak scaling (a block of the 1-rank grid per rank)", {1: (base, base), 2: (2 * base, base), 4: (2 * base, 2 * base)}),
+        ("strong scaling (one grid)", {p: (base, base) for p in counts}),
+        ("weak scaling (a block of the 1-rank grid per rank)", {p: _weak_shape(base, p) for p in counts}),
     ):
         say(f"\n## heat2d {title}, {steps} steps, one kernel thread per rank\n")
         say("| ranks | grid | dims | s | steps/s | speedup | efficiency |")
@@ -286,6 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true")
     p.add_argument("--no-write", action="store_true")
+    p.add_argument("--max-ranks", type=int, default=4, help="heat2d scaling up to this many ranks (powers of 2)")
+    p.add_argument("--grid", type=int, default=1024, help="heat2d: the 1-rank grid is grid x grid")
+    p.add_argument("--only-heat", action="store_true", help="heat2d scaling only")
     p.add_argument("--worker", choices=["exchange", "allreduce", "halo", "heat"], help=argparse.SUPPRESS)
     p.add_argument("--json", help=argparse.SUPPRESS)
     p.add_argument("--n", type=int, default=1024, help=argparse.SUPPRESS)
