@@ -102,22 +102,18 @@ typedef {t} mc_scan_t;
 #define MC_VECTOR (sizeof(mc_scan_t) * MC_ITEMS == 16)
 
 // Warp shuffles of any element type, 32 bits at a time.
-__device__ inline mc_scan_t mc_shfl_up(mc_scan_t v, unsigned d) {{
-    unsigned w[(sizeof(mc_scan_t) + 3) / 4] = {{}};
-    memcpy(w, &v, sizeof(mc_scan_t));
-    for (unsigned k = 0; k < (sizeof(mc_scan_t) + 3) / 4; ++k) w[k] = __shfl_up_sync(0xffffffffu, w[k], d);
-    mc_scan_t r;
-    memcpy(&r, w, sizeof(mc_scan_t));
-    return r;
-}}
-__device__ inline mc_scan_t mc_shfl(mc_scan_t v, int lane) {{
-    unsigned w[(sizeof(mc_scan_t) + 3) / 4] = {{}};
-    memcpy(w, &v, sizeof(mc_scan_t));
-    for (unsigned k = 0; k < (sizeof(mc_scan_t) + 3) / 4; ++k) w[k] = __shfl_sync(0xffffffffu, w[k], lane);
-    mc_scan_t r;
-    memcpy(&r, w, sizeof(mc_scan_t));
-    return r;
-}}
+#define MC_SHUFFLE(name, intrinsic)                                                               \\
+    __device__ inline mc_scan_t name(mc_scan_t v, int arg) {{                                      \\
+        unsigned w[(sizeof(mc_scan_t) + 3) / 4] = {{}};                                           \\
+        memcpy(w, &v, sizeof(mc_scan_t));                                                         \\
+        for (unsigned k = 0; k < (sizeof(mc_scan_t) + 3) / 4; ++k) w[k] = intrinsic(0xffffffffu, w[k], arg); \\
+        mc_scan_t r;                                                                              \\
+        memcpy(&r, w, sizeof(mc_scan_t));                                                         \\
+        return r;                                                                                 \\
+    }}
+MC_SHUFFLE(mc_shfl_up, __shfl_up_sync)
+MC_SHUFFLE(mc_shfl_down, __shfl_down_sync)
+MC_SHUFFLE(mc_shfl, __shfl_sync)
 
 // The lane's items of the step at `base` (`valid` elements from there on): lane l owns
 // [l * MC_ITEMS, l * MC_ITEMS + mine), so the warp reads 32 * 16 contiguous bytes at once.
@@ -153,15 +149,6 @@ __device__ inline mc_scan_t mc_fold(const mc_scan_t (&v)[MC_ITEMS], int mine) {{
 // The last lane holding items in a step of `valid` elements.
 __device__ inline int mc_last_lane(long long valid) {{
     return valid >= MC_STEP ? 31 : (int)((valid - 1) / MC_ITEMS);
-}}
-
-__device__ inline mc_scan_t mc_shfl_down(mc_scan_t v, unsigned d) {{
-    unsigned w[(sizeof(mc_scan_t) + 3) / 4] = {{}};
-    memcpy(w, &v, sizeof(mc_scan_t));
-    for (unsigned k = 0; k < (sizeof(mc_scan_t) + 3) / 4; ++k) w[k] = __shfl_down_sync(0xffffffffu, w[k], d);
-    mc_scan_t r;
-    memcpy(&r, w, sizeof(mc_scan_t));
-    return r;
 }}
 
 // One step: scans the lane's items `v` into `out` after `carry` (when `have`), and adds the

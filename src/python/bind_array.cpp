@@ -70,6 +70,20 @@ std::vector<std::int64_t> to_shape(nb::handle shape) {
     return nb::cast<std::vector<std::int64_t>>(shape);
 }
 
+using ArrayFactory = Array (*)(std::vector<std::int64_t>, DType, const Device&, std::size_t);
+
+// Array::empty or Array::zeros from Python's arguments. On a GPU, allocating may call
+// cuMemAlloc and zeros waits for cuMemsetD8: other Python threads run meanwhile. A CPU
+// allocation is too short to be worth giving up the GIL.
+Array new_array(ArrayFactory make, nb::handle shape, const std::string& dtype, std::size_t itemsize,
+                nb::handle device) {
+    auto dims = to_shape(shape);
+    const DType dt = parse_dtype(dtype);
+    const Device d = to_device_arg(device);
+    if (d.kind() == DeviceKind::cpu) return make(std::move(dims), dt, d, itemsize);
+    nb::gil_scoped_release release;
+    return make(std::move(dims), dt, d, itemsize);
+}
 
 // A new NumPy array holding a copy of `a`.
 nb::object get(const Array& a) {
@@ -253,23 +267,11 @@ void bind_array(nb::module_& m) {
         .def("__dlpack__", &dlpack, "A DLPack capsule of this array (zero-copy).")
         .def("__dlpack_device__", &dlpack_device, "(device type, device index) as DLPack codes.");
 
-    // On a GPU, allocating may call cuMemAlloc and zeros waits for cuMemsetD8: other Python
-    // threads run meanwhile. A CPU allocation is too short to be worth giving up the GIL.
     m.def("empty", [](nb::handle shape, const std::string& dtype, std::size_t itemsize, nb::handle device) {
-        auto dims = to_shape(shape);
-        const DType dt = parse_dtype(dtype);
-        const Device d = to_device_arg(device);
-        if (d.kind() == DeviceKind::cpu) return Array::empty(std::move(dims), dt, d, itemsize);
-        nb::gil_scoped_release release;
-        return Array::empty(std::move(dims), dt, d, itemsize);
+        return new_array(&Array::empty, shape, dtype, itemsize, device);
     }, nb::arg("shape"), nb::arg("dtype"), nb::arg("itemsize"), nb::arg("device").none());
     m.def("zeros", [](nb::handle shape, const std::string& dtype, std::size_t itemsize, nb::handle device) {
-        auto dims = to_shape(shape);
-        const DType dt = parse_dtype(dtype);
-        const Device d = to_device_arg(device);
-        if (d.kind() == DeviceKind::cpu) return Array::zeros(std::move(dims), dt, d, itemsize);
-        nb::gil_scoped_release release;
-        return Array::zeros(std::move(dims), dt, d, itemsize);
+        return new_array(&Array::zeros, shape, dtype, itemsize, device);
     }, nb::arg("shape"), nb::arg("dtype"), nb::arg("itemsize"), nb::arg("device").none());
     m.def("to_device", &to_device, nb::arg("array"), nb::arg("device").none());
     m.def("wrap_device_pointer", &wrap_device_pointer, nb::arg("ptr"), nb::arg("shape"),
