@@ -37,9 +37,18 @@ _C_TYPES = {
 }
 
 
+_c_type_of: dict[Any, str] = {}
+
+
 def c_type(dtype: Any) -> str:
     """The C++ spelling of a NumPy dtype inside generated kernels."""
+    try:
+        return _c_type_of[dtype]  # dtype.name costs microseconds; array operations ask often
+    except (KeyError, TypeError):
+        pass
     name = np.dtype(dtype).name
+    if name in _C_TYPES and isinstance(dtype, np.dtype):
+        _c_type_of[dtype] = _C_TYPES[name]
     try:
         return _C_TYPES[name]
     except KeyError:

@@ -133,17 +133,19 @@ class _Reducer:
         mod = SourceModule(src, device=facts.device, options=options, _follow_environment=False)
         self.stage1 = mod.get_function(name + "_stage1")
         self.stage2 = mod.get_function(name + "_stage2")
+        # The partials' dtype as _core.empty takes it, worked out once (dtype.name is slow).
+        self._partials = ("void" if np_dtype.kind == "V" else np_dtype.name, np_dtype.itemsize)
 
     def __call__(self, n: int, args: list, stream: Any = None) -> Array:
         dev = self.facts.device
-        dt = self.dtype
+        name, size = self._partials
         grid, block, chunk = _launch(self.facts, n)
-        part = _core.empty((grid,), "void" if dt.kind == "V" else dt.name, dt.itemsize, dev)
+        part = _core.empty((grid,), name, size, dev)
         self.stage1(n, chunk, part, *args, grid=grid, block=block, stream=stream)
         while grid > 1:
             m = grid
             grid, block, chunk = _launch(self.facts, m)
-            nxt = _core.empty((grid,), "void" if dt.kind == "V" else dt.name, dt.itemsize, dev)
+            nxt = _core.empty((grid,), name, size, dev)
             self.stage2(m, chunk, nxt, part, grid=grid, block=block, stream=stream)
             part = nxt
         return part._view(0, [], [])
@@ -284,10 +286,11 @@ def _reduce_all(op: str, a: Array) -> Array:
     if a.size == 0 and op in ("min", "max", "argmin", "argmax"):
         raise ValueError(f"zero-size array to reduction operation {op} which has no identity")
     facts = cg.facts(a.device)
-    ctype_in = cg.c_type(dt)
-    read = f"((const {ctype_in}*)x)[i]" if dt.kind == "c" else "x[i]"
-    r = _builtin_reducer((op, dt), facts, act, acc, neutral, red, mp.replace("X", read),
-                         [(cg.param_type(dt, True), "x", True)])
+    r = _builtin.get((op, dt, facts.key))
+    if r is None:
+        read = f"((const {cg.c_type(dt)}*)x)[i]" if dt.kind == "c" else "x[i]"
+        r = _builtin_reducer((op, dt), facts, act, acc, neutral, red, mp.replace("X", read),
+                             [(cg.param_type(dt, True), "x", True)])
     out = r(a.size, [a])
     return _finish(op, out, a.size, res)
 
