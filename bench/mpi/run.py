@@ -4,8 +4,9 @@
 
     python bench/mpi/run.py            full sizes; writes bench/results/<date>-<machine>-mpi.md
     python bench/mpi/run.py --quick    small sizes (a smoke test)
-    python bench/mpi/run.py --max-ranks 16 --grid 4096
-                                       heat2d scaling on 1, 2, 4, 8, 16 ranks, 4096^2 per rank-1 grid
+    python bench/mpi/run.py --max-ranks 16 --grid 2048
+                                       heat2d scaling on 1, 2, 4, 8 and 16 ranks from a 2048^2 grid
+                                       (strong: that grid; weak: a 2048^2 block a rank)
 
 Measures, each job started with ``manycore run``:
   exchange   sendrecv between 2 ranks, 8 B to 64 MiB: manycore on mc.Array vs mpi4py's buffer
