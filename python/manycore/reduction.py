@@ -276,21 +276,24 @@ def _as_array(a: Any) -> Array:
     return asarray(a)
 
 
+@functools.lru_cache(maxsize=None)
+def _whole_array_kernel(op: str, dt: np.dtype) -> tuple:
+    """_builtin_reducer's arguments after its key and device for ``op`` over every element."""
+    acc, act, neutral, red, mp, _ = _spec(op, dt)
+    read = f"((const {cg.c_type(dt)}*)x)[i]" if dt.kind == "c" else "x[i]"
+    return act, acc, neutral, red, mp.replace("X", read), [(cg.param_type(dt, True), "x", True)]
+
+
 def _reduce_all(op: str, a: Array) -> Array:
     from ._array_ops import copy
 
     if not a.is_contiguous:
         a = copy(a)
     dt = a.dtype
-    acc, act, neutral, red, mp, res = _spec(op, dt)
+    res = _spec(op, dt)[-1]  # raises for what op cannot take, before anything runs
     if a.size == 0 and op in ("min", "max", "argmin", "argmax"):
         raise ValueError(f"zero-size array to reduction operation {op} which has no identity")
-    facts = cg.facts(a.device)
-    r = _builtin.get((op, dt, facts.key))
-    if r is None:
-        read = f"((const {cg.c_type(dt)}*)x)[i]" if dt.kind == "c" else "x[i]"
-        r = _builtin_reducer((op, dt), facts, act, acc, neutral, red, mp.replace("X", read),
-                             [(cg.param_type(dt, True), "x", True)])
+    r = _builtin_reducer((op, dt), cg.facts(a.device), *_whole_array_kernel(op, dt))
     out = r(a.size, [a])
     return _finish(op, out, a.size, res)
 
