@@ -14,6 +14,7 @@ cache, and the tour.
                                          (out-of-bounds, races, barriers, uninitialized reads)
     manycore check --sanitizer script.py [args]   the script under compute-sanitizer's
                                          memcheck, racecheck, synccheck and initcheck
+    manycore submit|jobs|wait|cancel     jobs on a SLURM cluster (manycore.slurm)
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ ENV_VARS = (
     "MANYCORE_CUDA_DRIVER_PATH",
     "MANYCORE_NVRTC_PATH",
     "MANYCORE_NVRTC",
+    "MANYCORE_SLURM_PROFILE",
     "CXX",
     "CUDA_HOME",
     "CUDA_PATH",
@@ -287,6 +289,9 @@ def _parser() -> argparse.ArgumentParser:
     # everything after the script belongs to the script.
     sub.add_parser("run", help="run a Python program on N MPI ranks (manycore run -h)",
                    add_help=False)
+    from manycore.slurm import _commands as slurm_commands
+
+    slurm_commands.add_commands(sub)
     return parser
 
 

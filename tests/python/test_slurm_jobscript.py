@@ -1,0 +1,303 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# SPDX-FileCopyrightText: manycore developers
+"""What ``manycore submit`` writes, with no SLURM needed: the job script (``--dry-run``), the
+site profile, the command forms, and ``manycore run``'s launcher command under an allocation.
+test_slurm.py submits such scripts to a real SLURM."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from manycore import slurm
+from manycore.dist import launcher
+from manycore.slurm import _scheduler
+
+
+def manycore(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, MANYCORE_SLURM_PROFILE="") if env is None else env
+    return subprocess.run([sys.executable, "-m", "manycore", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def activation(python: str) -> str:
+    """The line that activates ``python``'s environment, by the documented rule."""
+    prefix = Path(python).parent.parent
+    if (prefix / "pyvenv.cfg").is_file():
+        return f"source {prefix}/bin/activate"
+    return f'export PATH={Path(python).parent}:"$PATH"'
+
+
+def test_dry_run_prints_the_job_script(tmp_path):
+    (tmp_path / "heat.py").write_text("print('heat')\n")
+    done = manycore("submit", "-n", "4", "--time", "10:00", "-c", "2", "-p", "rome",
+                    "--env-setup", "module load 2023", "--dry-run", "heat.py", "--size", "512",
+                    cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    python = sys.executable
+    assert done.stdout == textwrap.dedent(f"""\
+        #!/bin/bash
+        #SBATCH --job-name=heat
+        #SBATCH --ntasks=4
+        #SBATCH --cpus-per-task=2
+        #SBATCH --time=10:00
+        #SBATCH --partition=rome
+        #SBATCH --output={tmp_path}/heat-%j.out
+        #SBATCH --chdir={tmp_path}
+        # Written by `manycore submit` (manycore {slurm_version()}); follow the job with `manycore wait <job id>`.
+
+        # Site set-up
+        module load 2023
+
+        # The Python environment the job was submitted from
+        {activation(python)}
+        export MANYCORE_NUM_THREADS=2
+
+        echo "== manycore info (job $SLURM_JOB_ID on $SLURM_JOB_NODELIST)"
+        {python} -m manycore info
+        echo
+        echo '== manycore run heat.py --size 512'
+        exec {python} -m manycore run heat.py --size 512
+        """)
+    assert done.stderr == ""
+
+
+def slurm_version() -> str:
+    import manycore
+
+    return manycore.__version__
+
+
+def test_dry_run_of_a_manycore_command(tmp_path):
+    """`-- COMMAND` (with or without the word manycore) runs that manycore command as it is."""
+    for words in (["--", "run", "-n", "2", "-m", "pytest", "-x"],
+                  ["--", "manycore", "run", "-n", "2", "-m", "pytest", "-x"],
+                  ["run", "-n", "2", "-m", "pytest", "-x"]):
+        done = manycore("submit", "--gpus-per-task", "1", "-n", "2", "--dry-run", *words,
+                        cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.splitlines()
+        assert "#SBATCH --job-name=run-pytest" in lines
+        assert "#SBATCH --gpus-per-task=1" in lines
+        assert lines[-1] == f"exec {sys.executable} -m manycore run -n 2 -m pytest -x"
+        assert "MANYCORE_DEVICE" not in done.stdout  # each rank's GPU: the node-local-rank rule
+    done = manycore("submit", "--dry-run", "-J", "lab", "-o", "logs/%x-%j.txt", "--", "info",
+                    cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"#SBATCH --output={tmp_path}/logs/%x-%j.txt" in done.stdout.splitlines()
+    assert done.stdout.endswith(f"exec {sys.executable} -m manycore info\n")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["nothere.py"], "nothere.py: no such script here, nor a manycore command"),
+    (["--", "bogus", "x"], "bogus: no such script here, nor a manycore command (cache, check"),
+    (["--", "wait", "3"], "`manycore wait` talks to SLURM from where you are; a job cannot run it"),
+    ([], "nothing to run"),
+    (["--"], "nothing to run"),
+    (["--time", "10m", "s.py"], "--time '10m' is not a time SLURM reads"),
+    (["-n", "0", "s.py"], "--ntasks 0: at least 1"),
+    (["--job-name", "a\nb", "s.py"], "a value on one line"),
+])
+def test_submit_refuses_bad_input_before_slurm(tmp_path, args, message):
+    (tmp_path / "s.py").write_text("")
+    done = manycore("submit", "--dry-run", *args, cwd=tmp_path)
+    assert done.returncode == 1, done.stdout
+    assert message in done.stderr
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize("text", ["30", "10:00", "1:30:00", "2-12", "2-12:30", "2-12:30:15",
+                                  "UNLIMITED"])
+def test_slurm_time_formats(text):
+    assert slurm._jobscript.check_time(text) == text
+
+
+@pytest.mark.parametrize("text", ["10m", "1h", "", "1:2:3:4", "-5", "1-"])
+def test_times_slurm_would_refuse(text):
+    with pytest.raises(ValueError, match="is not a time SLURM reads"):
+        slurm._jobscript.check_time(text)
+
+
+SNELLIUS = """\
+partition = "rome"
+time = "00:30:00"
+account = "vusr12345"
+env_setup = ["module purge", "module load 2023", "module load OpenMPI/4.1.5-GCC-12.3.0"]
+srun_mpi = "pmix"
+
+[gpu]
+partition = "gpu_a100"
+cpus_per_task = 18
+env_setup = ["module load CUDA/12.1.1"]
+"""
+
+
+def test_site_profile_gives_the_defaults(tmp_path):
+    path = tmp_path / "slurm.toml"
+    path.write_text(SNELLIUS)
+    profile = slurm.load_site_profile(str(path))
+    cpu = profile.apply(slurm.SubmitOptions(script="heat.py", time="5:00",
+                                            env_setup=["export A=1"]))
+    assert (cpu.partition, cpu.time, cpu.account, cpu.cpus_per_task) == \
+        ("rome", "5:00", "vusr12345", None)
+    assert cpu.env_setup == ["module purge", "module load 2023",
+                             "module load OpenMPI/4.1.5-GCC-12.3.0", "export A=1"]
+    gpu = profile.apply(slurm.SubmitOptions(script="heat.py", gpus_per_task="1"))
+    assert (gpu.partition, gpu.time, gpu.cpus_per_task) == ("gpu_a100", "00:30:00", 18)
+    assert gpu.env_setup[-1] == "module load CUDA/12.1.1"
+    text = slurm.job_script(gpu)
+    assert "#SBATCH --partition=gpu_a100" in text and "#SBATCH --account=vusr12345" in text
+    assert "export SLURM_MPI_TYPE=pmix" in text and "export MANYCORE_NUM_THREADS=18" in text
+    assert text.index("module load CUDA/12.1.1") < text.index("# The Python environment")
+
+
+def test_site_profile_from_the_environment_and_the_config_folder(tmp_path):
+    (tmp_path / "heat.py").write_text("")
+    config = tmp_path / "config" / "manycore"
+    config.mkdir(parents=True)
+    (config / "slurm.toml").write_text('partition = "from-config"\n')
+    other = tmp_path / "other.toml"
+    other.write_text('partition = "from-variable"\n')
+    base = {k: v for k, v in os.environ.items() if k != "MANYCORE_SLURM_PROFILE"}
+    base["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    for extra, partition in (({}, "from-config"), ({"MANYCORE_SLURM_PROFILE": str(other)},
+                                                    "from-variable")):
+        done = manycore("submit", "--dry-run", "heat.py", cwd=tmp_path, env=dict(base, **extra))
+        assert f"#SBATCH --partition={partition}\n" in done.stdout, done.stderr
+    done = manycore("submit", "--dry-run", "-p", "mine", "heat.py", cwd=tmp_path,
+                    env=dict(base, MANYCORE_SLURM_PROFILE=str(other)))
+    assert "#SBATCH --partition=mine\n" in done.stdout  # the command line wins
+    done = manycore("submit", "--dry-run", "heat.py", cwd=tmp_path,
+                    env=dict(base, MANYCORE_SLURM_PROFILE=""))
+    assert "--partition" not in done.stdout  # empty: no profile at all
+
+
+@pytest.mark.parametrize("text, message", [
+    ('partiton = "rome"\n', "unknown key 'partiton'; the keys are partition, time"),
+    ('[gpu]\nmodules = ["x"]\n', "unknown key gpu.'modules'"),
+    ("nodes = \"two\"\n", "nodes = 'two' should be a whole number"),
+    ("env_setup = [1, 2]\n", "env_setup = [1, 2] should be a string or a list of strings"),
+    ('time = "1h"\n', "--time '1h' is not a time SLURM reads"),
+    ("gpu = 3\n", "'gpu' should be a table ([gpu])"),
+    ("partition = \n", "site profile"),
+])
+def test_bad_site_profiles_are_named(tmp_path, text, message):
+    path = tmp_path / "slurm.toml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match="site profile") as caught:
+        slurm.load_site_profile(str(path))
+    assert message in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_missing_site_profile(tmp_path):
+    (tmp_path / "s.py").write_text("")
+    done = manycore("submit", "--dry-run", "s.py", cwd=tmp_path,
+                    env=dict(os.environ, MANYCORE_SLURM_PROFILE=str(tmp_path / "none.toml")))
+    assert done.returncode == 1
+    assert f"site profile {tmp_path / 'none.toml'} (MANYCORE_SLURM_PROFILE): no such file" \
+        in done.stderr
+
+
+def test_environment_activation(tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
+                   timeout=120)
+    o = slurm.SubmitOptions(script="s.py", python=str(venv / "bin" / "python"))
+    assert f"source {venv}/bin/activate\n" in slurm.job_script(o)
+    conda = tmp_path / "conda"
+    (conda / "conda-meta").mkdir(parents=True)
+    (conda / "bin").mkdir()
+    text = slurm.job_script(slurm.SubmitOptions(script="s.py", python=str(conda / "bin" / "python")))
+    assert f"export CONDA_PREFIX={conda}\nexport PATH={conda}/bin:\"$PATH\"\n" in text
+    text = slurm.job_script(slurm.SubmitOptions(script="s.py", python="/opt/py/bin/python3"))
+    assert 'export PATH=/opt/py/bin:"$PATH"\n' in text
+
+
+def test_refusals_read_in_the_users_terms():
+    """SLURM's own wording for refusals this test cluster cannot produce (it has no accounting
+    database, so it checks no accounts or QOS)."""
+    o = slurm.SubmitOptions(script="s.py", account="nope", partition="rome")
+    said = "Batch job submission failed: Invalid account or account/partition combination specified"
+    assert _scheduler._refusal(said, o).startswith("account 'nope' does not exist or may not use "
+                                                   "partition 'rome'")
+    said = "Batch job submission failed: Job violates accounting/QOS policy (job submit limit, " \
+           "user's size and/or time limits)"
+    assert "exceeds a limit of your account or QOS" in _scheduler._refusal(said, o)
+    said = "sbatch: error: Batch job submission failed: Unable to contact slurm controller " \
+           "(connect failure)"
+    assert "the SLURM controller does not answer" in _scheduler._refusal(said, o)
+    assert _scheduler._refusal("something new", o) == "SLURM refused the job"
+
+
+def test_exit_status_of_ended_jobs():
+    job = _scheduler.Job
+    assert job("1", state="COMPLETED", exit_code="0:0").exit_status() == 0
+    assert job("1", state="FAILED", exit_code="3:0").exit_status() == 3
+    assert job("1", state="TIMEOUT", exit_code="0:15").exit_status() == 124
+    assert job("1", state="CANCELLED", exit_code="0:15").exit_status() == 143
+    assert job("1", state="NODE_FAIL", exit_code="0:0").exit_status() == 1
+
+
+def test_output_patterns_are_expanded():
+    j = _scheduler.Job("12", name="heat", nodes="n1,n2")
+    assert _scheduler._expand_output("/a/%x-%j.out", j, "me") == "/a/heat-12.out"
+    assert _scheduler._expand_output("/a/%u/%N-%5j-%%.out", j, "me") == "/a/me/n1-00012-%.out"
+
+
+def test_commands_say_when_there_is_no_slurm(tmp_path):
+    env = dict(os.environ, PATH=str(tmp_path), MANYCORE_SLURM_PROFILE="")
+    (tmp_path / "s.py").write_text("")
+    for args in (["jobs"], ["wait", "3"], ["cancel", "3"], ["submit", "s.py"]):
+        done = manycore(*args, cwd=tmp_path, env=env)
+        assert done.returncode == 1, done.stdout
+        assert "is not on PATH: there is no SLURM here" in done.stderr
+
+
+def test_wait_needs_a_job_id(tmp_path):
+    env = dict(os.environ, XDG_STATE_HOME=str(tmp_path))
+    done = manycore("wait", cwd=tmp_path, env=env)
+    assert done.returncode == 1 and "which job? give its id" in done.stderr
+    done = manycore("wait", "12x", cwd=tmp_path, env=env)
+    assert done.returncode == 1 and "'12x' is not a job id" in done.stderr
+
+
+def _fake(tmp_path: Path, name: str, version_text: str) -> Path:
+    exe = tmp_path / name
+    exe.write_text(f"#!/bin/sh\necho '{version_text}'\n")
+    exe.chmod(0o755)
+    return exe
+
+
+def test_run_takes_the_allocations_tasks_and_cpus(tmp_path):
+    """`manycore run` inside an allocation: -n omitted means SLURM_NTASKS, the CPUs per task are
+    passed to srun (which no longer inherits them) and become the ranks' threads."""
+    srun = _fake(tmp_path, "srun", "slurm 22.05.8")
+    env = {"PATH": str(tmp_path), "SLURM_JOB_ID": "7", "SLURM_NTASKS": "6",
+           "SLURM_CPUS_PER_TASK": "4"}
+    cmd = launcher.build_command(launcher.parse_args(["s.py"]), env)
+    assert cmd[:6] == [str(srun), "--ntasks", "6", "--kill-on-bad-exit=1", "--cpus-per-task=4",
+                       "--export=ALL,MANYCORE_NUM_THREADS=4"]
+    cmd = launcher.build_command(launcher.parse_args(["-n", "2", "-c", "1", "--gpus-per-task", "1",
+                                                      "s.py"]), dict(env, MANYCORE_NUM_THREADS="3"))
+    assert cmd[:6] == [str(srun), "--ntasks", "2", "--kill-on-bad-exit=1", "--cpus-per-task=1",
+                       "--gpus-per-task=1"]
+    cmd = launcher.build_command(launcher.parse_args(["s.py"]), {"PATH": str(tmp_path),
+                                                                "SLURM_JOB_ID": "7"})
+    assert cmd[:2] == [str(srun), "--kill-on-bad-exit=1"]  # srun's own default: one per node
+
+
+def test_run_outside_slurm_keeps_one_rank_and_refuses_gpus_per_task(tmp_path):
+    mpirun = _fake(tmp_path, "mpirun", "mpirun (Open MPI) 4.1.4")
+    env = {"PATH": str(tmp_path)}
+    cmd = launcher.build_command(launcher.parse_args(["-c", "2", "s.py"]), env)
+    assert cmd[:3] == [str(mpirun), "-n", "1"]
+    assert cmd[cmd.index("-x") + 1] == "MANYCORE_NUM_THREADS=2"
+    with pytest.raises(ValueError, match="--gpus-per-task needs srun"):
+        launcher.build_command(launcher.parse_args(["--gpus-per-task", "1", "s.py"]), env)
+    with pytest.raises(ValueError, match="--cpus-per-task 0: at least one CPU"):
+        launcher.parse_args(["--cpus-per-task", "0", "s.py"])
