@@ -145,6 +145,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     import numpy as np
 
     import manycore as mc
+    from manycore.slurm._commands import info_pairs as slurm_info_pairs
 
     devices = mc.devices()
     env = [(k, os.environ[k]) for k in ENV_VARS if k in os.environ]
@@ -163,6 +164,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         ("compile cache", _cache_pairs()),
         ("CUDA", [("status", _cuda_status(devices))]),
         ("MPI", _mpi_pairs()),
+        ("SLURM", slurm_info_pairs()),
         ("environment", env or [("(none set)", "the variables are listed in docs/env.md")]),
     ]
     # One column for every section's values, so the whole report reads as one table.

@@ -106,6 +106,7 @@ def test_one_rank_job(env, tmp_path):
     out = (tmp_path / f"hello-{job_id}.out").read_text()
     assert out.startswith(f"== manycore info (job {job_id} on {slurm_cluster.NODE})\nmanycore ")
     assert f"({sys.executable})" in out  # manycore info: the job ran the submitting interpreter
+    assert re.search(rf"\n  job +{job_id}, nodes {slurm_cluster.NODE}\n", out), out
     assert "== manycore run hello.py\nsum 999000.0 on cpu" in out
     assert "sum 999000.0 on cpu" in finished.stdout  # the tail
 
@@ -128,6 +129,8 @@ def test_two_rank_mpi_job_through_srun(env, tmp_path):
     out = finished.stdout
     for rank in (0, 1):
         assert f"rank {rank} of 2: node-local rank {rank}, 2 threads, step 0, sum 3" in out, out
+    assert re.search(rf"\n  job +{job_id}, 2 tasks, 2 CPUs per task, nodes {slurm_cluster.NODE}\n",
+                     out), out
 
 
 def test_srun_command_inside_the_allocation(env, tmp_path):
@@ -141,6 +144,20 @@ def test_srun_command_inside_the_allocation(env, tmp_path):
     srun = next(ln for ln in finished.stdout.splitlines() if "manycore.dist._rank" in ln)
     assert re.match(r"\S*srun --ntasks 3 --kill-on-bad-exit=1 --label --mpi=pmix "
                     r"--cpus-per-task=2 \S*python\S* -m manycore.dist._rank x.py --flag$", srun), srun
+
+
+def test_mpirun_inside_the_allocation(env, tmp_path):
+    """`manycore run --launcher mpirun` in a job: Open MPI reads the allocation itself."""
+    write(tmp_path, "size.py", """
+        from manycore import dist
+        comm = dist.world()
+        print(f"mpirun rank {comm.rank} of {comm.size}", flush=True)
+    """)
+    job_id = submit(env, tmp_path, "-n", "2", "--time", "2", "--", "run", "--launcher", "mpirun",
+                    "size.py")
+    finished = wait(env, job_id)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert "mpirun rank 0 of 2" in finished.stdout and "mpirun rank 1 of 2" in finished.stdout
 
 
 def test_pmix_is_asked_for_unless_the_site_or_user_chose(slurm):

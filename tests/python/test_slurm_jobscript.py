@@ -123,37 +123,33 @@ def test_times_slurm_would_refuse(text):
         slurm._jobscript.check_time(text)
 
 
-SNELLIUS = """\
-partition = "rome"
-time = "00:30:00"
-account = "vusr12345"
-env_setup = ["module purge", "module load 2023", "module load OpenMPI/4.1.5-GCC-12.3.0"]
-srun_mpi = "pmix"
-
-[gpu]
-partition = "gpu_a100"
-cpus_per_task = 18
-env_setup = ["module load CUDA/12.1.1"]
-"""
+SNELLIUS = Path(__file__).resolve().parents[2] / "docs" / "slurm-snellius.toml"
 
 
-def test_site_profile_gives_the_defaults(tmp_path):
-    path = tmp_path / "slurm.toml"
-    path.write_text(SNELLIUS)
-    profile = slurm.load_site_profile(str(path))
+def test_site_profile_gives_the_defaults():
+    """docs/slurm-snellius.toml, the documented example, read and applied."""
+    profile = slurm.load_site_profile(str(SNELLIUS))
     cpu = profile.apply(slurm.SubmitOptions(script="heat.py", time="5:00",
                                             env_setup=["export A=1"]))
     assert (cpu.partition, cpu.time, cpu.account, cpu.cpus_per_task) == \
-        ("rome", "5:00", "vusr12345", None)
+        ("rome", "5:00", None, None)
     assert cpu.env_setup == ["module purge", "module load 2023",
+                             "module load Python/3.11.3-GCCcore-12.3.0",
                              "module load OpenMPI/4.1.5-GCC-12.3.0", "export A=1"]
-    gpu = profile.apply(slurm.SubmitOptions(script="heat.py", gpus_per_task="1"))
+    gpu = profile.apply(slurm.SubmitOptions(script="heat.py", gpus_per_task="1",
+                                            account="vusr123"))
     assert (gpu.partition, gpu.time, gpu.cpus_per_task) == ("gpu_a100", "00:30:00", 18)
     assert gpu.env_setup[-1] == "module load CUDA/12.1.1"
     text = slurm.job_script(gpu)
-    assert "#SBATCH --partition=gpu_a100" in text and "#SBATCH --account=vusr12345" in text
-    assert "export SLURM_MPI_TYPE=pmix" in text and "export MANYCORE_NUM_THREADS=18" in text
+    assert "#SBATCH --partition=gpu_a100" in text and "#SBATCH --account=vusr123" in text
+    assert "#SBATCH --gpus-per-task=1" in text and "export MANYCORE_NUM_THREADS=18" in text
     assert text.index("module load CUDA/12.1.1") < text.index("# The Python environment")
+    assert "SLURM_MPI_TYPE" not in text
+    own = slurm.SiteProfile(defaults={"srun_mpi": "pmix", "sbatch_args": ["--exclusive"]})
+    text = slurm.job_script(own.apply(slurm.SubmitOptions(script="s.py",
+                                                          sbatch_args=["--qos=short"])))
+    assert "export SLURM_MPI_TYPE=pmix\n" in text
+    assert "#SBATCH --exclusive\n#SBATCH --qos=short\n" in text
 
 
 def test_site_profile_from_the_environment_and_the_config_folder(tmp_path):

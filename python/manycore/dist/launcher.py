@@ -208,11 +208,11 @@ def _mpi_library(python: str) -> str:
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
-@functools.lru_cache(maxsize=8)
-def _srun_mpi_plugins(srun: str) -> tuple[str, ...]:
+def _srun_mpi_plugins(srun: str, env: dict[str, str]) -> tuple[str, ...]:
     """The MPI plugins this SLURM offers (``srun --mpi=list``), e.g. ('pmix', 'none', 'pmi2')."""
     try:
-        text = subprocess.run([srun, "--mpi=list"], capture_output=True, text=True, timeout=30).stdout
+        text = subprocess.run([srun, "--mpi=list"], capture_output=True, text=True, env=env,
+                              timeout=30).stdout
     except (OSError, subprocess.TimeoutExpired):
         return ()
     return tuple(line.strip() for line in text.splitlines() if line.startswith(("\t", " ")))
@@ -227,7 +227,7 @@ def _srun_mpi_choice(o: RunOptions, env: dict[str, str], srun: str) -> str | Non
         return None
     if not _mpi_library(o.python).startswith("Open MPI"):
         return None
-    return "--mpi=pmix" if "pmix" in _srun_mpi_plugins(srun) else None
+    return "--mpi=pmix" if "pmix" in _srun_mpi_plugins(srun, env) else None
 
 
 def _thread_env(o: RunOptions, env: dict[str, str], cpus: int | None) -> str | None:

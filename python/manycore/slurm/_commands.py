@@ -22,7 +22,7 @@ from ._scheduler import (
     wait_until_finished,
 )
 
-__all__ = ["add_commands"]
+__all__ = ["add_commands", "info_pairs"]
 
 # Commands a job may not run: they talk to SLURM from a login node, not inside a job.
 _NOT_IN_A_JOB = ("submit", "jobs", "wait", "cancel")
@@ -252,6 +252,29 @@ def cmd_cancel(args: argparse.Namespace) -> int:
             continue
         print(f"cancelled job {before.id} ({before.name}), which was {before.state}")
     return status
+
+
+def info_pairs() -> list[tuple[str, object]]:
+    """``manycore info``'s SLURM lines: where sbatch is, the allocation this process is in,
+    the site profile. Asks SLURM nothing (info must stay fast and work anywhere)."""
+    import shutil
+
+    pairs: list[tuple[str, object]] = [("sbatch", shutil.which("sbatch") or "not on PATH")]
+    env = os.environ
+    if env.get("SLURM_JOB_ID"):
+        tasks, cpus = env.get("SLURM_NTASKS"), env.get("SLURM_CPUS_PER_TASK")
+        text = env["SLURM_JOB_ID"]
+        text += f", {tasks} task{'' if tasks == '1' else 's'}" if tasks else ""
+        text += f", {cpus} CPUs per task" if cpus else ""
+        text += f", nodes {env.get('SLURM_JOB_NODELIST', '?')}"
+        text += f", GPUs {env['SLURM_JOB_GPUS']}" if env.get("SLURM_JOB_GPUS") else ""
+        pairs.append(("job", text))
+    try:
+        profile = load_site_profile().path or "none"
+    except ValueError as e:
+        profile = f"unusable: {e}"
+    pairs.append(("site profile", profile))
+    return pairs
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
