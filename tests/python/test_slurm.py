@@ -279,7 +279,7 @@ def test_wait_without_an_id_follows_the_last_job(env, tmp_path):
 @pytest.mark.parametrize("args, ours, theirs", [
     (["-p", "nope"], "there is no partition 'nope' on this cluster",
      "Invalid partition name specified"),
-    (["--time", "45"], f"--time 45 is longer than the default partition allows",
+    (["--time", "45"], "--time 45 is longer than the default partition allows",
      "Requested time limit is invalid"),
     (["--nodes", "3"], "--nodes 3 is more nodes than the default partition has or allows",
      "Node count specification invalid"),

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # SPDX-FileCopyrightText: manycore developers
 """What ``manycore submit`` writes, with no SLURM needed: the job script (``--dry-run``), the
-site profile, the command forms, and ``manycore run``'s launcher command under an allocation.
-test_slurm.py submits such scripts to a real SLURM."""
+site profile, the command forms, SLURM's refusals in words. test_slurm.py submits such scripts
+to a real SLURM."""
 
 from __future__ import annotations
 
@@ -14,15 +14,29 @@ from pathlib import Path
 
 import pytest
 
-from manycore import slurm
-from manycore.dist import launcher
+from manycore import cli, slurm
 from manycore.slurm import _scheduler
 
 
-def manycore(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, MANYCORE_SLURM_PROFILE="") if env is None else env
-    return subprocess.run([sys.executable, "-m", "manycore", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=60)
+@pytest.fixture
+def manycore(monkeypatch, capsys):
+    """Runs ``manycore ARGS`` in this process (cli.main, as the command does) in folder ``cwd``
+    with environment ``env`` (default: this one without a site profile)."""
+
+    def run(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+        env = dict(os.environ, MANYCORE_SLURM_PROFILE="") if env is None else env
+        with monkeypatch.context() as m:
+            m.chdir(cwd)
+            for name in set(os.environ) - set(env):
+                m.delenv(name)
+            for name, value in env.items():
+                m.setenv(name, value)
+            capsys.readouterr()
+            status = cli.main(list(args))
+            out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(args, status, out, err)
+
+    return run
 
 
 def activation(python: str) -> str:
@@ -33,7 +47,7 @@ def activation(python: str) -> str:
     return f'export PATH={Path(python).parent}:"$PATH"'
 
 
-def test_dry_run_prints_the_job_script(tmp_path):
+def test_dry_run_prints_the_job_script(tmp_path, manycore):
     (tmp_path / "heat.py").write_text("print('heat')\n")
     done = manycore("submit", "-n", "4", "--time", "10:00", "-c", "2", "-p", "rome",
                     "--env-setup", "module load 2023", "--dry-run", "heat.py", "--size", "512",
@@ -73,7 +87,7 @@ def slurm_version() -> str:
     return manycore.__version__
 
 
-def test_dry_run_of_a_manycore_command(tmp_path):
+def test_dry_run_of_a_manycore_command(tmp_path, manycore):
     """`-- COMMAND` (with or without the word manycore) runs that manycore command as it is."""
     for words in (["--", "run", "-n", "2", "-m", "pytest", "-x"],
                   ["--", "manycore", "run", "-n", "2", "-m", "pytest", "-x"],
@@ -103,7 +117,7 @@ def test_dry_run_of_a_manycore_command(tmp_path):
     (["-n", "0", "s.py"], "--ntasks 0: at least 1"),
     (["--job-name", "a\nb", "s.py"], "a value on one line"),
 ])
-def test_submit_refuses_bad_input_before_slurm(tmp_path, args, message):
+def test_submit_refuses_bad_input_before_slurm(tmp_path, args, message, manycore):
     (tmp_path / "s.py").write_text("")
     done = manycore("submit", "--dry-run", *args, cwd=tmp_path)
     assert done.returncode == 1, done.stdout
@@ -152,7 +166,7 @@ def test_site_profile_gives_the_defaults():
     assert "#SBATCH --exclusive\n#SBATCH --qos=short\n" in text
 
 
-def test_site_profile_from_the_environment_and_the_config_folder(tmp_path):
+def test_site_profile_from_the_environment_and_the_config_folder(tmp_path, manycore):
     (tmp_path / "heat.py").write_text("")
     config = tmp_path / "config" / "manycore"
     config.mkdir(parents=True)
@@ -190,7 +204,7 @@ def test_bad_site_profiles_are_named(tmp_path, text, message):
     assert message in str(caught.value) and str(path) in str(caught.value)
 
 
-def test_missing_site_profile(tmp_path):
+def test_missing_site_profile(tmp_path, manycore):
     (tmp_path / "s.py").write_text("")
     done = manycore("submit", "--dry-run", "s.py", cwd=tmp_path,
                     env=dict(os.environ, MANYCORE_SLURM_PROFILE=str(tmp_path / "none.toml")))
@@ -245,7 +259,7 @@ def test_output_patterns_are_expanded():
     assert _scheduler._expand_output("/a/%u/%N-%5j-%%.out", j, "me") == "/a/me/n1-00012-%.out"
 
 
-def test_commands_say_when_there_is_no_slurm(tmp_path):
+def test_commands_say_when_there_is_no_slurm(tmp_path, manycore):
     env = dict(os.environ, PATH=str(tmp_path), MANYCORE_SLURM_PROFILE="")
     (tmp_path / "s.py").write_text("")
     for args in (["jobs"], ["wait", "3"], ["cancel", "3"], ["submit", "s.py"]):
@@ -254,46 +268,9 @@ def test_commands_say_when_there_is_no_slurm(tmp_path):
         assert "is not on PATH: there is no SLURM here" in done.stderr
 
 
-def test_wait_needs_a_job_id(tmp_path):
+def test_wait_needs_a_job_id(tmp_path, manycore):
     env = dict(os.environ, XDG_STATE_HOME=str(tmp_path))
     done = manycore("wait", cwd=tmp_path, env=env)
     assert done.returncode == 1 and "which job? give its id" in done.stderr
     done = manycore("wait", "12x", cwd=tmp_path, env=env)
     assert done.returncode == 1 and "'12x' is not a job id" in done.stderr
-
-
-def _fake(tmp_path: Path, name: str, version_text: str) -> Path:
-    exe = tmp_path / name
-    exe.write_text(f"#!/bin/sh\necho '{version_text}'\n")
-    exe.chmod(0o755)
-    return exe
-
-
-def test_run_takes_the_allocations_tasks_and_cpus(tmp_path):
-    """`manycore run` inside an allocation: -n omitted means SLURM_NTASKS, the CPUs per task are
-    passed to srun (which no longer inherits them) and become the ranks' threads."""
-    srun = _fake(tmp_path, "srun", "slurm 22.05.8")
-    env = {"PATH": str(tmp_path), "SLURM_JOB_ID": "7", "SLURM_NTASKS": "6",
-           "SLURM_CPUS_PER_TASK": "4"}
-    cmd = launcher.build_command(launcher.parse_args(["s.py"]), env)
-    assert cmd[:6] == [str(srun), "--ntasks", "6", "--kill-on-bad-exit=1", "--cpus-per-task=4",
-                       "--export=ALL,MANYCORE_NUM_THREADS=4"]
-    cmd = launcher.build_command(launcher.parse_args(["-n", "2", "-c", "1", "--gpus-per-task", "1",
-                                                      "s.py"]), dict(env, MANYCORE_NUM_THREADS="3"))
-    assert cmd[:6] == [str(srun), "--ntasks", "2", "--kill-on-bad-exit=1", "--cpus-per-task=1",
-                       "--gpus-per-task=1"]
-    cmd = launcher.build_command(launcher.parse_args(["s.py"]), {"PATH": str(tmp_path),
-                                                                "SLURM_JOB_ID": "7"})
-    assert cmd[:2] == [str(srun), "--kill-on-bad-exit=1"]  # srun's own default: one per node
-
-
-def test_run_outside_slurm_keeps_one_rank_and_refuses_gpus_per_task(tmp_path):
-    mpirun = _fake(tmp_path, "mpirun", "mpirun (Open MPI) 4.1.4")
-    env = {"PATH": str(tmp_path)}
-    cmd = launcher.build_command(launcher.parse_args(["-c", "2", "s.py"]), env)
-    assert cmd[:3] == [str(mpirun), "-n", "1"]
-    assert cmd[cmd.index("-x") + 1] == "MANYCORE_NUM_THREADS=2"
-    with pytest.raises(ValueError, match="--gpus-per-task needs srun"):
-        launcher.build_command(launcher.parse_args(["--gpus-per-task", "1", "s.py"]), env)
-    with pytest.raises(ValueError, match="--cpus-per-task 0: at least one CPU"):
-        launcher.parse_args(["--cpus-per-task", "0", "s.py"])

@@ -35,7 +35,8 @@ class SlurmError(Error, RuntimeError):
     """SLURM refused a request, or is not there. ``slurm_message`` is what SLURM itself said."""
 
     def __init__(self, message: str, slurm_message: str = "") -> None:
-        super().__init__(message + (f"\n  SLURM said: {slurm_message}" if slurm_message else ""))
+        said = slurm_message.replace("\n", "\n" + " " * 14)
+        super().__init__(message + (f"\n  SLURM said: {said}" if slurm_message else ""))
         self.slurm_message = slurm_message
 
 
@@ -62,9 +63,9 @@ def _call(args: list[str], env: dict[str, str] | None, stdin: str | None = None
 
 
 def _said(done: subprocess.CompletedProcess) -> str:
-    """SLURM's error text on one line."""
+    """SLURM's error text, without blank lines."""
     lines = [ln.strip() for ln in (done.stderr or done.stdout).splitlines() if ln.strip()]
-    return " / ".join(lines)
+    return "\n".join(lines)
 
 
 def _unreachable(message: str) -> bool:
@@ -83,8 +84,7 @@ def _part(o: SubmitOptions) -> str:
 # SLURM's submission errors (22.05 to 24.x wording), each with what it means for the user.
 _REFUSALS: list[tuple[str, object]] = [
     ("Invalid partition name", lambda o: f"there is no partition '{o.partition}' on this "
-     "cluster; `sinfo -s` lists the partitions (a site profile can set the usual one: "
-     "docs/slurm.md)"),
+     "cluster; `sinfo -s` lists the partitions"),
     ("invalid partition specified", lambda o: f"there is no partition '{o.partition}' on this "
      "cluster; `sinfo -s` lists the partitions"),
     ("Requested time limit is invalid", lambda o: f"--time {o.time} is longer than "
@@ -287,7 +287,7 @@ def _fields(line: str) -> dict[str, str]:
     """``scontrol show job -o``'s ``Key=value Key=value`` line (values may hold spaces)."""
     starts = list(re.finditer(r"(?:^| )([A-Za-z][\w:/]*)=", line))
     out = {}
-    for m, nxt in zip(starts, starts[1:] + [None]):
+    for m, nxt in zip(starts, [*starts[1:], None], strict=True):
         out[m.group(1)] = line[m.end():nxt.start() if nxt else len(line)].strip()
     return out
 
