@@ -160,6 +160,20 @@ def test_mpirun_inside_the_allocation(env, tmp_path):
     assert "mpirun rank 0 of 2" in finished.stdout and "mpirun rank 1 of 2" in finished.stdout
 
 
+def test_a_step_of_fewer_tasks_than_the_allocation(env, tmp_path):
+    """What each point of a scaling study is: `manycore run -n P` in an allocation of more."""
+    write(tmp_path, "size.py", """
+        from manycore import dist
+        comm = dist.world()
+        print(f"step rank {comm.rank} of {comm.size}", flush=True)
+    """)
+    job_id = submit(env, tmp_path, "-n", "4", "--time", "2", "--", "run", "-n", "3", "size.py")
+    finished = wait(env, job_id)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert sorted(ln for ln in finished.stdout.splitlines() if ln.startswith("step rank")) == \
+        [f"step rank {r} of 3" for r in range(3)]
+
+
 def test_pmix_is_asked_for_unless_the_site_or_user_chose(slurm):
     """The plugin choice reads this SLURM's `srun --mpi=list` and the ranks' MPI (Open MPI)."""
     from manycore.dist import launcher
@@ -184,7 +198,7 @@ def test_job_whose_script_raises(env, tmp_path):
             time.sleep(0.5)
             raise ValueError("rank 1 gives up")
         comm.barrier()  # rank 0 waits here until the abort ends it
-        time.sleep(300)
+        time.sleep(120)
     """)
     start = time.monotonic()
     job_id = submit(env, tmp_path, "-n", "2", "--time", "3", "boom.py")
@@ -203,7 +217,7 @@ def test_run_timeout_under_srun(env, tmp_path):
         from manycore import dist
         comm = dist.world()
         if comm.rank == 0:
-            time.sleep(300)
+            time.sleep(120)
         comm.barrier()
     """)
     job_id = submit(env, tmp_path, "-n", "2", "--time", "3", "--", "run", "--timeout", "3",
