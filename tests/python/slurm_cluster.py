@@ -109,6 +109,20 @@ class SlurmCluster:
             time.sleep(0.2)
         raise ClusterUnavailable(check, f"not ready after {seconds:g} s\n{self.logs()}")
 
+    def stop_controller(self) -> None:
+        """Stops slurmctld (its state is saved; jobs go on running)."""
+        proc = self.procs["slurmctld"]
+        proc.terminate()
+        proc.wait(timeout=30)
+
+    def start_controller(self) -> None:
+        """Starts slurmctld again, from its saved state, and waits until it answers."""
+        self._start("slurmctld", ["slurmctld", "-D"])
+        self._wait_for("slurmctld starts again", "slurmctld", self._controller_up, 30)
+
+    def _controller_up(self) -> bool:
+        return "is UP" in self.run("scontrol", "ping", timeout=15).stdout
+
     def _carries_our_config(self, pid: int) -> bool:
         try:
             environ = Path(f"/proc/{pid}/environ").read_bytes()
@@ -277,11 +291,8 @@ def _start_daemons(cluster: SlurmCluster, user: str, munge_user: str) -> None:
     cluster.conf.write_text(_config(root, user, sock, ctld_port, slurmd_port))
 
     cluster._start("slurmctld", ["slurmctld", "-D", "-i"])
-
-    def controller_up() -> bool:
-        return "is UP" in cluster.run("scontrol", "ping", timeout=15).stdout
-
-    cluster._wait_for("slurmctld starts and answers scontrol ping", "slurmctld", controller_up, 30)
+    cluster._wait_for("slurmctld starts and answers scontrol ping", "slurmctld",
+                      cluster._controller_up, 30)
 
     cluster._start("slurmd", ["slurmd", "-D", "-N", NODE])
 

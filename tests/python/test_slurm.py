@@ -310,6 +310,29 @@ def test_slurm_refusals_in_the_users_terms(env, tmp_path, args, ours, theirs):
     assert "SLURM said: " in done.stderr and theirs in done.stderr
 
 
+def test_wait_outlasts_a_controller_restart(slurm, env, tmp_path):
+    """A controller that stops answering for a while (a restart, a busy moment) does not end
+    `manycore wait`: it asks again. The job outlasts the restart: a job that ends while the
+    controller is away is reported once slurmd tries again, a minute later."""
+    write(tmp_path, "nap.py", "import time\ntime.sleep(12)\nprint('woke up', flush=True)\n")
+    job_id = submit(env, tmp_path, "--time", "2", "nap.py")
+    waiting = subprocess.Popen([sys.executable, "-m", "manycore", "wait", job_id, "--interval",
+                                POLL], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        time.sleep(2)
+        slurm.stop_controller()
+        time.sleep(3)
+        assert waiting.poll() is None, waiting.communicate()
+        slurm.start_controller()
+        out, err = waiting.communicate(timeout=120)
+    finally:
+        if waiting.poll() is None:
+            waiting.kill()
+    assert waiting.returncode == 0, out + err
+    assert f"job {job_id} (nap) COMPLETED" in err and "woke up" in out
+
+
 def test_wait_on_an_unknown_job(env):
     done = manycore(env, "wait", "999999", "--interval", POLL)
     assert done.returncode == 1

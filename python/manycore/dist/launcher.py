@@ -290,7 +290,7 @@ def build_command(o: RunOptions, env: dict[str, str] | None = None) -> list[str]
     else:
         if o.tag_output:
             cmd.append("-prepend-rank")  # MPICH's Hydra
-        if threads:
+        if threads and flavour == "mpich":
             cmd += ["-genv", *threads.split("=", 1)]
     return cmd + o.mpi_args + rank_cmd
 

@@ -114,7 +114,7 @@ def _options(args: argparse.Namespace, commands: dict) -> SubmitOptions:
     return load_site_profile().apply(o)
 
 
-def _progress(job_id: str, show):
+def _progress():
     """A callback for each look at the job: one line rewritten in place on a terminal, else a
     new line only when what it says changes (so logs stay short)."""
     tty = sys.stderr.isatty()
@@ -126,12 +126,13 @@ def _progress(job_id: str, show):
             text = f"job {j.id} ({j.name}): PENDING, {explain_reason(reason) or 'queued'}"
             if reason in NEVER_STARTS and not last["warned"]:
                 last["warned"] = True
-                print(f"manycore wait: job {j.id} {explain_reason(reason)}", file=sys.stderr)
+                print(f"{chr(10) if tty else ''}manycore wait: job {j.id} "
+                      f"{explain_reason(reason)}", file=sys.stderr)
         elif j.state in ("RUNNING", "COMPLETING", "CONFIGURING"):
             text = f"job {j.id} ({j.name}): {j.state} on {j.nodes or '?'}"
         else:
             text = f"job {j.id} ({j.name}): {j.state}"
-        if not show or j.finished:
+        if j.finished:
             return
         if tty:
             timing = f", {j.elapsed} of {j.limit}" if j.state == "RUNNING" else ""
@@ -176,7 +177,7 @@ def _verdict(j: Job) -> str:
 def _wait(job_id: str, args: argparse.Namespace) -> int:
     if args.interval <= 0:
         raise ValueError(f"--interval {args.interval:g}: more than 0 seconds")
-    on_poll, clear = _progress(job_id, show=True)
+    on_poll, clear = _progress()
     try:
         j = wait_until_finished(job_id, None, args.interval, on_poll)
     except KeyboardInterrupt:

@@ -69,8 +69,10 @@ def _said(done: subprocess.CompletedProcess) -> str:
 
 
 def _unreachable(message: str) -> bool:
-    return "Unable to contact slurm controller" in message or "Could not establish a " \
-        "configuration source" in message
+    """Whether SLURM's message says the controller did not answer (often for a moment only)."""
+    return any(text in message for text in (
+        "Unable to contact slurm controller", "Could not establish a configuration source",
+        "Socket timed out on send/recv"))
 
 
 _CONTROLLER_DOWN = ("the SLURM controller does not answer (is this a login node of the "
@@ -390,13 +392,22 @@ def cancel(job_id: str, env: dict[str, str] | None = None) -> Job:
 
 
 def wait_until_finished(job_id: str, env: dict[str, str] | None, interval: float,
-                        on_poll=None) -> Job:
+                        on_poll=None, patience: int = 20) -> Job:
     """Polls ``job_id`` every ``interval`` seconds until it has ended; calls ``on_poll(job)``
-    after each look. An unknown job, or one SLURM forgets while we wait (a cluster without
+    after each look. A controller that does not answer is asked again, up to ``patience``
+    looks in a row. An unknown job, or one SLURM forgets while we wait (a cluster without
     accounting), is a SlurmError."""
-    seen = False
+    seen, silent = False, 0
     while True:
-        j = job(job_id, env)
+        try:
+            j = job(job_id, env)
+            silent = 0
+        except SlurmError as e:
+            silent += 1
+            if not seen or silent >= patience or not _unreachable(e.slurm_message):
+                raise
+            time.sleep(interval)
+            continue
         if j is None and not seen:
             raise SlurmError(f"no job {job_id} is known to SLURM (`manycore jobs` lists yours)")
         if j is None:
