@@ -8,7 +8,9 @@ The configuration is one known to work as root in a container with Debian 12's S
 munged as the munge user with a key from ``mungekey -c``; ``SlurmUser=root``,
 ``ProctrackType=proctrack/linuxproc``, ``TaskPlugin=task/none``, ``select/cons_tres`` and no
 cgroup.conf. The node declares 8 CPUs whatever the machine has (``SlurmdParameters=
-config_overrides``), so ``-n 4`` runs on 2 cores as the course does on laptops. There is no
+config_overrides``), so ``-n 4`` runs on 2 cores as the course does on laptops. Job ids start
+at a random number and SLURM's temporary folders (``TmpFS``, where PMIx keeps a folder per step
+named by job id) are the cluster's own, so two test runs on one machine never meet. There is no
 accounting database: finished jobs are read from the controller, which keeps them for
 ``MinJobAge`` seconds. ``MpiDefault`` stays ``none``: ``manycore run`` asks for ``--mpi=pmix``
 itself, which is what Debian's Open MPI needs under srun.
@@ -25,6 +27,7 @@ import atexit
 import ctypes
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -55,10 +58,16 @@ def _die_with_parent() -> None:
     libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _free_ports(count: int) -> list[int]:
+    """``count`` different ports of 127.0.0.1 that nothing listens on now."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -188,6 +197,9 @@ def _listening_beyond_localhost(ports: set[int]) -> list[str]:
 
 def _config(root: Path, user: str, munge_socket: Path, ctld_port: int, slurmd_port: int) -> str:
     host = socket.gethostname().split(".")[0]
+    # Job ids of its own: SLURM's plugins name files by job id (PMIx's spmix_appdir_<uid>_<id>),
+    # so two clusters on one machine must not both count from 1.
+    first_job = 1000 + secrets.randbelow(10**7)
     memory_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
     return f"""\
 ClusterName=manycore-test
@@ -201,6 +213,8 @@ AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket={munge_socket}
 StateSaveLocation={root}/state
+TmpFS={root}/tmp
+FirstJobId={first_job}
 SlurmdSpoolDir={root}/spool
 SlurmctldPidFile={root}/run/slurmctld.pid
 SlurmdPidFile={root}/run/slurmd.pid
@@ -259,7 +273,7 @@ def start() -> SlurmCluster:
 
 def _start_daemons(cluster: SlurmCluster, user: str, munge_user: str) -> None:
     root = cluster.root
-    for sub in ("state", "spool", "log", "run", "munge", "munge-run"):
+    for sub in ("state", "spool", "log", "run", "tmp", "munge", "munge-run"):
         (root / sub).mkdir()
     entry = pwd.getpwnam(munge_user)
     for sub, mode in (("munge", 0o700), ("munge-run", 0o755)):
@@ -287,7 +301,7 @@ def _start_daemons(cluster: SlurmCluster, user: str, munge_user: str) -> None:
 
     cluster._wait_for("munged starts and answers", "munged", munge_works, 20)
 
-    ctld_port, slurmd_port = _free_port(), _free_port()
+    ctld_port, slurmd_port = _free_ports(2)
     cluster.conf.write_text(_config(root, user, sock, ctld_port, slurmd_port))
 
     cluster._start("slurmctld", ["slurmctld", "-D", "-i"])

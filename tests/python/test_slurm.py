@@ -277,8 +277,8 @@ def test_jobs_cancel_and_wait_on_a_cancelled_job(env, tmp_path):
     again = manycore(env, "cancel", job_id)
     assert again.returncode == 1
     assert f"job {job_id} has already ended (CANCELLED); nothing to cancel" in again.stderr
-    unknown = manycore(env, "cancel", "999999")
-    assert unknown.returncode == 1 and "no job 999999 is known to SLURM" in unknown.stderr
+    unknown = manycore(env, "cancel", "99999999")
+    assert unknown.returncode == 1 and "no job 99999999 is known to SLURM" in unknown.stderr
 
 
 def test_wait_without_an_id_follows_the_last_job(env, tmp_path):
@@ -334,9 +334,9 @@ def test_wait_outlasts_a_controller_restart(slurm, env, tmp_path):
 
 
 def test_wait_on_an_unknown_job(env):
-    done = manycore(env, "wait", "999999", "--interval", POLL)
+    done = manycore(env, "wait", "99999999", "--interval", POLL)
     assert done.returncode == 1
-    assert "no job 999999 is known to SLURM" in done.stderr
+    assert "no job 99999999 is known to SLURM" in done.stderr
 
 
 def test_job_over_its_time_limit(env, time_limited_job):
