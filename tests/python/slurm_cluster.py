@@ -50,7 +50,12 @@ class ClusterUnavailable(Exception):
 
     def __init__(self, check: str, detail: str) -> None:
         super().__init__(f"{check}: {detail}")
-        self.check = check
+        self.check, self.detail = check, detail
+
+
+def _find(tool: str) -> str | None:
+    """The program's path: on PATH, or in the sbin folders a user's PATH may lack."""
+    return shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/sbin:/usr/local/sbin")
 
 
 def _die_with_parent() -> None:
@@ -126,7 +131,7 @@ class SlurmCluster:
 
     def start_controller(self) -> None:
         """Starts slurmctld again, from its saved state, and waits until it answers."""
-        self._start("slurmctld", ["slurmctld", "-D"])
+        self._start("slurmctld", [_find("slurmctld"), "-D"])
         self._wait_for("slurmctld starts again", "slurmctld", self._controller_up, 30)
 
     def _controller_up(self) -> bool:
@@ -245,9 +250,9 @@ PartitionName={PARTITION} Nodes={NODE} Default=YES MaxTime={PARTITION_MINUTES} S
 
 def start() -> SlurmCluster:
     """Starts the cluster; raises ClusterUnavailable naming the check that failed."""
-    missing = [t for t in TOOLS if shutil.which(t) is None]
+    missing = [t for t in TOOLS if _find(t) is None]
     if missing:
-        raise ClusterUnavailable("SLURM and munge installed", "not on PATH: " + ", ".join(missing)
+        raise ClusterUnavailable("SLURM and munge installed", "not found: " + ", ".join(missing)
                                  + " (apt-get install slurmctld slurmd slurm-client munge)")
     as_root = os.geteuid() == 0
     user = pwd.getpwuid(os.geteuid()).pw_name
@@ -280,13 +285,13 @@ def _start_daemons(cluster: SlurmCluster, user: str, munge_user: str) -> None:
         os.chown(root / sub, entry.pw_uid, entry.pw_gid)
         (root / sub).chmod(mode)
     key, sock = root / "munge" / "munge.key", root / "munge-run" / "munge.socket"
-    made = subprocess.run(["mungekey", "--create", f"--keyfile={key}"], capture_output=True,
+    made = subprocess.run([_find("mungekey"), "--create", f"--keyfile={key}"], capture_output=True,
                           text=True, timeout=30)
     if made.returncode != 0:
         raise ClusterUnavailable("mungekey -c", made.stderr.strip())
     os.chown(key, entry.pw_uid, entry.pw_gid)
 
-    cluster._start("munged", ["munged", "--foreground", f"--socket={sock}", f"--key-file={key}",
+    cluster._start("munged", [_find("munged"), "--foreground", f"--socket={sock}", f"--key-file={key}",
                               f"--pid-file={root / 'munge-run' / 'munged.pid'}",
                               f"--log-file={root / 'munge' / 'munged.log'}",
                               f"--seed-file={root / 'munge' / 'munged.seed'}"], user=munge_user)
@@ -304,11 +309,11 @@ def _start_daemons(cluster: SlurmCluster, user: str, munge_user: str) -> None:
     ctld_port, slurmd_port = _free_ports(2)
     cluster.conf.write_text(_config(root, user, sock, ctld_port, slurmd_port))
 
-    cluster._start("slurmctld", ["slurmctld", "-D", "-i"])
+    cluster._start("slurmctld", [_find("slurmctld"), "-D", "-i"])
     cluster._wait_for("slurmctld starts and answers scontrol ping", "slurmctld",
                       cluster._controller_up, 30)
 
-    cluster._start("slurmd", ["slurmd", "-D", "-N", NODE])
+    cluster._start("slurmd", [_find("slurmd"), "-D", "-N", NODE])
 
     def node_idle() -> bool:
         state = cluster.run("sinfo", "--noheader", "--Node", "--format=%T", timeout=15)

@@ -34,8 +34,9 @@ def slurm():
         cluster = slurm_cluster.start()
     except slurm_cluster.ClusterUnavailable as e:
         if os.environ.get("CI") == "true":
-            pytest.fail(f"the test SLURM cluster did not start (check: {e.check}): {e}")
-        pytest.skip(f"no test SLURM cluster here (check that failed: {e.check}): {e}")
+            pytest.fail(f"the test SLURM cluster did not start; check that failed: {e.check}: "
+                        f"{e.detail}")
+        pytest.skip(f"no test SLURM cluster here; check that failed: {e.check}: {e.detail}")
     try:
         yield cluster
     finally:
