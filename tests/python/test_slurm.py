@@ -282,6 +282,19 @@ def test_jobs_cancel_and_wait_on_a_cancelled_job(env, tmp_path):
     assert unknown.returncode == 1 and "no job 99999999 is known to SLURM" in unknown.stderr
 
 
+def test_a_held_job_pends_and_says_why(env, tmp_path):
+    write(tmp_path, "held.py", "print('never')\n")
+    job_id = submit(env, tmp_path, "--time", "1", "--sbatch-arg=--hold", "held.py")
+    shown = manycore(env, "jobs")
+    row = next(ln for ln in shown.stdout.splitlines() if ln.split()[:1] == [job_id])
+    assert row.split()[1:3] == ["held", "PENDING"], shown.stdout
+    assert row.endswith("held by you (`scontrol release <id>` lets it start)"), row
+    assert manycore(env, "cancel", job_id).returncode == 0
+    finished = wait(env, job_id)
+    assert finished.returncode == 1 and "CANCELLED" in finished.stderr
+    assert "the job never started" in finished.stderr
+
+
 def test_wait_without_an_id_follows_the_last_job(env, tmp_path):
     write(tmp_path, "quick.py", "print('quick one')\n")
     job_id = submit(env, tmp_path, "--time", "1", "quick.py")

@@ -253,6 +253,23 @@ def test_exit_status_of_ended_jobs():
     assert job("1", state="NODE_FAIL", exit_code="0:0").exit_status() == 1
 
 
+def test_reasons_in_words():
+    explain = _scheduler.explain_reason
+    assert explain("(Resources)") == "waiting for the nodes it needs to become free"
+    assert "it will never start" in explain("PartitionTimeLimit")
+    assert explain("QOSMaxJobsPerUserLimit") == \
+        "a limit of your account or QOS (QOSMaxJobsPerUserLimit)"
+    assert explain("SomeNewReason") == "SomeNewReason" and explain("None") == ""
+
+
+def test_scontrol_lines_with_spaces_in_values():
+    fields = _scheduler._fields("JobId=12 JobName=my job ReqB:S:C:T=0:0:*:* CPUs/Task=1 "
+                                "WorkDir=/a b/c StdOut=/a b/c/x-12.out ExitCode=0:0")
+    assert fields["JobName"] == "my job" and fields["StdOut"] == "/a b/c/x-12.out"
+    assert fields["ReqB:S:C:T"] == "0:0:*:*" and fields["CPUs/Task"] == "1"
+    assert fields["ExitCode"] == "0:0"
+
+
 def test_output_patterns_are_expanded():
     j = _scheduler.Job("12", name="heat", nodes="n1,n2")
     assert _scheduler._expand_output("/a/%x-%j.out", j, "me") == "/a/heat-12.out"
