@@ -291,3 +291,39 @@ def test_wait_needs_a_job_id(tmp_path, manycore):
     assert done.returncode == 1 and "which job? give its id" in done.stderr
     done = manycore("wait", "12x", cwd=tmp_path, env=env)
     assert done.returncode == 1 and "'12x' is not a job id" in done.stderr
+
+
+_LOCAL_RANK_VARIABLES = ("OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID",
+                         "MV2_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "MANYCORE_DEVICE")
+
+
+def _default_device_of_rank(local_id: int, visible: str) -> list[str]:
+    """A rank's default device and GPU count, as srun starts it: SLURM_LOCALID and the GPUs
+    SLURM shows it (CUDA_VISIBLE_DEVICES)."""
+    env = {k: v for k, v in os.environ.items() if k not in _LOCAL_RANK_VARIABLES}
+    env.update(SLURM_LOCALID=str(local_id), CUDA_VISIBLE_DEVICES=visible)
+    probe = ("import manycore as mc; "
+             "print(mc.default_device(), sum(d.kind == 'cuda' for d in mc.devices()))")
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+@pytest.mark.gpu
+def test_each_rank_takes_the_gpu_slurm_shows_it():
+    """The node-local-rank rule under srun: with --gpus-per-task each rank sees one GPU and takes
+    it whatever its rank on the node; with --gpus every rank sees them all and takes its own."""
+    import manycore as mc
+
+    gpus = [d for d in mc.devices() if d.kind == "cuda"]
+    if not gpus:
+        pytest.skip("no GPU on this machine")
+    # The GPUs as this process may name them (a machine may already narrow what it shows).
+    ids = (os.environ.get("CUDA_VISIBLE_DEVICES") or ",".join(map(str, range(len(gpus))))).split(",")
+    for local_id in (0, 3):
+        assert _default_device_of_rank(local_id, ids[0]) == ["cuda:0", "1"]
+    every = ",".join(ids[:len(gpus)])
+    for local_id in range(len(gpus) + 1):
+        assert _default_device_of_rank(local_id, every) == \
+            [f"cuda:{local_id % len(gpus)}", str(len(gpus))]
