@@ -3,7 +3,7 @@
 """The ``manycore`` command (also ``python -m manycore``): what is installed, the compile
 cache, and the tour.
 
-    manycore info          versions, devices, threads, compiler, cache, CUDA and MPI
+    manycore info          versions, devices, threads, compiler, cache, CUDA, MPI, SLURM
     manycore devices       the devices and their limits
     manycore cache info    the compile cache's folder, state and size
     manycore cache dir     the compile cache's folder alone (for scripts)
@@ -258,7 +258,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="command")
 
-    p = sub.add_parser("info", help="versions, devices, threads, compiler, cache, CUDA and MPI")
+    p = sub.add_parser("info", help="versions, devices, threads, compiler, cache, CUDA, MPI, SLURM")
     p.set_defaults(func=cmd_info)
     p = sub.add_parser("devices", help="the devices and their limits")
     p.set_defaults(func=cmd_devices)
