@@ -1353,12 +1353,22 @@ class Fission {
     }
 
     std::string token_text(std::size_t i) const {
+        // The launch's indices as locals of the block's function, which the compiler keeps in
+        // registers (the prelude's are thread-local variables of the library).
+        if (t_[i].kind == Kind::ident && !(i > 0 && (is(i - 1, '.') || is(i - 1, '>')))) {
+            const std::string_view w = t_[i].text;
+            if (w == "threadIdx") return "__mc_tid";
+            if (w == "blockIdx") return "__mc_bid";
+            if (w == "blockDim") return "__mc_bdim";
+            if (w == "gridDim") return "__mc_gdim";
+        }
         const int ref = b_.ref_of[i];
         if (ref >= 0) {
             const int v = b_.refs[static_cast<std::size_t>(ref)].var;
             const VarClass c = class_[static_cast<std::size_t>(v)];
             if (c == VarClass::array) return "__mc_e" + n(v) + "[__mc_t]";
             if (c == VarClass::remat) return "__mc_r" + n(v);
+            if (bound_.count(v)) return "__mc_k" + n(v);
         }
         return std::string(t_[i].text);
     }
@@ -1383,8 +1393,12 @@ class Fission {
     }
 
     std::string site_result(const Site& s, const Ctx& ctx) {
-        const std::string x = "__mc_x" + n(s.id);
+        const std::string x = "__mc_x" + n(s.id), b = "__mc_b" + n(s.id);
         const auto value_type = [&] { return "::std::decay_t<decltype(" + arg(s, 1, ctx, "0") + ")>"; };
+        const auto shuffle = [&](const char* fn) {
+            return std::string("::__mc::fx::") + fn + "<" + value_type() + ">(" + x + ", __mc_l, " +
+                   arg(s, 2, ctx, "0") + ", " + arg(s, 3, ctx, "32") + ")";
+        };
         switch (s.kind) {
             case SiteKind::barrier:
             case SiteKind::syncwarp:
@@ -1394,23 +1408,20 @@ class Fission {
             case SiteKind::vote_or:
                 return "__mc_v" + n(s.id);
             case SiteKind::shfl:
-                return "::__mc::fx::shfl<" + value_type() + ">(" + x + ", __mc_l, " +
-                       arg(s, 2, ctx, "0") + ", " + arg(s, 3, ctx, "32") + ")";
+                return shuffle("shfl");
             case SiteKind::shfl_up:
-                return "::__mc::fx::shfl_up<" + value_type() + ">(" + x + ", __mc_l, " +
-                       arg(s, 2, ctx, "0") + ", " + arg(s, 3, ctx, "32") + ")";
+                return shuffle("shfl_up");
             case SiteKind::shfl_down:
-                return "::__mc::fx::shfl_down<" + value_type() + ">(" + x + ", __mc_l, " +
-                       arg(s, 2, ctx, "0") + ", " + arg(s, 3, ctx, "32") + ")";
+                return shuffle("shfl_down");
             case SiteKind::shfl_xor:
-                return "::__mc::fx::shfl_xor<" + value_type() + ">(" + x + ", __mc_l, " +
-                       arg(s, 2, ctx, "0") + ", " + arg(s, 3, ctx, "32") + ")";
+                return shuffle("shfl_xor");
+            // The lanes' predicates are one word of the warp, gathered as they were deposited.
             case SiteKind::ballot:
-                return "::__mc::fx::ballot(" + x + ", __mc_act)";
+                return "(" + b + " & __mc_act)";
             case SiteKind::any:
-                return "::__mc::fx::any(" + x + ", __mc_act)";
+                return "(int)((" + b + " & __mc_act) != 0u)";
             case SiteKind::all:
-                return "::__mc::fx::all(" + x + ", __mc_act)";
+                return "(int)((" + b + " & __mc_act) == __mc_act)";
             case SiteKind::activemask:
                 return "__mc_act";
             case SiteKind::match_any:
@@ -1420,11 +1431,16 @@ class Fission {
             case SiteKind::reduce: {
                 const std::string name(t_[s.name].text);
                 const std::string op = name.substr(9, name.find("_sync") - 9);  // __reduce_
-                return "::__mc::fx::reduce_" + op + "<decltype(" + name + "(0u, " +
-                       arg(s, 1, ctx, "0") + "))>(" + x + ", __mc_act)";
+                return "::__mc::fx::reduce_" + op + "<" + reduce_type(s, ctx) + ">(" + x + ", __mc_act)";
             }
         }
         return "0";
+    }
+    std::string reduce_type(const Site& s, const Ctx& ctx) {
+        return "decltype(" + std::string(t_[s.name].text) + "(0u, " + arg(s, 1, ctx, "0") + "))";
+    }
+    static bool predicate_site(SiteKind k) {
+        return k == SiteKind::ballot || k == SiteKind::any || k == SiteKind::all;
     }
 
     std::string deposit_text(const Site& s, const Ctx& ctx) {
@@ -1437,7 +1453,13 @@ class Fission {
             case SiteKind::ballot:
             case SiteKind::any:
             case SiteKind::all:
-                return "::__mc::fx::put(" + x + ", __mc_l, (unsigned)(" + arg(s, 1, ctx, "0") + " != 0));";
+                return "__mc_b" + n(s.id) + " |= (unsigned)(" + arg(s, 1, ctx, "0") + " != 0) << __mc_l;";
+            case SiteKind::match_any:
+            case SiteKind::match_all:
+                return "::__mc::fx::put_bits(" + x + ", __mc_l, " + arg(s, 1, ctx, "0") + ");";
+            case SiteKind::reduce:
+                return "::__mc::fx::put(" + x + ", __mc_l, (" + reduce_type(s, ctx) + ")" +
+                       arg(s, 1, ctx, "0") + ");";
             default:
                 return "::__mc::fx::put(" + x + ", __mc_l, " + arg(s, 1, ctx, "0") + ");";
         }
@@ -1534,40 +1556,165 @@ class Fission {
     }
 
     // The loop over a block's threads (level 0) or a warp's lanes (level 1).
-    void thread_loop_open(Out& o, const Ctx& ctx) {
+    // The loop over a block's threads (level 0: x innermost, over [lo, hi) of x) or a warp's
+    // lanes (level 1). In its body `threadIdx` is __mc_tid, a local the compiler keeps in
+    // registers; the prelude's thread-local copy is kept too, for helpers that read it.
+    // `between`: code run once per row of threads (y, z), around the loop over x.
+    void thread_loop_open(Out& o, const Ctx& ctx, const std::string& lo = "0",
+                          const std::string& hi = "__mc_bx", const std::string& between = "",
+                          bool check_lanes = true) {
         if (ctx.level == 0) {
-            o.raw("\nfor (unsigned __mc_z = 0; __mc_z < __mc_bz; ++__mc_z) {"
-                  " for (unsigned __mc_y = 0; __mc_y < __mc_by; ++__mc_y) {\n"
-                  "#pragma GCC ivdep\n"
-                  "for (unsigned __mc_x = 0, __mc_t = (__mc_z * __mc_by + __mc_y) * __mc_bx;"
-                  " __mc_x < __mc_bx; ++__mc_x, ++__mc_t) {"
-                  " ::__mc::tid.x = __mc_x; ::__mc::tid.y = __mc_y; ::__mc::tid.z = __mc_z;");
+            // Signed indices (at most 1024 threads): the compiler may take them as affine.
+            o.raw("\nfor (int __mc_z = 0; __mc_z < (int)__mc_bz; ++__mc_z) { __mc_tls.z = (unsigned)__mc_z;"
+                  " for (int __mc_y = 0; __mc_y < (int)__mc_by; ++__mc_y) { __mc_tls.y = (unsigned)__mc_y;"
+                  " const int __mc_row = (__mc_z * (int)__mc_by + __mc_y) * (int)__mc_bx;" + between +
+                  "\n#pragma GCC ivdep\n"
+                  "for (int __mc_x = (int)(" + lo + "); __mc_x < (int)(" + hi + "); ++__mc_x) {"
+                  " const int __mc_t = __mc_row + __mc_x; __mc_tls.x = (unsigned)__mc_x;"
+                  " const ::uint3 __mc_tid{(unsigned)__mc_x, (unsigned)__mc_y, (unsigned)__mc_z};"
+                  " (void)__mc_tid;");
             if (exits_) o.raw(" if (__mc_exited[__mc_t]) continue;");
         } else {
-            o.raw("\nfor (unsigned __mc_l = 0; __mc_l < __mc_lanes; ++__mc_l) {"
-                  " if (!(__mc_act >> __mc_l & 1u)) continue;"
-                  " const unsigned __mc_t = __mc_w * 32u + __mc_l;"
-                  " ::__mc::fx::set_tid(__mc_t, __mc_bx, __mc_by);");
+            o.raw("\n#pragma GCC ivdep\nfor (int __mc_l = 0; __mc_l < (int)__mc_lanes; ++__mc_l) {");
+            if (check_lanes) o.raw(" if (!(__mc_act >> __mc_l & 1u)) continue;");
+            o.raw(""
+                  " const int __mc_t = (int)__mc_w * 32 + __mc_l;"
+                  " const ::uint3 __mc_tid = __mc_flat ? ::uint3{(unsigned)__mc_t, 0u, 0u}"
+                  " : ::uint3{(unsigned)__mc_t % __mc_bx, (unsigned)__mc_t / __mc_bx % __mc_by,"
+                  " (unsigned)__mc_t / (__mc_bx * __mc_by)};"
+                  " __mc_tls = __mc_tid;");
         }
         o.raw(" {\n");
     }
-    void thread_loop_close(Out& o, const Ctx& ctx, bool used_label) {
+    void thread_loop_close(Out& o, const Ctx& ctx, bool used_label, const std::string& between = "") {
         o.raw("\n}");
         if (used_label) o.raw(" __mc_end" + n(ctx.label) + ":;");
-        o.raw(ctx.level == 0 ? " } } }\n" : " }\n");
+        o.raw(ctx.level == 0 ? " }" + between + " } }\n" : " }\n");
+    }
+
+    // A region that is one `if` on the thread's x index alone (`if (tid < stride)`, `if
+    // (threadIdx.x == 0)`) runs its loop over just the threads that pass, when the bounds lie
+    // within the block (else as written).
+    struct XBound {
+        std::string op;  // <, <=, ==, >=, >: x op value
+        Range value;
+    };
+    bool names_x(std::size_t first, std::size_t last) const {
+        // threadIdx.x, or a recomputed local that is exactly that.
+        if (last == first + 3 && word(first, "threadIdx") && is(first + 1, '.') && word(first + 2, "x"))
+            return true;
+        if (last != first + 1 || b_.ref_of[first] < 0) return false;
+        const int v = b_.refs[static_cast<std::size_t>(b_.ref_of[first])].var;
+        if (class_[static_cast<std::size_t>(v)] != VarClass::remat) return false;
+        const Declarator& d = st(var(v).stmt).declarators[static_cast<std::size_t>(var(v).declarator)];
+        return names_x(d.init.first, d.init.last);
+    }
+    std::optional<std::vector<XBound>> x_bounds(const Node& r) const {
+        if (r.level != 0 || r.pieces.size() != 1 || r.pieces[0].kind != PieceKind::stmt) return std::nullopt;
+        const Stmt& x = st(r.pieces[0].stmt);
+        if (x.kind != StmtKind::if_ || x.else_ >= 0) return std::nullopt;
+        std::vector<XBound> bounds;
+        std::size_t start = x.head.first;
+        for (std::size_t i = x.head.first; i <= x.head.last; ++i) {
+            if (i < x.head.last && (is(i, '(') || is(i, '['))) {
+                i = skip_group(i) - 1;
+                continue;
+            }
+            const bool end = i == x.head.last || op_at(t_, i) == "&&";
+            if (!end) {
+                if (op_at(t_, i) == "||" || is(i, '?')) return std::nullopt;
+                continue;
+            }
+            // One conjunct [start, i): x op value, or value op x.
+            std::size_t at = npos;
+            std::string op;
+            for (std::size_t k = start; k < i; ++k) {
+                const std::string_view o = op_at(t_, k);
+                if (o == "<" || o == "<=" || o == ">" || o == ">=" || o == "==") {
+                    if (at != npos) return std::nullopt;
+                    at = k;
+                    op = std::string(o);
+                    k += o.size() - 1;
+                } else if (is(k, '(') || is(k, '[')) {
+                    k = skip_group(k) - 1;
+                }
+            }
+            if (at == npos || op_at(t_, at) == "<<" || op_at(t_, at) == ">>") return std::nullopt;
+            const Range lhs{start, at}, rhs{at + op.size(), i};
+            static const std::pair<const char*, const char*> flips[] = {
+                {"<", ">"}, {">", "<"}, {"<=", ">="}, {">=", "<="}, {"==", "=="}};
+            if (names_x(lhs.first, lhs.last) && uniform(rhs)) {
+                bounds.push_back({op, rhs});
+            } else if (names_x(rhs.first, rhs.last) && uniform(lhs)) {
+                for (const auto& [a, b] : flips)
+                    if (op == a) bounds.push_back({b, lhs});
+            } else {
+                return std::nullopt;
+            }
+            if (i < x.head.last) i += 1;
+            start = i + 1;
+        }
+        return bounds;
     }
 
     void emit_region(Out& o, const Node& r, const Ctx& outer) {
+        if (const auto bounds = x_bounds(r)) {
+            Ctx ctx = outer;
+            ctx.level = 0;
+            ctx.region = r.id;
+            ctx.label = labels_++;
+            bool used = false;
+            ctx.used_label = &used;
+            o.raw("\n{ long long __mc_lo = 0, __mc_hi = __mc_bx; bool __mc_exact = true;");
+            for (const XBound& b : *bounds) {
+                // The value must lie within the block for x's range to say it exactly.
+                const std::string v = "(long long)(" + text_of(b.value, ctx) + ")";
+                o.raw(" { const long long __mc_v = " + v + "; if (__mc_v < 0 || __mc_v > (long long)__mc_bx) __mc_exact = false;");
+                if (b.op == "<") o.raw(" else if (__mc_v < __mc_hi) __mc_hi = __mc_v;");
+                if (b.op == "<=") o.raw(" else if (__mc_v + 1 < __mc_hi) __mc_hi = __mc_v + 1;");
+                if (b.op == ">") o.raw(" else if (__mc_v + 1 > __mc_lo) __mc_lo = __mc_v + 1;");
+                if (b.op == ">=") o.raw(" else if (__mc_v > __mc_lo) __mc_lo = __mc_v;");
+                if (b.op == "==") o.raw(" else { if (__mc_v > __mc_lo) __mc_lo = __mc_v; if (__mc_v + 1 < __mc_hi) __mc_hi = __mc_v + 1; }");
+                o.raw(" }");
+            }
+            o.raw(" if (__mc_exact) {");
+            thread_loop_open(o, ctx, "(unsigned)__mc_lo", "(unsigned)(__mc_hi > __mc_lo ? __mc_hi : __mc_lo)");
+            o.raw(remat_decls(r.id, ctx));
+            emit_tokens(o, st(st(r.pieces[0].stmt).body).all, ctx);
+            thread_loop_close(o, ctx, used);
+            o.raw("} else {");
+            emit_plain_region(o, r, outer);
+            o.raw("} }\n");
+            return;
+        }
+        emit_plain_region(o, r, outer);
+    }
+
+    void emit_plain_region(Out& o, const Node& r, const Ctx& outer) {
+        for (const Piece& p : r.pieces) {
+            if (p.kind == PieceKind::cond && r.level == 1 && p.target >= 0)
+                o.raw("\n__mc_m" + n(p.target) + " = 0u;");
+            if (p.kind == PieceKind::deposit && predicate_site(sites_[static_cast<std::size_t>(p.site)].kind))
+                o.raw("\n__mc_b" + n(p.site) + " = 0u;");
+        }
+        if (r.level == 0) return emit_region_loop(o, r, outer, true);
+        // A warp whose every lane takes part (the usual case) runs the lanes as a plain loop
+        // the compiler vectorises; the others skip the lanes that sit this one out.
+        o.raw("\nif (__mc_act == ::__mc::fx::lanes(__mc_lanes)) {");
+        emit_region_loop(o, r, outer, false);
+        o.raw("} else {");
+        emit_region_loop(o, r, outer, true);
+        o.raw("}");
+    }
+
+    void emit_region_loop(Out& o, const Node& r, const Ctx& outer, bool check_lanes) {
         Ctx ctx = outer;
         ctx.level = r.level;
         ctx.region = r.id;
         ctx.label = labels_++;
         bool used = false;
         ctx.used_label = &used;
-        for (const Piece& p : r.pieces)
-            if (p.kind == PieceKind::cond && r.level == 1 && p.target >= 0)
-                o.raw("\n__mc_m" + n(p.target) + " = 0u;");
-        thread_loop_open(o, ctx);
+        thread_loop_open(o, ctx, "0", "__mc_bx", "", check_lanes);
         o.raw(remat_decls(r.id, ctx));
         for (const Piece& p : r.pieces) {
             switch (p.kind) {
@@ -1636,7 +1783,20 @@ class Fission {
                 Ctx c = ctx;
                 c.region = -1;
                 o.raw("\n");
-                return emit_tokens(o, st(x.stmt).all, c);
+                emit_tokens(o, st(x.stmt).all, c);
+                // A shared or static variable is a thread-local of the library, whose address
+                // costs a call into the dynamic loader at each use that the compiler does not
+                // share: a reference taken once stands in for it.
+                const Stmt& d = st(x.stmt);
+                if (d.kind == StmtKind::decl && (d.is_shared || d.is_static)) {
+                    for (const Declarator& dc : d.declarators) {
+                        if (dc.var < 0) continue;
+                        o.raw(" auto& __mc_k" + n(dc.var) + " = " + std::string(t_[dc.name].text) +
+                              "; (void)__mc_k" + n(dc.var) + ";");
+                        bound_.insert(dc.var);
+                    }
+                }
+                return;
             }
             case NodeKind::vote: {
                 const Site& s = sites_[static_cast<std::size_t>(x.id)];
@@ -1804,18 +1964,25 @@ class Fission {
         const std::string k = "__mc_k" + n(x.id), any = "__mc_any" + n(x.id), sd = "__mc_sd" + n(x.id);
         o.at(line(loop.all.first));
         o.raw("{ const auto " + sd + " = " + stride + "; (void)" + sd + ";");
+        // The loop runs inside each row of threads (y, z), around the loop over x: the row's
+        // threads take each step together, the compiler's vector lanes being threads.
+        std::string head, tail;
         if (sl.uniform_start) {
-            o.raw(" for (" + type + name + " = (" + text_of(sl.start, ctx) + "); " + name + " " +
-                  sl.op + " " + bound + "; " + name + " += " + sd + ") {");
+            head = " for (" + type + name + " = (" + text_of(sl.start, ctx) + "); " + name + " " +
+                   sl.op + " " + bound + "; " + name + " += " + sd + ") {";
+            tail = " }";
         } else {
-            o.raw(" for (unsigned long long " + k + " = 0;; ++" + k + ") { bool " + any + " = false;");
+            head = " for (unsigned long long " + k + " = 0;; ++" + k + ") { unsigned " + any + " = 0;";
+            tail = " if (!" + any + ") break; }";
         }
-        thread_loop_open(o, ctx);
+        thread_loop_open(o, ctx, "0", "__mc_bx", head);
         o.raw(remat_decls(ctx.region, ctx));
         if (!sl.uniform_start) {
+            // Each thread's k-th step; the threads still stepping vote the loop on (an
+            // unsigned or, which the compiler vectorises).
             o.raw(type + name + " = (" + text_of(sl.start, ctx) + "); " + name + " += (decltype(" +
-                  name + "))" + k + " * (decltype(" + name + "))" + sd + "; if (!(" + name + " " +
-                  sl.op + " " + bound + ")) continue; " + any + " = true;");
+                  name + "))" + k + " * (decltype(" + name + "))" + sd + "; const unsigned __mc_ok = " +
+                  name + " " + sl.op + " " + bound + "; " + any + " |= __mc_ok; if (__mc_ok) {");
         }
         const Stmt& body = st(sl.body);
         if (loop.kind == StmtKind::while_) {
@@ -1832,9 +1999,9 @@ class Fission {
         } else {
             emit_tokens(o, body.all, ctx);
         }
-        thread_loop_close(o, ctx, used);
-        if (!sl.uniform_start) o.raw("if (!" + any + ") break;");
-        o.raw(" } }\n");
+        if (!sl.uniform_start) o.raw(" }");
+        thread_loop_close(o, ctx, used, tail);
+        o.raw(" }\n");
     }
 
   public:
@@ -1848,6 +2015,10 @@ class Fission {
         // The header as written, then the new body.
         emit_tokens(o, {0, open_}, ctx);
         o.raw(" {");
+        o.raw("\nconst ::uint3 __mc_bid = ::__mc::bid; const ::dim3 __mc_bdim = ::__mc::bdim, __mc_gdim = ::__mc::gdim;"
+              " (void)__mc_bid; (void)__mc_gdim;"
+              " const bool __mc_flat = __mc_bdim.y == 1 && __mc_bdim.z == 1; (void)__mc_flat;"
+              " ::uint3& __mc_tls = ::__mc::tid;");
         o.raw("\nconst unsigned __mc_bx = ::__mc::bdim.x, __mc_by = ::__mc::bdim.y, __mc_bz = ::__mc::bdim.z;"
               " const unsigned __mc_n = __mc_bx * __mc_by * __mc_bz;"
               " const unsigned __mc_nw = (__mc_n + 31u) / 32u; (void)__mc_nw; (void)__mc_n;");
@@ -1856,8 +2027,10 @@ class Fission {
         for (const Site& s : sites_) {
             if (s.kind == SiteKind::vote_count || s.kind == SiteKind::vote_and || s.kind == SiteKind::vote_or)
                 o.raw("\nbool __mc_p" + n(s.id) + "[1024];");
-            else if (!block_site(s.kind))
-                o.raw("\nunsigned long long __mc_x" + n(s.id) + "[32]; (void)__mc_x" + n(s.id) + ";");
+            else if (predicate_site(s.kind))
+                o.raw("\nunsigned __mc_b" + n(s.id) + " = 0u; (void)__mc_b" + n(s.id) + ";");
+            else if (!block_site(s.kind) && s.kind != SiteKind::activemask && s.kind != SiteKind::syncwarp)
+                o.raw("\nalignas(64) unsigned char __mc_x" + n(s.id) + "[::__mc::fx::slot_bytes];");
         }
         for (int m = 0; m < masks_; ++m) o.raw("\nunsigned __mc_m" + n(m) + " = 0u;");
         emit_nodes(o, nodes_, ctx, true);
@@ -1886,6 +2059,7 @@ class Fission {
     std::unordered_map<int, std::vector<int>> array_at_top_;
     bool exits_ = false;
     std::unordered_set<int> block_return_;
+    std::unordered_set<int> bound_;  // shared and static variables with a local reference
     std::unordered_map<std::size_t, std::vector<int>> stmt_start_;
 };
 

@@ -77,69 +77,76 @@ __attribute__((always_inline)) inline void set_tid(unsigned t, unsigned bx, unsi
     tid.z = t / (bx * by);
 }
 
+// A warp's exchange slots: 32 values of the operand's type, with 32 slots of padding either
+// side, so that the shuffles' `lane + delta` and `lane - delta` are in bounds for every lane and
+// the compiler can read them as whole vectors and pick per lane.
+inline constexpr int slot_bytes = 96 * 8;
+
 template <class T>
-__attribute__((always_inline)) inline void put(unsigned long long* slots, unsigned lane, T value) {
+__attribute__((always_inline)) inline T* slots(unsigned char* raw) {
+    static_assert(sizeof(T) <= 8 && std::is_trivially_copyable_v<T>,
+                  "manycore: warp intrinsics take values of at most 8 bytes");
+    return reinterpret_cast<T*>(raw) + 32;
+}
+template <class T>
+__attribute__((always_inline)) inline const T* slots(const unsigned char* raw) {
+    return reinterpret_cast<const T*>(raw) + 32;
+}
+template <class T>
+__attribute__((always_inline)) inline void put(unsigned char* raw, int lane, T value) {
+    slots<T>(raw)[lane] = value;
+}
+/// __match_*_sync compare values of up to 8 bytes: each is kept as its bits, zero-extended.
+template <class T>
+__attribute__((always_inline)) inline void put_bits(unsigned char* raw, int lane, T value) {
     static_assert(sizeof(T) <= 8 && std::is_trivially_copyable_v<T>,
                   "manycore: warp intrinsics take values of at most 8 bytes");
     unsigned long long bits = 0;
     std::memcpy(&bits, &value, sizeof(T));
-    slots[lane] = bits;
-}
-template <class T>
-__attribute__((always_inline)) inline T get(const unsigned long long* slots, unsigned lane) {
-    T out;
-    std::memcpy(&out, &slots[lane], sizeof(T));
-    return out;
+    slots<unsigned long long>(raw)[lane] = bits;
 }
 
 // As in cpu_prelude.h: within segments of `width` lanes; a source outside the caller's
 // segment (up, down, xor) yields the caller's own value.
 template <class T>
-inline T shfl(const unsigned long long* slots, unsigned lane, int src, int width) {
-    const unsigned base = lane & ~static_cast<unsigned>(width - 1);
-    return get<T>(slots, base + (static_cast<unsigned>(src) & static_cast<unsigned>(width - 1)));
+__attribute__((always_inline)) inline T shfl(const unsigned char* raw, int lane, int src, int width) {
+    const int base = lane & ~(width - 1);
+    return slots<T>(raw)[base + (src & (width - 1))];
 }
 template <class T>
-inline T shfl_up(const unsigned long long* slots, unsigned lane, unsigned delta, int width) {
-    const int l = static_cast<int>(lane), base = l & ~(width - 1), src = l - static_cast<int>(delta);
-    return get<T>(slots, src < base ? lane : static_cast<unsigned>(src));
+__attribute__((always_inline)) inline T shfl_up(const unsigned char* raw, int lane, unsigned delta,
+                                                int width) {
+    const T* s = slots<T>(raw);
+    const int base = lane & ~(width - 1), src = lane - static_cast<int>(delta);
+    const T own = s[lane], other = s[delta < 32u ? src : lane];
+    return src < base ? own : other;
 }
 template <class T>
-inline T shfl_down(const unsigned long long* slots, unsigned lane, unsigned delta, int width) {
-    const int l = static_cast<int>(lane), base = l & ~(width - 1), src = l + static_cast<int>(delta);
-    return get<T>(slots, src >= base + width ? lane : static_cast<unsigned>(src));
+__attribute__((always_inline)) inline T shfl_down(const unsigned char* raw, int lane, unsigned delta,
+                                                  int width) {
+    const T* s = slots<T>(raw);
+    const int base = lane & ~(width - 1), src = lane + static_cast<int>(delta);
+    const T own = s[lane], other = s[delta < 32u ? src : lane];
+    return src >= base + width ? own : other;
 }
 template <class T>
-inline T shfl_xor(const unsigned long long* slots, unsigned lane, int mask, int width) {
-    const int l = static_cast<int>(lane), base = l & ~(width - 1), src = l ^ mask;
-    return get<T>(slots, src >= base + width ? lane : static_cast<unsigned>(src & 31));
+__attribute__((always_inline)) inline T shfl_xor(const unsigned char* raw, int lane, int mask,
+                                                 int width) {
+    const int base = lane & ~(width - 1), src = lane ^ mask;
+    return slots<T>(raw)[src >= base + width ? lane : (src & 31)];
 }
 
-inline unsigned ballot(const unsigned long long* slots, unsigned took) {
+inline unsigned match_any(const unsigned char* raw, int lane, unsigned took) {
+    const unsigned long long* s = slots<unsigned long long>(raw);
     unsigned bits = 0;
-    for (unsigned lane = 0; lane < 32; ++lane)
-        if ((took >> lane & 1u) && slots[lane]) bits |= 1u << lane;
+    for (int l = 0; l < 32; ++l)
+        if ((took >> l & 1u) && s[l] == s[lane]) bits |= 1u << l;
     return bits;
 }
-inline int all(const unsigned long long* slots, unsigned took) {
-    for (unsigned lane = 0; lane < 32; ++lane)
-        if ((took >> lane & 1u) && !slots[lane]) return 0;
-    return 1;
-}
-inline int any(const unsigned long long* slots, unsigned took) {
-    for (unsigned lane = 0; lane < 32; ++lane)
-        if ((took >> lane & 1u) && slots[lane]) return 1;
-    return 0;
-}
-inline unsigned match_any(const unsigned long long* slots, unsigned lane, unsigned took) {
-    unsigned bits = 0;
-    for (unsigned l = 0; l < 32; ++l)
-        if ((took >> l & 1u) && slots[l] == slots[lane]) bits |= 1u << l;
-    return bits;
-}
-inline unsigned match_all(const unsigned long long* slots, unsigned lane, unsigned took, int* pred) {
-    for (unsigned l = 0; l < 32; ++l) {
-        if ((took >> l & 1u) && slots[l] != slots[lane]) {
+inline unsigned match_all(const unsigned char* raw, int lane, unsigned took, int* pred) {
+    const unsigned long long* s = slots<unsigned long long>(raw);
+    for (int l = 0; l < 32; ++l) {
+        if ((took >> l & 1u) && s[l] != s[lane]) {
             *pred = 0;
             return 0;
         }
@@ -149,39 +156,41 @@ inline unsigned match_all(const unsigned long long* slots, unsigned lane, unsign
 }
 
 template <class T, class Op>
-inline T warp_fold(const unsigned long long* slots, unsigned took, Op op) {
+inline T warp_fold(const unsigned char* raw, unsigned took, Op op) {
+    const T* s = slots<T>(raw);
     bool first = true;
     T acc{};
     for (unsigned lane = 0; lane < 32; ++lane) {
         if (!(took >> lane & 1u)) continue;
-        const T x = get<T>(slots, lane);
-        acc = first ? x : op(acc, x);
+        acc = first ? s[lane] : op(acc, s[lane]);
         first = false;
     }
     return acc;
 }
 template <class T>
-inline T reduce_add(const unsigned long long* s, unsigned took) {
-    return static_cast<T>(warp_fold<unsigned>(s, took, [](unsigned a, unsigned b) { return a + b; }));
+inline T reduce_add(const unsigned char* s, unsigned took) {
+    return warp_fold<T>(s, took, [](T a, T b) {  // in unsigned: wraps as CUDA's does
+        return static_cast<T>(static_cast<unsigned>(a) + static_cast<unsigned>(b));
+    });
 }
 template <class T>
-inline T reduce_min(const unsigned long long* s, unsigned took) {
+inline T reduce_min(const unsigned char* s, unsigned took) {
     return warp_fold<T>(s, took, [](T a, T b) { return a < b ? a : b; });
 }
 template <class T>
-inline T reduce_max(const unsigned long long* s, unsigned took) {
+inline T reduce_max(const unsigned char* s, unsigned took) {
     return warp_fold<T>(s, took, [](T a, T b) { return a > b ? a : b; });
 }
 template <class T>
-inline T reduce_and(const unsigned long long* s, unsigned took) {
+inline T reduce_and(const unsigned char* s, unsigned took) {
     return warp_fold<T>(s, took, [](T a, T b) { return a & b; });
 }
 template <class T>
-inline T reduce_or(const unsigned long long* s, unsigned took) {
+inline T reduce_or(const unsigned char* s, unsigned took) {
     return warp_fold<T>(s, took, [](T a, T b) { return a | b; });
 }
 template <class T>
-inline T reduce_xor(const unsigned long long* s, unsigned took) {
+inline T reduce_xor(const unsigned char* s, unsigned took) {
     return warp_fold<T>(s, took, [](T a, T b) { return a ^ b; });
 }
 
