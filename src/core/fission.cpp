@@ -223,6 +223,28 @@ class Fission {
 
     bool needs_rewrite() const { return block_sites + warp_sites + strided_loops > 0; }
 
+    // A kernel with no barrier whose grid-stride loop is all it runs (beside declarations
+    // every thread computes alike, and values recomputed from the thread's index) may take
+    // every block of a range at each step: blocks are as independent as threads then, and each
+    // host thread's accesses become contiguous instead of one block's share at a time.
+    bool grid_major() const {
+        if (block_sites + warp_sites > 0 || strided_loops == 0 || exits_) return false;
+        for (std::size_t i = 0; i < t_.size(); ++i) {
+            const std::string_view w = t_[i].text;
+            if (w == "__shared__" || w == "__mc_dynamic_shared" || w == "__syncthreads") return false;
+        }
+        for (std::size_t v = 0; v < b_.vars.size(); ++v)
+            if (class_[v] == VarClass::array || class_[v] == VarClass::keep) return false;
+        for (const Node& n : nodes_) {
+            if (n.kind == NodeKind::strided) continue;
+            if (n.kind == NodeKind::region && runs_nothing(n)) continue;
+            if (n.kind != NodeKind::stmt) return false;
+            for (std::size_t i = st(n.stmt).all.first; i < st(n.stmt).all.last; ++i)
+                if (t_[i].text == "blockIdx") return false;  // one value per block
+        }
+        return true;
+    }
+
 
   private:
     // ---- tokens ----
@@ -512,6 +534,9 @@ class Fission {
     // Uniform locals: declared where every thread runs alike, from uniform values, and only
     // ever written by statements every thread runs alike. A fixpoint from "all candidates".
     void find_uniform() {
+        versions_.assign(b_.vars.size(), {});
+        version_start_.assign(b_.vars.size(), {});
+        version_def_stmt_.assign(b_.vars.size(), {});
         written_.assign(b_.vars.size(), 0);
         for (const Ref& r : b_.refs)
             if (r.write) written_[static_cast<std::size_t>(r.var)] = 1;
@@ -565,10 +590,57 @@ class Fission {
                 continue;
             bool reference = false;
             for (std::size_t i = d.prefix.first; i < d.prefix.last; ++i) reference |= is(i, '&');
-            if (reference || written(static_cast<int>(v))) continue;
+            if (reference) continue;
+            std::vector<Range> inits{d.init};
+            std::vector<std::size_t> starts{d.init.last};
+            if (written(static_cast<int>(v)) && !reassigned_whole(static_cast<int>(v), inits, starts))
+                continue;
             class_[v] = VarClass::remat;  // tentatively, for the references to others below
-            if (!pure_range(d.init, true)) class_[v] = VarClass::local;
+            versions_[v] = inits;
+            version_start_[v] = starts;
+            bool pure = true;
+            for (const Range& r : inits) pure = pure && pure_range(r, true);
+            if (!pure) {
+                class_[v] = VarClass::local;
+                versions_[v].clear();
+                version_start_[v].clear();
+            }
         }
+        for (std::size_t v = 0; v < b_.vars.size(); ++v)
+            if (class_[v] == VarClass::remat && versions_[v].size() > 1)
+                for (std::size_t k = 1; k < versions_[v].size(); ++k) version_defs_.insert(version_def_stmt_[v][k - 1]);
+    }
+
+    // A local declared at the top of the kernel's body and written only by `v = value;`
+    // statements there too (straight-line code: every thread runs each of them at the same
+    // point) has one value at every point of the body, each recomputable: the transpose's `x =
+    // blockIdx.y * TILE + threadIdx.x;` after the barrier. Its versions' values and the tokens
+    // from which each holds.
+    bool reassigned_whole(int v, std::vector<Range>& inits, std::vector<std::size_t>& starts) {
+        const Var& x = var(v);
+        if (st(x.stmt).parent != b_.root) return false;
+        std::vector<int> defs;
+        for (const Ref& r : b_.refs) {
+            if (r.var != v || !r.write) continue;
+            const int s = innermost_stmt(r.token);
+            if (s < 0) return false;
+            const Stmt& e = st(s);
+            if (e.kind != StmtKind::expr || e.parent != b_.root || e.head.first != r.token ||
+                op_at(t_, r.token + 1) != "=" || (touching(t_, r.token + 1) && is(r.token + 2, '=')))
+                return false;
+            inits.push_back({r.token + 2, e.head.last});
+            starts.push_back(e.all.last);
+            defs.push_back(s);
+        }
+        version_def_stmt_[static_cast<std::size_t>(v)] = defs;
+        return true;
+    }
+    int version_of(int v, std::size_t token) const {
+        const auto& starts = version_start_[static_cast<std::size_t>(v)];
+        int k = 0;
+        for (std::size_t i = 1; i < starts.size(); ++i)
+            if (starts[i] <= token) k = static_cast<int>(i);
+        return k;
     }
     bool written(int v) const { return written_[static_cast<std::size_t>(v)] != 0; }
     bool still_uniform(int v) const {
@@ -616,7 +688,12 @@ class Fission {
             const Stmt& x = st(id);
             if (x.kind != StmtKind::for_ && x.kind != StmtKind::while_) continue;
             if (has_sync(id) || !block_position(id)) continue;
-            if (auto loop = match_strided(id)) strided_[s] = loop;
+            // A loop that starts alike in every thread and adds into a thread's own variable
+            // (`for (k...) acc += As[ty][k] * Bs[k][tx]`) stays inside each thread's run: the
+            // compiler vectorises the loop over threads around it (outer-loop vectorisation) and
+            // keeps each thread's running value in a register across the steps.
+            if (auto loop = match_strided(id); loop && !(loop->uniform_start && accumulates(*loop, id)))
+                strided_[s] = loop;
         }
         // Only the outermost of nested candidates.
         for (std::size_t s = 0; s < b_.stmts.size(); ++s) {
@@ -627,6 +704,19 @@ class Fission {
         for (const auto& s : strided_) strided_loops += s.has_value();
         // A loop is block-positioned only if its ancestors are structural: recompute once the
         // candidates are known (a candidate makes its ancestors structural).
+    }
+
+    // Whether the loop's body writes a local declared outside it (not a shared array).
+    bool accumulates(const StridedLoop& loop, int id) const {
+        const Range body = st(loop.body).all;
+        for (const Ref& r : b_.refs) {
+            if (!r.write || !in_range(body, r.token) || r.var == loop.var) continue;
+            const Var& v = var(r.var);
+            if (v.param) return true;
+            if (v.stmt >= 0 && !contains(id, v.stmt) && class_[static_cast<std::size_t>(r.var)] != VarClass::keep)
+                return true;
+        }
+        return false;
     }
 
     std::optional<StridedLoop> match_strided(int id) const {
@@ -1115,7 +1205,10 @@ class Fission {
         for (std::size_t i = r.first; i < r.last && i < t_.size(); ++i) {
             const int ref = b_.ref_of[i];
             if (ref < 0) continue;
-            regions_of_[static_cast<std::size_t>(b_.refs[static_cast<std::size_t>(ref)].var)].insert(region);
+            const int v = b_.refs[static_cast<std::size_t>(ref)].var;
+            regions_of_[static_cast<std::size_t>(v)].insert(region);
+            if (class_[static_cast<std::size_t>(v)] == VarClass::remat)
+                version_regions_[static_cast<std::size_t>(v)][static_cast<std::size_t>(version_of(v, i))].insert(region);
         }
     }
     void note_decls(int s, int region) {
@@ -1175,6 +1268,8 @@ class Fission {
     }
     void classify() {
         regions_of_.assign(b_.vars.size(), {});
+        version_regions_.assign(b_.vars.size(), {});
+        for (std::size_t v = 0; v < b_.vars.size(); ++v) version_regions_[v].resize(versions_[v].size());
         note(nodes_, -1);
         for (std::size_t v = 0; v < b_.vars.size(); ++v) {
             const Var& x = b_.vars[v];
@@ -1367,7 +1462,7 @@ class Fission {
             const int v = b_.refs[static_cast<std::size_t>(ref)].var;
             const VarClass c = class_[static_cast<std::size_t>(v)];
             if (c == VarClass::array) return "__mc_e" + n(v) + "[__mc_t]";
-            if (c == VarClass::remat) return "__mc_r" + n(v);
+            if (c == VarClass::remat) return remat_name(v, version_of(v, i));
             if (bound_.count(v)) return "__mc_k" + n(v);
         }
         return std::string(t_[i].text);
@@ -1532,28 +1627,43 @@ class Fission {
     // Recomputed locals that region `region` reads, with those they are computed from, in
     // declaration order.
     std::string remat_decls(int region, const Ctx& ctx) {
-        std::set<int> need;
-        for (std::size_t v = 0; v < b_.vars.size(); ++v)
-            if (class_[v] == VarClass::remat && regions_of_[v].count(region)) need.insert(static_cast<int>(v));
+        // (variable, version) pairs, with those their values are computed from.
+        std::set<std::pair<int, int>> need;
+        for (std::size_t v = 0; v < b_.vars.size(); ++v) {
+            if (class_[v] != VarClass::remat) continue;
+            for (std::size_t k = 0; k < version_regions_[v].size(); ++k)
+                if (version_regions_[v][k].count(region)) need.insert({static_cast<int>(v), static_cast<int>(k)});
+        }
         for (bool grew = true; grew;) {
             grew = false;
-            for (const int v : std::set<int>(need)) {
-                const Declarator& d = st(var(v).stmt).declarators[static_cast<std::size_t>(var(v).declarator)];
-                for (std::size_t i = d.init.first; i < d.init.last; ++i) {
+            for (const auto& [v, k] : std::set<std::pair<int, int>>(need)) {
+                const Range init = versions_[static_cast<std::size_t>(v)][static_cast<std::size_t>(k)];
+                for (std::size_t i = init.first; i < init.last; ++i) {
                     const int ref = b_.ref_of[i];
                     if (ref < 0) continue;
                     const int w = b_.refs[static_cast<std::size_t>(ref)].var;
-                    if (class_[static_cast<std::size_t>(w)] == VarClass::remat && need.insert(w).second) grew = true;
+                    if (class_[static_cast<std::size_t>(w)] == VarClass::remat &&
+                        need.insert({w, version_of(w, i)}).second)
+                        grew = true;
                 }
             }
         }
+        // In the order the values were computed (each reads only earlier ones).
+        std::vector<std::pair<int, int>> order(need.begin(), need.end());
+        std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+            return versions_[static_cast<std::size_t>(a.first)][static_cast<std::size_t>(a.second)].first <
+                   versions_[static_cast<std::size_t>(b.first)][static_cast<std::size_t>(b.second)].first;
+        });
         std::string out;
-        for (const int v : need) {
-            const Declarator& d = st(var(v).stmt).declarators[static_cast<std::size_t>(var(v).declarator)];
-            out += var_type(v, ctx) + " __mc_r" + n(v) + " = " + text_of(d.init, ctx) + "; (void)__mc_r" + n(v) + "; ";
+        for (const auto& [v, k] : order) {
+            const std::string name = remat_name(v, k);
+            out += var_type(v, ctx) + " " + name + " = " +
+                   text_of(versions_[static_cast<std::size_t>(v)][static_cast<std::size_t>(k)], ctx) +
+                   "; (void)" + name + "; ";
         }
         return out;
     }
+    static std::string remat_name(int v, int k) { return "__mc_r" + n(v) + (k ? "_" + n(k) : ""); }
 
     // The loop over a block's threads (level 0) or a warp's lanes (level 1).
     // The loop over a block's threads (level 0: x innermost, over [lo, hi) of x) or a warp's
@@ -1606,8 +1716,8 @@ class Fission {
         if (last != first + 1 || b_.ref_of[first] < 0) return false;
         const int v = b_.refs[static_cast<std::size_t>(b_.ref_of[first])].var;
         if (class_[static_cast<std::size_t>(v)] != VarClass::remat) return false;
-        const Declarator& d = st(var(v).stmt).declarators[static_cast<std::size_t>(var(v).declarator)];
-        return names_x(d.init.first, d.init.last);
+        const Range init = versions_[static_cast<std::size_t>(v)][static_cast<std::size_t>(version_of(v, first))];
+        return names_x(init.first, init.last);
     }
     std::optional<std::vector<XBound>> x_bounds(const Node& r) const {
         if (r.level != 0 || r.pieces.size() != 1 || r.pieces[0].kind != PieceKind::stmt) return std::nullopt;
@@ -1657,7 +1767,23 @@ class Fission {
         return bounds;
     }
 
+    // A region whose pieces are all declarations of recomputed locals (and their
+    // reassignments) runs nothing: each later region recomputes what it reads.
+    bool runs_nothing(const Node& r) const {
+        for (const Piece& p : r.pieces) {
+            if (p.kind != PieceKind::stmt) return false;
+            if (version_defs_.count(p.stmt)) continue;
+            const Stmt& x = st(p.stmt);
+            if (x.kind == StmtKind::empty) continue;
+            if (x.kind != StmtKind::decl || x.is_shared || x.is_static) return false;
+            for (const Declarator& d : x.declarators)
+                if (d.var < 0 || class_[static_cast<std::size_t>(d.var)] != VarClass::remat) return false;
+        }
+        return true;
+    }
+
     void emit_region(Out& o, const Node& r, const Ctx& outer) {
+        if (runs_nothing(r)) return;
         if (const auto bounds = x_bounds(r)) {
             Ctx ctx = outer;
             ctx.level = 0;
@@ -1719,6 +1845,7 @@ class Fission {
         for (const Piece& p : r.pieces) {
             switch (p.kind) {
                 case PieceKind::stmt:
+                    if (version_defs_.count(p.stmt)) break;  // a recomputed local's new value
                     if (st(p.stmt).kind == StmtKind::decl) {
                         emit_decl(o, p.stmt, ctx);
                     } else {
@@ -1942,7 +2069,61 @@ class Fission {
         o.raw(" }");
     }
 
+    // A grid-major kernel's grid-stride loop: at each step, every block of the range.
+    void emit_strided_grid(Out& o, const Node& x, const Ctx& outer) {
+        const StridedLoop& sl = *strided_[static_cast<std::size_t>(x.stmt)];
+        const Stmt& loop = st(x.stmt);
+        Ctx ctx = outer;
+        ctx.level = 0;
+        ctx.region = strided_region_.at(x.stmt);
+        ctx.strided = x.stmt;
+        ctx.label = labels_++;
+        bool used = false;
+        ctx.used_label = &used;
+        const Var& lv = var(sl.var);
+        const Stmt& decl = st(lv.stmt);
+        std::string type;
+        for (std::size_t i = decl.type.first; i < decl.type.last; ++i)
+            if (t_[i].text != "register") type += std::string(t_[i].text) + " ";
+        const std::string name(t_[decl.declarators[static_cast<std::size_t>(lv.declarator)].name].text);
+        const std::string k = "__mc_k" + n(x.id), any = "__mc_any" + n(x.id), sd = "__mc_sd" + n(x.id);
+        o.at(line(loop.all.first));
+        o.raw("{ const auto " + sd + " = " + (sl.stride.empty() ? "1" : "(" + text_of(sl.stride, ctx) + ")") +
+              "; for (unsigned long long " + k + " = 0;; ++" + k + ") { unsigned " + any + " = 0;"
+              " for (unsigned long long __mc_b = ::__mc::grid_first; __mc_b < ::__mc::grid_last; ++__mc_b) {"
+              " __mc_bid = ::uint3{(unsigned)(__mc_b % __mc_gdim.x), (unsigned)(__mc_b / __mc_gdim.x % __mc_gdim.y),"
+              " (unsigned)(__mc_b / ((unsigned long long)__mc_gdim.x * __mc_gdim.y))}; ::__mc::bid = __mc_bid;");
+        thread_loop_open(o, ctx);
+        o.raw(remat_decls(ctx.region, ctx));
+        o.raw(type + name + " = (" + text_of(sl.start, ctx) + "); " + name + " += (decltype(" + name +
+              "))" + k + " * (decltype(" + name + "))" + sd + "; const unsigned __mc_ok = " + name + " " +
+              sl.op + " (" + text_of(sl.bound, ctx) + "); " + any + " |= __mc_ok; if (__mc_ok) {");
+        emit_strided_body(o, sl, loop, ctx);
+        o.raw(" }");
+        thread_loop_close(o, ctx, used);
+        o.raw(" } if (!" + any + ") break; } }\n");
+    }
+
+    void emit_strided_body(Out& o, const StridedLoop& sl, const Stmt& loop, const Ctx& ctx) {
+        const Stmt& body = st(sl.body);
+        if (loop.kind == StmtKind::while_) {
+            for (std::size_t c = 0; c + 1 < body.children.size(); ++c) {
+                const int child = body.children[c];
+                if (st(child).kind == StmtKind::decl) {
+                    emit_decl(o, child, ctx);
+                } else {
+                    emit_tokens(o, st(child).all, ctx);
+                }
+            }
+        } else if (body.kind == StmtKind::decl) {
+            emit_decl(o, sl.body, ctx);
+        } else {
+            emit_tokens(o, body.all, ctx);
+        }
+    }
+
     void emit_strided(Out& o, const Node& x, const Ctx& outer) {
+        if (grid_major_) return emit_strided_grid(o, x, outer);
         const StridedLoop& sl = *strided_[static_cast<std::size_t>(x.stmt)];
         const Stmt& loop = st(x.stmt);
         Ctx ctx = outer;
@@ -1984,21 +2165,7 @@ class Fission {
                   name + "))" + k + " * (decltype(" + name + "))" + sd + "; const unsigned __mc_ok = " +
                   name + " " + sl.op + " " + bound + "; " + any + " |= __mc_ok; if (__mc_ok) {");
         }
-        const Stmt& body = st(sl.body);
-        if (loop.kind == StmtKind::while_) {
-            for (std::size_t c = 0; c + 1 < body.children.size(); ++c) {
-                const int child = body.children[c];
-                if (st(child).kind == StmtKind::decl) {
-                    emit_decl(o, child, ctx);
-                } else {
-                    emit_tokens(o, st(child).all, ctx);
-                }
-            }
-        } else if (body.kind == StmtKind::decl) {
-            emit_decl(o, sl.body, ctx);
-        } else {
-            emit_tokens(o, body.all, ctx);
-        }
+        emit_strided_body(o, sl, loop, ctx);
         if (!sl.uniform_start) o.raw(" }");
         thread_loop_close(o, ctx, used, tail);
         o.raw(" }\n");
@@ -2008,6 +2175,7 @@ class Fission {
     std::string emit_all() {
         find_block_returns(nodes_);
         exits_ = returns_in_thread_code();
+        grid_major_ = grid_major();
         for (std::size_t s = 0; s < b_.stmts.size(); ++s)
             stmt_start_[b_.stmts[s].all.first].push_back(static_cast<int>(s));
         Out o;
@@ -2015,7 +2183,7 @@ class Fission {
         // The header as written, then the new body.
         emit_tokens(o, {0, open_}, ctx);
         o.raw(" {");
-        o.raw("\nconst ::uint3 __mc_bid = ::__mc::bid; const ::dim3 __mc_bdim = ::__mc::bdim, __mc_gdim = ::__mc::gdim;"
+        o.raw("\n::uint3 __mc_bid = ::__mc::bid; const ::dim3 __mc_bdim = ::__mc::bdim, __mc_gdim = ::__mc::gdim;"
               " (void)__mc_bid; (void)__mc_gdim;"
               " const bool __mc_flat = __mc_bdim.y == 1 && __mc_bdim.z == 1; (void)__mc_flat;"
               " ::uint3& __mc_tls = ::__mc::tid;");
@@ -2038,6 +2206,8 @@ class Fission {
         return o.s;
     }
 
+    bool is_grid_major() const { return grid_major_; }
+
   private:
     const MappedText& k_;
     const std::vector<Token>& t_;
@@ -2049,6 +2219,13 @@ class Fission {
     std::vector<int> site_at_;
     std::vector<VarClass> class_;
     std::vector<char> written_;
+    // Recomputed locals: each one's values (the declaration's, then each reassignment's) and
+    // the token from which each holds; the reassignments, which emit nothing.
+    std::vector<std::vector<Range>> versions_;
+    std::vector<std::vector<std::size_t>> version_start_;
+    std::vector<std::vector<int>> version_def_stmt_;
+    std::unordered_set<int> version_defs_;
+    std::vector<std::vector<std::set<int>>> version_regions_;
     std::vector<std::optional<StridedLoop>> strided_;
     std::vector<Node> nodes_;
     int regions_ = 0, masks_ = 0, labels_ = 0;
@@ -2058,6 +2235,7 @@ class Fission {
     std::unordered_map<int, int> piece_region_;
     std::unordered_map<int, std::vector<int>> array_at_top_;
     bool exits_ = false;
+    bool grid_major_ = false;
     std::unordered_set<int> block_return_;
     std::unordered_set<int> bound_;  // shared and static variables with a local reference
     std::unordered_map<std::size_t, std::vector<int>> stmt_start_;
@@ -2127,6 +2305,7 @@ KernelPlan plan_kernel(std::string_view source, const std::vector<Token>& t, std
         return fibers("", 0);
     }
     plan.definition = f.emit_all();
+    plan.grid_major = f.is_grid_major();
     if (!f.why.empty()) return fibers(f.why, f.why_line);
     if (uses_barriers) {
         plan.mode = ExecutionMode::fission;

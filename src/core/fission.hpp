@@ -45,6 +45,9 @@ struct KernelPlan {
     /// The kernel's new definition, to replace tokens [first, last) of the source; empty when
     /// the kernel keeps its text (loop mode without steps to reorder, or fibers).
     std::string definition;
+    /// The new body loops over a range of blocks itself (MC_KERNEL_GRID_MAJOR): a kernel with
+    /// no barriers and no shared memory whose grid-stride loop takes every block at each step.
+    bool grid_major = false;
 };
 
 /// Plans the kernel whose definition is tokens [first, last) of `t`, lexed from `source`,

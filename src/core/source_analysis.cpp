@@ -155,6 +155,7 @@ void plan_execution(SourceAnalysis& result, const std::vector<std::string>& name
             d->mode = plan.mode;
             d->reason = plan.reason;
             d->split = !plan.definition.empty();
+            d->grid_major = plan.grid_major;
         }
         if (plan.definition.empty()) continue;
         const Token& last = lx.code[k.last - 1];

@@ -107,8 +107,8 @@ std::string translation_unit(const ModuleSource& source, bool split) {
     } else {
         tu += "    static const mc_kernel_entry kernels[] = {\n";
         for (const auto& k : source.kernels) {
-            tu += "        ::__mc::entry<&" + k.name + ">::" + (split && k.split ? "make_block" : "make") +
-                  "(\"" + k.name + "\"),\n";
+            const char* make = !split || !k.split ? "make" : k.grid_major ? "make_grid" : "make_block";
+            tu += "        ::__mc::entry<&" + k.name + ">::" + make + "(\"" + k.name + "\"),\n";
         }
         tu += "    };\n    static const mc_module_table table = {MC_ABI_VERSION, " +
               std::to_string(source.kernels.size()) + ", kernels};\n";

@@ -68,6 +68,21 @@ TEST(Fission, GridStrideLoopsOfPlainKernelsRunIterationMajor) {
     EXPECT_NE(only(a).reason.find("iteration-major"), std::string::npos);
 }
 
+TEST(Fission, GridStrideKernelsTakeEveryBlockOfTheirRangeAtEachStep) {
+    const char* loop =
+        "for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) x[i] = 2 * x[i];";
+    const auto kernel = [&](const std::string& before) {
+        return plan("__global__ void k(float* x, int n) {\n" + before +
+                    "int stride = blockDim.x * gridDim.x;\n" + loop + "\n}");
+    };
+    EXPECT_TRUE(only(kernel("")).grid_major);
+    EXPECT_TRUE(only(kernel("const int twice = 2 * n;\n")).grid_major);
+    // Shared memory and values of one block stay per block.
+    EXPECT_FALSE(only(kernel("__shared__ float s[4]; s[0] = 1;\n")).grid_major);
+    EXPECT_FALSE(only(kernel("const int base = blockIdx.x * n;\n")).grid_major);
+    EXPECT_TRUE(only(kernel("const int base = blockIdx.x * n;\n")).split);
+}
+
 TEST(Fission, ALoopWhoseBoundIsReadFromMemoryStaysThreadMajor) {
     const auto a = plan(R"(__global__ void k(float* x, const int* n) {
         for (int i = threadIdx.x; i < n[0]; i += blockDim.x) x[i] = 2 * x[i];

@@ -29,6 +29,7 @@ struct KernelDecl {
     ExecutionMode mode = ExecutionMode::loop;
     std::string reason;
     bool split = false;
+    bool grid_major = false;  // its new body loops over a range of blocks (make_grid)
 };
 
 /// Everything a room needs to build a module.

@@ -63,6 +63,8 @@ static thread_local dim3 gdim;
 static thread_local mc_worker* worker;
 static thread_local const mc_launch* launch;
 static thread_local void* dynamic_shared;
+// The blocks of the running run_blocks call, for kernels whose loops run across blocks.
+static thread_local uint64_t grid_first, grid_last;
 
 __attribute__((always_inline)) inline uint32_t thread_linear() {
     return tid.x + tid.y * bdim.x + tid.z * bdim.x * bdim.y;
@@ -584,7 +586,7 @@ struct entry<Kernel> {
 
     static constexpr mc_kernel_entry make(const char* name) {
         return mc_kernel_entry{name, static_cast<uint32_t>(sizeof...(P)), params, &run_blocks,
-                               &run_thread};
+                               &run_thread, 0};
     }
 
     // A kernel that loop fission rewrote runs once per block: its body loops over the block's
@@ -607,7 +609,25 @@ struct entry<Kernel> {
     }
     static constexpr mc_kernel_entry make_block(const char* name) {
         return mc_kernel_entry{name, static_cast<uint32_t>(sizeof...(P)), params,
-                               &run_split_blocks, nullptr};
+                               &run_split_blocks, nullptr, 0};
+    }
+
+    // A kernel whose rewritten body loops over blocks [grid_first, grid_last) itself (a
+    // grid-stride loop taking every block's threads at each step): called once per range.
+    template <size_t... I>
+    static void grid_call(const mc_launch* l, std::index_sequence<I...>) {
+        Kernel(argument<P>(l, I)...);
+    }
+    static void run_grid(const mc_launch* l, mc_worker* w, void* shared, uint64_t first,
+                         uint64_t last) {
+        enter(l, w, shared);
+        grid_first = first;
+        grid_last = last;
+        grid_call(l, std::index_sequence_for<P...>{});
+    }
+    static constexpr mc_kernel_entry make_grid(const char* name) {
+        return mc_kernel_entry{name, static_cast<uint32_t>(sizeof...(P)), params, &run_grid,
+                               nullptr, MC_KERNEL_GRID_MAJOR};
     }
 };
 
