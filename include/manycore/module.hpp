@@ -14,6 +14,7 @@
 #include "manycore/array.hpp"
 #include "manycore/device.hpp"
 #include "manycore/kernel_arg.hpp"
+#include "manycore/kernel_resources.hpp"
 #include "manycore/prelude/abi.h"
 
 namespace manycore {
@@ -23,6 +24,7 @@ class ModuleImpl;
 class KernelImpl;
 struct LaunchLintFacts;
 struct ModuleLints;
+struct ModuleResources;
 }  // namespace detail
 
 /// Grid or block extent; unset dimensions are 1.
@@ -103,6 +105,12 @@ class Function {
     std::vector<LaunchLint> lints(const LaunchConfig& config,
                                   std::span<const KernelArg> args) const;
 
+    /// Registers, shared, local and constant memory the kernel needs on a GPU: the driver's
+    /// numbers on a GPU, on the CPU those of the kernel compiled by NVRTC for
+    /// emulated_arch() (MANYCORE_EMULATED_ARCH). Worked out once per module; never throws
+    /// (what went wrong is the result's `reason`). Thread-safe.
+    KernelResources resource_usage() const;
+
     /// Typed launch from C++: f(config, n, 2.0f, x.data(), y) with arrays or pointers.
     template <class... Args>
     void operator()(const LaunchConfig& config, Args&&... args) const {
@@ -114,10 +122,12 @@ class Function {
     friend class Module;
     Function(std::shared_ptr<const detail::ModuleImpl> module,
              std::shared_ptr<const detail::KernelImpl> kernel,
-             std::shared_ptr<const detail::LaunchLintFacts> lint_facts);
+             std::shared_ptr<const detail::LaunchLintFacts> lint_facts,
+             std::shared_ptr<detail::ModuleResources> resources);
     std::shared_ptr<const detail::ModuleImpl> module_;
     std::shared_ptr<const detail::KernelImpl> kernel_;
     std::shared_ptr<const detail::LaunchLintFacts> lint_facts_;  // null: none were read
+    std::shared_ptr<detail::ModuleResources> resources_;  // the module's, worked out on demand
 };
 
 /// A compiled module of CUDA C++ kernels for one device. Construction compiles (or loads from
@@ -142,6 +152,7 @@ class Module {
   private:
     std::shared_ptr<const detail::ModuleImpl> impl_;
     std::shared_ptr<const detail::ModuleLints> lints_;  // each kernel's facts, read once
+    std::shared_ptr<detail::ModuleResources> resources_;
 };
 
 }  // namespace manycore
