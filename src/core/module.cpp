@@ -145,11 +145,12 @@ std::string Function::signature() const {
     return s + ")";
 }
 
-void Function::launch(const LaunchConfig& config, std::span<const KernelArg> args) const {
+void Function::launch(const LaunchConfig& config, std::span<const KernelArg> args,
+                      ArgumentRules rules) const {
     const Device& device = module_->device();
     check_launch(name(), config, module_->device_info(), kernel_->static_shared_bytes(), device);
     detail::PackedArgs packed;
-    detail::pack_arguments(name(), kernel_->params(), device, args, packed);
+    detail::pack_arguments(name(), kernel_->params(), device, args, packed, rules);
     if (kernel_->checked()) {
         std::vector<detail::ArgExtent> extents(args.size());
         for (std::size_t i = 0; i < args.size(); ++i) {
@@ -168,11 +169,16 @@ void detail::KernelImpl::launch_checked(const LaunchConfig&, void* const*,
     throw InvalidArgument("kernel '" + name() + "': this device cannot run checked kernels");
 }
 
-void Function::check(const LaunchConfig& config, std::span<const KernelArg> args) const {
+void Function::check(const LaunchConfig& config, std::span<const KernelArg> args,
+                     ArgumentRules rules) const {
     check_launch(name(), config, module_->device_info(), kernel_->static_shared_bytes(),
                  module_->device());
     detail::PackedArgs packed;
-    detail::pack_arguments(name(), kernel_->params(), module_->device(), args, packed);
+    detail::pack_arguments(name(), kernel_->params(), module_->device(), args, packed, rules);
+}
+
+std::vector<ArgumentNote> Function::pycuda_notes(std::span<const KernelArg> args) const {
+    return detail::pycuda_notes(name(), kernel_->params(), args);
 }
 
 std::vector<LaunchLint> Function::lints(const LaunchConfig& config,
