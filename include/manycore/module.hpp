@@ -174,6 +174,11 @@ class Module {
     std::string cache_path() const;
     /// True when this module was loaded from the disk cache rather than compiled now.
     bool from_cache() const noexcept;
+    /// The bytes of the module's variable `name` (a __constant__ or __device__ variable at
+    /// namespace scope) as a uint8 Array on the module's device that keeps the module alive;
+    /// copying into it sets what kernels read (PyCUDA's get_global). Throws KernelNotFound
+    /// when there is no such variable. Thread-safe.
+    Array global(std::string_view name) const;
 
   private:
     std::shared_ptr<const detail::ModuleImpl> impl_;

@@ -251,6 +251,19 @@ Function Module::function(std::string_view name) const {
 }
 
 std::vector<std::string> Module::kernel_names() const { return impl_->kernel_names(); }
+
+detail::ModuleImpl::Global detail::ModuleImpl::global(std::string_view) const { return {}; }
+
+Array Module::global(std::string_view name) const {
+    const auto g = impl_->global(name);
+    if (g.address == nullptr) {
+        throw KernelNotFound("SourceModule.get_global('" + std::string(name) + "'): no " +
+                             "__constant__ or __device__ variable named '" + std::string(name) +
+                             "' at namespace scope in this module");
+    }
+    return Array::wrap(g.address, {static_cast<std::int64_t>(g.bytes)}, {}, DType::uint8,
+                       impl_->device(), impl_);
+}
 const Device& Module::device() const noexcept { return impl_->device(); }
 std::string Module::cache_path() const { return impl_->cache_path(); }
 bool Module::from_cache() const noexcept { return impl_->from_cache(); }

@@ -120,11 +120,14 @@ def _cpu_attributes(device: Any) -> dict[int, int]:
 
 class Device:
     """A device by PyCUDA's ordinal: ``Device(0)`` is the first GPU, or the CPU where there is
-    none. On the CPU, what only a GPU has is answered for the architecture the CPU stands in
-    for (``MANYCORE_EMULATED_ARCH``), which its name says."""
+    none (a ``manycore.Device`` is taken too). On the CPU, what only a GPU has is answered for
+    the architecture the CPU stands in for (``MANYCORE_EMULATED_ARCH``), which its name says."""
 
-    def __init__(self, number: int | str = 0) -> None:
+    def __init__(self, number: Any = 0) -> None:
         devices = mc_devices()
+        if isinstance(number, _core.Device):  # manycore's own device (the CPU on a GPU machine)
+            self._number, self.mc_device, self._attributes = 0, number, None
+            return
         if isinstance(number, str):  # a PCI bus id: manycore knows devices by ordinal only
             number = 0
         if not 0 <= number < len(devices):

@@ -16,13 +16,16 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from .. import _core
 from .._module import SourceModule as _McSourceModule
 from ._context import current_device
 from ._errors import CompileError, LogicError, translated
 from ._function import Function
+from ._memory import DeviceAllocation
 from ._timing import note_compile
 
-__all__ = ["SourceModule", "DynamicSourceModule", "CompileError", "compile", "DEFAULT_NVCC_FLAGS"]
+__all__ = ["SourceModule", "DynamicSourceModule", "DynamicModule", "CompileError", "compile",
+           "DEFAULT_NVCC_FLAGS"]
 
 DEFAULT_NVCC_FLAGS: list[str] = []
 
@@ -42,6 +45,9 @@ def _options(options: Iterable[str] | None, include_dirs: Iterable[str], gpu: bo
     return kept
 
 
+_warned: dict[tuple, set] = {}
+
+
 class SourceModule:
     """Compiles ``source`` for the current context's device: ``get_function(name)``."""
 
@@ -56,7 +62,9 @@ class SourceModule:
                                           options=_options(options, include_dirs, device.kind != "cpu"))
         note_compile(start)
         self.source = source
-        self._warned: set[tuple[str, int, str]] = set()  # (kernel, parameter, kind) warned about
+        # (kernel, parameter, kind) warned about, shared by every SourceModule of this source
+        key = (str(device), source, tuple(self.module.options))
+        self._warned: set[tuple[str, int, str]] = _warned.setdefault(key, set())
         self._functions: dict[str, Function] = {}
 
     def get_function(self, name: str) -> Function:
@@ -67,9 +75,11 @@ class SourceModule:
         return f
 
     def get_global(self, name: str) -> tuple[Any, int]:
-        raise LogicError(f"SourceModule.get_global({name!r}): __constant__ and __device__ variables "
-                         "cannot be reached from the host in manycore.pycuda yet; pass the data as "
-                         "a const pointer argument instead")
+        """(pointer, size in bytes) of a ``__constant__`` or ``__device__`` variable at namespace
+        scope: ``memcpy_htod(pointer, host)`` sets what the kernels read."""
+        with translated():
+            raw = _core.module_global(self.module._module, name)
+        return DeviceAllocation(raw), raw.nbytes
 
     def get_texref(self, name: str) -> Any:
         raise LogicError("texture references are not supported by manycore.pycuda")
@@ -79,6 +89,15 @@ class SourceModule:
 
 
 DynamicSourceModule = SourceModule
+
+
+class DynamicModule:
+    """PyCUDA's linker of several sources (relocatable device code, cudadevrt) is not provided:
+    manycore compiles each SourceModule on its own."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise LogicError("DynamicModule: linking separately compiled device code is not supported "
+                         "by manycore.pycuda; put the kernels in one SourceModule")
 
 
 def compile(source: str, nvcc: str = "nvcc", options: Any = None, keep: bool = False,

@@ -15,7 +15,7 @@ from ._context import current_device
 from ._errors import translated
 from .gpuarray import GPUArray
 
-__all__ = ["rand", "seed_getter_uniform", "seed_getter_unique", "XORWOWRandomNumberGenerator",
+__all__ = ["rand", "get_curand_version", "seed_getter_uniform", "seed_getter_unique", "XORWOWRandomNumberGenerator",
            "MRG32k3aRandomNumberGenerator", "PseudoRandomNumberGenerator"]
 
 
@@ -26,10 +26,21 @@ def _float_dtype(dtype: Any) -> np.dtype:
     return dt
 
 
+def get_curand_version() -> None:
+    """None: manycore.pycuda has no cuRAND (its generators draw from Philox)."""
+    return None
+
+
 def rand(shape: Any, dtype: Any = np.float32, stream: Any = None) -> GPUArray:
-    """Uniform numbers in [0, 1) of ``shape`` on the current device."""
+    """Uniform numbers of ``shape`` on the current device: floats in [0, 1), integers over the
+    type's whole range."""
+    dt = np.dtype(dtype)
     with translated():
-        return GPUArray._wrap(mc_random.uniform(shape, dtype=_float_dtype(dtype),
+        if dt.kind in "iu":
+            info = np.iinfo(dt)
+            return GPUArray._wrap(mc_random.integers(int(info.min), int(info.max) + 1, shape,
+                                                     dtype=dt, device=current_device()))
+        return GPUArray._wrap(mc_random.uniform(shape, dtype=_float_dtype(dt),
                                                 device=current_device()))
 
 

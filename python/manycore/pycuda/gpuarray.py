@@ -47,6 +47,8 @@ def _typed(raw: Any, shape: tuple, dtype: np.dtype, strides: Any) -> Any:
 def _shape(shape: Any) -> tuple[int, ...]:
     if isinstance(shape, (numbers.Integral, np.integer)):
         return (int(shape),)
+    if isinstance(shape, np.ndarray):
+        return tuple(int(s) for s in shape.reshape(-1))
     return tuple(int(s) for s in shape)
 
 
@@ -58,11 +60,25 @@ def _f_strides(shape: tuple, itemsize: int) -> tuple[int, ...]:
     return tuple(out)
 
 
+def _contiguous(shape: tuple, strides: tuple, itemsize: int, order: str) -> bool:
+    """NumPy's rule: extents of 1 may have any stride; an empty array is contiguous."""
+    if 0 in shape:
+        return True
+    dims = range(len(shape) - 1, -1, -1) if order == "C" else range(len(shape))
+    expected = itemsize
+    for d in dims:
+        if shape[d] != 1:
+            if strides[d] != expected:
+                return False
+            expected *= shape[d]
+    return True
+
+
 class GPUArrayFlags:
     def __init__(self, a: GPUArray) -> None:
-        strides, shape, size = a.strides, a.shape, a.dtype.itemsize
-        self.c_contiguous = strides == _c_strides(shape, size) or a.size <= 1
-        self.f_contiguous = strides == _f_strides(shape, size) or a.size <= 1
+        shape, strides, size = a.shape, a.strides, a.dtype.itemsize
+        self.c_contiguous = _contiguous(shape, strides, size, "C")
+        self.f_contiguous = _contiguous(shape, strides, size, "F")
         self.forc = self.c_contiguous or self.f_contiguous
 
 
@@ -91,6 +107,10 @@ class GPUArray:
             raw = gpudata.mc_array if isinstance(gpudata, DeviceAllocation) \
                 else device_bytes(pointer_of(gpudata), nbytes)
             self._setup(_typed(raw, shape, dtype, strides), base, gpudata)
+            if dtype.fields is not None:
+                self._dtype = dtype  # manycore keeps a structured type by its size only
+
+    _dtype = None
 
     def _setup(self, array: Any, base: Any, gpudata: Any) -> None:
         self._a = array
@@ -113,7 +133,7 @@ class GPUArray:
         return self._a
 
     shape = property(lambda self: tuple(self._a.shape))
-    dtype = property(lambda self: self._a.dtype)
+    dtype = property(lambda self: self._dtype or self._a.dtype)
     size = property(lambda self: self._a.size)
     nbytes = property(lambda self: self._a.nbytes)
     ndim = property(lambda self: self._a.ndim)
@@ -190,7 +210,7 @@ class GPUArray:
                     from ._timing import host_waited
 
                     host_waited()
-                return result
+                return result if self._dtype is None else result.view(self._dtype)
             if ary.shape != self.shape or ary.dtype != self.dtype:
                 raise TypeError("'ary' has non-matching type or shape")
             src = self._a if self._a.is_contiguous else self._a.copy()
@@ -281,13 +301,23 @@ class GPUArray:
         return GPUArray._wrap(~self._a)
 
     def mul_add(self, selffac: Any, other: GPUArray, otherfac: Any, add_timer: Any = None,
-                stream: Any = None) -> GPUArray:
-        return self * selffac + other * otherfac
+                stream: Any = None, out: GPUArray | None = None) -> GPUArray:
+        result = self * selffac + other * otherfac
+        if out is None:
+            return result
+        out._a[...] = result._a
+        return out
+
+    def reverse(self, stream: Any = None) -> GPUArray:
+        """A copy with the elements in reverse order (1-d)."""
+        return GPUArray._wrap(self._a[::-1].copy())
 
     def fill(self, value: Any, stream: Any = None) -> GPUArray:
         with translated():
             if self.dtype.kind == "V":
-                self.set(np.full(self.shape, value, self.dtype))
+                host = np.empty(self.shape, self.dtype)
+                host[...] = value
+                self.set(host)
             else:
                 self._a.fill(value)
         return self
@@ -302,24 +332,32 @@ class GPUArray:
             return out
         return GPUArray._wrap(self._a.copy())
 
-    def conj(self) -> GPUArray:
+    def conj(self, out: GPUArray | None = None) -> GPUArray:
         if self.dtype.kind != "c":
             return self
-        return GPUArray._wrap(_conj(self._a))
+        src = self if self.flags.forc else self.copy()
+        if out is None:
+            out = empty_like(src)
+        if not out.flags.forc or out.strides != src.strides:
+            out._a[...] = GPUArray._wrap(_conj(src._a))._a
+        else:
+            _conj(src._a, out._a)
+        return out
 
     conjugate = conj
 
+    def _part(self, which: int) -> GPUArray:
+        out = empty_like(self, dtype=np.empty(0, self.dtype).real.dtype)
+        out._a[...] = self._component(which)
+        return out
+
     @property
     def real(self) -> GPUArray:
-        if self.dtype.kind != "c":
-            return self
-        return GPUArray._wrap(self._component(0).copy())
+        return self._part(0) if self.dtype.kind == "c" else self
 
     @property
     def imag(self) -> GPUArray:
-        if self.dtype.kind != "c":
-            return zeros_like(self)
-        return GPUArray._wrap(self._component(1).copy())
+        return self._part(1) if self.dtype.kind == "c" else zeros_like(self)
 
     def _component(self, which: int) -> Any:
         part = np.empty(0, self.dtype).real.dtype
@@ -338,7 +376,7 @@ class GPUArray:
             out.set(host)
             return out
         if not self._a.is_contiguous and self.flags.f_contiguous:
-            return to_gpu(self.get().reshape(shape))
+            return to_gpu(np.ascontiguousarray(self.get().reshape(shape)))
         return GPUArray._wrap(self._a.reshape(*shape), base=self)
 
     def ravel(self, order: str = "C") -> GPUArray:
@@ -429,17 +467,18 @@ def _unwrap(x: Any) -> Any:
 _conj_kernel: dict[Any, Any] = {}
 
 
-def _conj(a: Any) -> Any:
-    out = _core.empty(a.shape, a.dtype.name, a.itemsize, a.device)
+def _conj(a: Any, out: Any = None) -> Any:
+    """The complex conjugate of a contiguous (C or F) array, into ``out`` of the same layout."""
+    if out is None:
+        out = _core.empty(a.shape, a.dtype.name, a.itemsize, a.device)
     real = np.empty(0, a.dtype).real.dtype
     ctype = "float" if real == np.float32 else "double"
     k = _conj_kernel.get(ctype)
     if k is None:
         k = _conj_kernel[ctype] = _McElementwiseKernel(
             f"{ctype} *z, const {ctype} *x", "z[2*i] = x[2*i]; z[2*i+1] = -x[2*i+1]", "mc_conj")
-    src = a if a.is_contiguous else a.copy()
-    k(_typed(_bytes_of(out), (2 * a.size,), real, None), _typed(_bytes_of(src), (2 * a.size,), real, None),
-      range=range(a.size))
+    k(_typed(_bytes_of_view(out), (2 * a.size,), real, None),
+      _typed(_bytes_of_view(a), (2 * a.size,), real, None), range=range(a.size))
     return out
 
 
@@ -480,7 +519,7 @@ def ones(shape: Any, dtype: Any = np.float64, allocator: Any = None, order: str 
 
 
 def _like_order(other: Any, order: str) -> str:
-    if order == "K":
+    if order in ("K", "A"):
         flags = other.flags
         return "F" if flags.f_contiguous and not flags.c_contiguous else "C"
     return order
@@ -521,17 +560,26 @@ def _reduce(op: Any, a: GPUArray) -> GPUArray:
         return GPUArray._wrap(op(a._a))
 
 
+def _allocated(result: GPUArray, allocator: Any) -> GPUArray:
+    """``result`` in memory from ``allocator`` (PyCUDA's allocator= of reductions)."""
+    if allocator is None:
+        return result
+    out = GPUArray(result.shape, result.dtype, allocator=allocator)
+    out._a[...] = result._a
+    return out
+
+
 def sum(a: GPUArray, dtype: Any = None, stream: Any = None, allocator: Any = None) -> GPUArray:  # noqa: A001
     src = a._a if dtype is None else a._a.astype(np.dtype(dtype))
     with translated():
-        return GPUArray._wrap(mc_reduction.sum(src))
+        return _allocated(GPUArray._wrap(mc_reduction.sum(src)), allocator)
 
 
-def max(a: GPUArray, stream: Any = None) -> GPUArray:  # noqa: A001
+def max(a: GPUArray, stream: Any = None, allocator: Any = None) -> GPUArray:  # noqa: A001
     return _reduce(mc_reduction.max, a)
 
 
-def min(a: GPUArray, stream: Any = None) -> GPUArray:  # noqa: A001
+def min(a: GPUArray, stream: Any = None, allocator: Any = None) -> GPUArray:  # noqa: A001
     return _reduce(mc_reduction.min, a)
 
 
@@ -548,7 +596,7 @@ def dot(a: GPUArray, b: GPUArray, dtype: Any = None, stream: Any = None, allocat
         x, y = a._a, b._a
         if dtype is not None:
             x, y = x.astype(np.dtype(dtype)), y.astype(np.dtype(dtype))
-        return GPUArray._wrap(mc_reduction.dot(x, y))
+        return _allocated(GPUArray._wrap(mc_reduction.dot(x, y)), allocator)
 
 
 def vdot(a: GPUArray, b: GPUArray, dtype: Any = None, stream: Any = None) -> GPUArray:
@@ -589,20 +637,23 @@ def _c(dtype: np.dtype) -> str:
     return c_type(dtype)
 
 
-def subset_sum(subset: GPUArray, a: GPUArray, dtype: Any = None, stream: Any = None) -> GPUArray:
-    return sum(take(a, subset), dtype)
+def subset_sum(subset: GPUArray, a: GPUArray, dtype: Any = None, stream: Any = None,
+               allocator: Any = None) -> GPUArray:
+    return sum(take(a, subset), dtype, allocator=allocator)
 
 
-def subset_max(subset: GPUArray, a: GPUArray, stream: Any = None) -> GPUArray:
-    return max(take(a, subset))
+def subset_max(subset: GPUArray, a: GPUArray, stream: Any = None,
+               allocator: Any = None) -> GPUArray:
+    return _allocated(max(take(a, subset)), allocator)
 
 
-def subset_min(subset: GPUArray, a: GPUArray, stream: Any = None) -> GPUArray:
-    return min(take(a, subset))
+def subset_min(subset: GPUArray, a: GPUArray, stream: Any = None,
+               allocator: Any = None) -> GPUArray:
+    return _allocated(min(take(a, subset)), allocator)
 
 
 def subset_dot(subset: GPUArray, a: GPUArray, b: GPUArray, dtype: Any = None,
-               stream: Any = None) -> GPUArray:
+               stream: Any = None, allocator: Any = None) -> GPUArray:
     return dot(take(a, subset), take(b, subset), dtype)
 
 

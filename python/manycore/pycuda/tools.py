@@ -24,7 +24,7 @@ from ._memory import DeviceAllocation, mem_alloc, pagelocked_empty
 
 __all__ = ["DeviceData", "OccupancyRecord", "make_default_context", "clear_context_caches",
            "DeviceMemoryPool", "PageLockedMemoryPool", "PooledDeviceAllocation", "dtype_to_ctype",
-           "get_default_device", "mark_cuda_test", "init_cuda_context_fixture", "bitlog2",
+           "get_default_device", "mark_cuda_test", "register_dtype", "init_cuda_context_fixture", "bitlog2",
            "context_dependent_memoize", "VectorArg", "ScalarArg", "parse_c_arg", "get_arg_type"]
 
 
@@ -298,9 +298,20 @@ class PageLockedMemoryPool:
 
 # ---- C types
 
+_registered: dict[np.dtype, str] = {}
+
+
+def register_dtype(dtype: Any, c_name: str, alias_ok: bool = False) -> None:
+    """Names a structured dtype's C type for ``dtype_to_ctype`` (manycore's generated kernels
+    take the built-in types and CUDA's vector types only)."""
+    _registered[np.dtype(dtype)] = c_name
+
+
 def dtype_to_ctype(dtype: Any, with_fp_tex_hack: bool = False) -> str:
     """The C type of a NumPy dtype, as PyCUDA's kernels spell it."""
     dtype = np.dtype(dtype)
+    if dtype in _registered:
+        return _registered[dtype]
     if dtype.fields is not None:
         from .gpuarray import vec
 
