@@ -148,6 +148,8 @@ def table(version: str, rows: list[dict], device: str, real: bool) -> str:
     in_total = len(in_rows)
     in_run = in_total - counts[("in", "skipped")]
     lines = [
+        "<!--", "SPDX-License-Identifier: BSD-3-Clause", "SPDX-FileCopyrightText: manycore developers",
+        "-->",
         f"# PyCUDA's own tests against {'PyCUDA itself' if real else 'manycore.pycuda'}",
         "",
         f"{version}: test_driver.py, test_gpuarray.py, test_cumath.py, on {device}. "

@@ -308,3 +308,11 @@ def test_course_style_programs(program):
             kinds.add("timed-region" if message.startswith("time_till") else
                       "scalar-type" if " scalar: " in message else "element-type")
     assert kinds == PROGRAMS[program], out.stderr
+
+
+def test_launch_cost_benchmark_runs():
+    out = run_python(str(EXAMPLES.parents[1] / "bench" / "pycuda" / "run.py"), "--quick", "--device",
+                     "cpu", "--calls", "200")
+    assert out.returncode == 0, out.stderr
+    for name in ["native manycore call", "pycuda call, GPUArrays", "pycuda prepared_call"]:
+        assert name in out.stdout

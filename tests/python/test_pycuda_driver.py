@@ -208,6 +208,14 @@ def test_get_global(ctx):  # noqa: F811
     assert np.array_equal(out, values)
     with pytest.raises(mc.KernelNotFound, match="no __constant__ or __device__ variable"):
         mod.get_global("missing")
+    native = mc.SourceModule("__constant__ int k[4];\n__global__ void f(int *o) { o[0] = k[2]; }",
+                             device=ctx.get_device().mc_device)
+    g = native.get_global("k")
+    assert g.nbytes == 16 and g.dtype == np.uint8
+    mc.copy(g, np.array([0, 0, 9, 0], np.int32).view(np.uint8))
+    o = mc.zeros(1, np.int32, native.device)
+    native.get_function("f")(o, grid=1, block=1)
+    assert o.get()[0] == 9
 
 
 def test_compiler_options_and_errors(ctx):  # noqa: F811
