@@ -12,7 +12,6 @@
 #include "manycore/error.hpp"
 
 namespace manycore::detail {
-namespace {
 
 bool is_integer_code(std::uint8_t c) {
     return (c >= MC_DT_INT8 && c <= MC_DT_UINT64) || c == MC_DT_CHAR;
@@ -20,12 +19,14 @@ bool is_integer_code(std::uint8_t c) {
 bool is_signed_code(std::uint8_t c) {
     return (c >= MC_DT_INT8 && c <= MC_DT_INT64) || c == MC_DT_CHAR;
 }
-bool is_float_code(std::uint8_t c) { return c == MC_DT_FLOAT32 || c == MC_DT_FLOAT64; }
-
 std::size_t code_size(std::uint8_t c) {
     if (c == MC_DT_CHAR) return 1;
     return dtype_size(static_cast<DType>(c));
 }
+
+namespace {
+
+bool is_float_code(std::uint8_t c) { return c == MC_DT_FLOAT32 || c == MC_DT_FLOAT64; }
 
 // Range of an integer parameter type, as (min, max) in a wide type.
 struct IntRange {

@@ -52,6 +52,12 @@ void pack_arguments(std::string_view kernel, const std::vector<ParamInfo>& param
 std::vector<ArgumentNote> pycuda_notes(std::string_view kernel, const std::vector<ParamInfo>& params,
                                        std::span<const KernelArg> args);
 
+/// Whether an ABI type code (mc_dtype_code) is an integer type (char included), a signed one,
+/// and its size in bytes.
+bool is_integer_code(std::uint8_t c);
+bool is_signed_code(std::uint8_t c);
+std::size_t code_size(std::uint8_t c);
+
 /// Whether an array of `a`'s element type fits pointer parameter `d` under manycore's rules.
 bool element_type_matches(const mc_param_desc& d, const KernelArg& a);
 /// "kernel(): argument 'x' (parameter 2, float*)", the opening of every argument message.

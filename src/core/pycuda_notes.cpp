@@ -11,25 +11,16 @@
 namespace manycore::detail {
 namespace {
 
-bool is_integer(std::uint8_t code) {
-    return (code >= MC_DT_INT8 && code <= MC_DT_UINT64) || code == MC_DT_CHAR;
-}
-bool is_signed(std::uint8_t code) {
-    return (code >= MC_DT_INT8 && code <= MC_DT_INT64) || code == MC_DT_CHAR;
-}
-std::size_t size_of(std::uint8_t code) {
-    return code == MC_DT_CHAR ? 1 : dtype_size(static_cast<DType>(code));
-}
 // NumPy's name of a parameter's element type ("int32"; "int8" for char).
 std::string numpy_name(std::uint8_t code) {
     return std::string(dtype_name(static_cast<DType>(code == MC_DT_CHAR ? MC_DT_INT8 : code)));
 }
 // " (values above 2147483647 overflow)" when converting to `to` can overflow values of `from`.
 std::string overflow(std::uint8_t from, std::uint8_t to) {
-    if (!is_integer(to) || !is_signed(to)) return "";
-    if (is_integer(from) && is_signed(from) && size_of(from) <= size_of(to)) return "";
-    if (is_integer(from) && !is_signed(from) && size_of(from) < size_of(to)) return "";
-    const unsigned bits = static_cast<unsigned>(size_of(to) * 8 - 1);
+    if (!is_integer_code(to) || !is_signed_code(to)) return "";
+    if (is_integer_code(from) && is_signed_code(from) && code_size(from) <= code_size(to)) return "";
+    if (is_integer_code(from) && !is_signed_code(from) && code_size(from) < code_size(to)) return "";
+    const unsigned bits = static_cast<unsigned>(code_size(to) * 8 - 1);
     const unsigned long long max = (1ull << bits) - 1;
     return ", and mind that values above " + std::to_string(max) + " overflow";
 }
@@ -38,10 +29,10 @@ std::string overflow(std::uint8_t from, std::uint8_t to) {
 // parameter of the same size.
 std::string same_size_consequence(std::uint8_t have, std::uint8_t want, const std::string& each) {
     const std::string have_name = numpy_name(have), want_c(abi_dtype_c_name(want));
-    if (is_integer(have) && is_integer(want)) {
-        if (is_signed(want) && !is_signed(have)) {
+    if (is_integer_code(have) && is_integer_code(want)) {
+        if (is_signed_code(want) && !is_signed_code(have)) {
             return "the kernel reads " + each + " as " + want_c + ", and values of 2**" +
-                   std::to_string(size_of(want) * 8 - 1) + " or more arrive negative";
+                   std::to_string(code_size(want) * 8 - 1) + " or more arrive negative";
         }
         return "the kernel reads " + each + " as " + want_c +
                ", and negative values arrive as large positive ones";
@@ -52,7 +43,7 @@ std::string same_size_consequence(std::uint8_t have, std::uint8_t want, const st
 
 std::string element_note(const std::string& where, std::uint8_t have, std::uint8_t want) {
     const std::string have_name = numpy_name(have), want_c(abi_dtype_c_name(want));
-    const std::size_t hs = size_of(have), ws = size_of(want);
+    const std::size_t hs = code_size(have), ws = code_size(want);
     std::string consequence;
     if (hs == ws) {
         consequence = same_size_consequence(have, want, "each " + have_name);
@@ -77,9 +68,9 @@ std::string element_note(const std::string& where, std::uint8_t have, std::uint8
 
 std::string scalar_note(const std::string& where, std::uint8_t have, std::uint8_t want) {
     const std::string have_name = numpy_name(have), want_c(abi_dtype_c_name(want));
-    const std::size_t hs = size_of(have), ws = size_of(want);
+    const std::size_t hs = code_size(have), ws = code_size(want);
     std::string consequence;
-    if (hs == ws && is_integer(have) && is_integer(want)) {
+    if (hs == ws && is_integer_code(have) && is_integer_code(want)) {
         consequence = same_size_consequence(have, want, "the " + have_name) +
                       " (here too, as under PyCUDA)";
     } else if (hs == ws) {
