@@ -14,6 +14,7 @@
 #include "manycore/array.hpp"
 #include "manycore/device.hpp"
 #include "manycore/kernel_arg.hpp"
+#include "manycore/kernel_resources.hpp"
 #include "manycore/prelude/abi.h"
 
 namespace manycore {
@@ -23,6 +24,7 @@ class ModuleImpl;
 class KernelImpl;
 struct LaunchLintFacts;
 struct ModuleLints;
+struct ModuleResources;
 }  // namespace detail
 
 /// Grid or block extent; unset dimensions are 1.
@@ -53,6 +55,26 @@ struct LaunchLint {
         block_size,       // threads per block not a multiple of 32 (the warp size)
     };
     Kind kind;
+    std::string message;
+};
+
+/// How a launch takes its arguments. `manycore`: scalars converted by the parameter types with
+/// range checks, arrays' element types checked. `pycuda`: what PyCUDA would pass is passed
+/// (manycore.pycuda): an array of another element type as its pointer, a NumPy integer of the
+/// parameter's size but another type as its bytes, other NumPy scalars by value, read-only
+/// arrays into non-const pointers. Function::pycuda_notes says what manycore's rules refuse.
+enum class ArgumentRules : std::uint8_t { manycore, pycuda };
+
+/// An argument PyCUDA's rules pass as it is where manycore's would refuse or convert it: a bug
+/// PyCUDA lets through, which manycore.pycuda reports as a CompatWarning. `message` names the
+/// kernel, the parameter and both types, says what the kernel then sees and how to fix it.
+struct ArgumentNote {
+    enum class Kind : std::uint8_t {
+        element_type,  // an array whose element type differs from the pointer's
+        scalar_type,   // a NumPy scalar whose type differs from the parameter's
+    };
+    Kind kind;
+    std::size_t param;
     std::string message;
 };
 
@@ -112,11 +134,17 @@ class Function {
     /// Checks the launch and the arguments against the kernel, then runs it to completion.
     /// Throws InvalidLaunch, ArgumentTypeError, ArgumentRangeError, InvalidArgument before
     /// anything runs, KernelFault when the kernel fails.
-    void launch(const LaunchConfig& config, std::span<const KernelArg> args) const;
+    void launch(const LaunchConfig& config, std::span<const KernelArg> args,
+                ArgumentRules rules = ArgumentRules::manycore) const;
 
     /// The checks launch makes (InvalidLaunch, ArgumentTypeError, ArgumentRangeError,
     /// InvalidArgument), without running anything. Thread-safe.
-    void check(const LaunchConfig& config, std::span<const KernelArg> args) const;
+    void check(const LaunchConfig& config, std::span<const KernelArg> args,
+               ArgumentRules rules = ArgumentRules::manycore) const;
+
+    /// What ArgumentRules::pycuda passes that manycore's rules would not (see ArgumentNote):
+    /// comparisons only, allocating only when there is something to say. Thread-safe.
+    std::vector<ArgumentNote> pycuda_notes(std::span<const KernelArg> args) const;
 
     /// The lints of this launch (see LaunchLint), without running it: a few integer
     /// comparisons against facts read from the source when the module was built; allocates
@@ -124,6 +152,12 @@ class Function {
     /// Python launch does. Thread-safe.
     std::vector<LaunchLint> lints(const LaunchConfig& config,
                                   std::span<const KernelArg> args) const;
+
+    /// Registers, shared, local and constant memory the kernel needs on a GPU: the driver's
+    /// numbers on a GPU, on the CPU those of the kernel compiled by NVRTC for
+    /// emulated_arch() (MANYCORE_EMULATED_ARCH). Worked out once per module; never throws
+    /// (what went wrong is the result's `reason`). Thread-safe.
+    KernelResources resource_usage() const;
 
     /// Typed launch from C++: f(config, n, 2.0f, x.data(), y) with arrays or pointers.
     template <class... Args>
@@ -136,10 +170,12 @@ class Function {
     friend class Module;
     Function(std::shared_ptr<const detail::ModuleImpl> module,
              std::shared_ptr<const detail::KernelImpl> kernel,
-             std::shared_ptr<const detail::LaunchLintFacts> lint_facts);
+             std::shared_ptr<const detail::LaunchLintFacts> lint_facts,
+             std::shared_ptr<detail::ModuleResources> resources);
     std::shared_ptr<const detail::ModuleImpl> module_;
     std::shared_ptr<const detail::KernelImpl> kernel_;
     std::shared_ptr<const detail::LaunchLintFacts> lint_facts_;  // null: none were read
+    std::shared_ptr<detail::ModuleResources> resources_;  // the module's, worked out on demand
 };
 
 /// A compiled module of CUDA C++ kernels for one device. Construction compiles (or loads from
@@ -160,10 +196,16 @@ class Module {
     std::string cache_path() const;
     /// True when this module was loaded from the disk cache rather than compiled now.
     bool from_cache() const noexcept;
+    /// The bytes of the module's variable `name` (a __constant__ or __device__ variable at
+    /// namespace scope) as a uint8 Array on the module's device that keeps the module alive;
+    /// copying into it sets what kernels read (PyCUDA's get_global). Throws KernelNotFound
+    /// when there is no such variable. Thread-safe.
+    Array global(std::string_view name) const;
 
   private:
     std::shared_ptr<const detail::ModuleImpl> impl_;
     std::shared_ptr<const detail::ModuleLints> lints_;  // each kernel's facts, read once
+    std::shared_ptr<detail::ModuleResources> resources_;
 };
 
 }  // namespace manycore

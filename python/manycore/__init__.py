@@ -27,10 +27,13 @@ from .elementwise import ElementwiseKernel
 from .reduction import ReductionKernel, sum, prod, min, max, mean, dot, argmin, argmax, any, all
 from .scan import ExclusiveScanKernel, InclusiveScanKernel, cumsum
 from . import cuda, math, random, testing
+from ._resources import KernelResources, emulated_arch
+from . import _resources
 from .findings import Finding
 from .errors import (
     ArgumentRangeError,
     ArgumentTypeError,
+    CompatWarning,
     CompileError,
     DeviceUnavailable,
     Error,
@@ -47,11 +50,13 @@ __version__: str = _core.__version__
 # Operators, indexing and reductions become methods of the nanobind class, once.
 _array_ops.install()
 _reduction.install()
+_resources.install()
 
 __all__ = [
     "Array",
     "ArgumentRangeError",
     "ArgumentTypeError",
+    "CompatWarning",
     "CompileError",
     "Device",
     "DeviceUnavailable",
@@ -106,4 +111,6 @@ __all__ = [
     "pinned_empty",
     "is_pinned",
     "testing",
+    "KernelResources",
+    "emulated_arch",
 ]

@@ -12,6 +12,7 @@
 
 #include "core/argument_packing.hpp"
 #include "core/compile_cache.hpp"
+#include "core/kernel_resources.hpp"
 #include "core/launch_lints.hpp"
 #include "core/source_analysis.hpp"
 #include "manycore/config.hpp"
@@ -99,6 +100,7 @@ std::string options_text(const ModuleOptions& o) {
 struct RegisteredModule {
     std::shared_ptr<const detail::ModuleImpl> impl;
     std::shared_ptr<const detail::ModuleLints> lints;
+    std::shared_ptr<detail::ModuleResources> resources;
 };
 
 class ModuleRegistry {
@@ -127,8 +129,10 @@ ModuleRegistry& registry() {
 
 Function::Function(std::shared_ptr<const detail::ModuleImpl> module,
                    std::shared_ptr<const detail::KernelImpl> kernel,
-                   std::shared_ptr<const detail::LaunchLintFacts> lint_facts)
-    : module_(std::move(module)), kernel_(std::move(kernel)), lint_facts_(std::move(lint_facts)) {}
+                   std::shared_ptr<const detail::LaunchLintFacts> lint_facts,
+                   std::shared_ptr<detail::ModuleResources> resources)
+    : module_(std::move(module)), kernel_(std::move(kernel)), lint_facts_(std::move(lint_facts)),
+      resources_(std::move(resources)) {}
 
 const std::string& Function::name() const noexcept { return kernel_->name(); }
 const std::vector<ParamInfo>& Function::params() const noexcept { return kernel_->params(); }
@@ -172,11 +176,12 @@ std::string Function::signature() const {
     return s + ")";
 }
 
-void Function::launch(const LaunchConfig& config, std::span<const KernelArg> args) const {
+void Function::launch(const LaunchConfig& config, std::span<const KernelArg> args,
+                      ArgumentRules rules) const {
     const Device& device = module_->device();
     check_launch(name(), config, module_->device_info(), kernel_->static_shared_bytes(), device);
     detail::PackedArgs packed;
-    detail::pack_arguments(name(), kernel_->params(), device, args, packed);
+    detail::pack_arguments(name(), kernel_->params(), device, args, packed, rules);
     if (kernel_->checked()) {
         std::vector<detail::ArgExtent> extents(args.size());
         for (std::size_t i = 0; i < args.size(); ++i) {
@@ -195,11 +200,16 @@ void detail::KernelImpl::launch_checked(const LaunchConfig&, void* const*,
     throw InvalidArgument("kernel '" + name() + "': this device cannot run checked kernels");
 }
 
-void Function::check(const LaunchConfig& config, std::span<const KernelArg> args) const {
+void Function::check(const LaunchConfig& config, std::span<const KernelArg> args,
+                     ArgumentRules rules) const {
     check_launch(name(), config, module_->device_info(), kernel_->static_shared_bytes(),
                  module_->device());
     detail::PackedArgs packed;
-    detail::pack_arguments(name(), kernel_->params(), module_->device(), args, packed);
+    detail::pack_arguments(name(), kernel_->params(), module_->device(), args, packed, rules);
+}
+
+std::vector<ArgumentNote> Function::pycuda_notes(std::span<const KernelArg> args) const {
+    return detail::pycuda_notes(name(), kernel_->params(), args);
 }
 
 std::vector<LaunchLint> Function::lints(const LaunchConfig& config,
@@ -218,15 +228,16 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
     if (auto found = registry().find(key); found.impl) {
         impl_ = std::move(found.impl);
         lints_ = std::move(found.lints);
+        resources_ = std::move(found.resources);
         return;
     }
     detail::SourceAnalysis analysis;
+    detail::ModuleSource module_source;
     const auto build = [&](detail::CheckedHelpers checked_helpers) {
         const bool split = device.kind() == DeviceKind::cpu && !options.checked;
         analysis = detail::analyse_source(source, options.name_expressions, options.checked,
                                           checked_helpers, split,
                                           options.cpu_scheme == CpuScheme::fibers);
-        detail::ModuleSource module_source;
         module_source.user_source = std::string(source);
         module_source.prepared_source = analysis.prepared_source;
         module_source.split_source = analysis.split_source;
@@ -239,9 +250,12 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
     auto lints = std::make_shared<detail::ModuleLints>();
     for (std::size_t k = 0; k < analysis.kernels.size(); ++k)
         lints->by_kernel.emplace_back(analysis.kernels[k].name, std::move(analysis.lint_facts[k]));
-    auto registered = registry().insert(key, {std::move(built), std::move(lints)});
+    auto resources = detail::make_module_resources(std::move(module_source));
+    auto registered =
+        registry().insert(key, {std::move(built), std::move(lints), std::move(resources)});
     impl_ = std::move(registered.impl);
     lints_ = std::move(registered.lints);
+    resources_ = std::move(registered.resources);
 }
 
 Function Module::function(std::string_view name) const {
@@ -268,10 +282,23 @@ Function Module::function(std::string_view name) const {
     std::shared_ptr<const detail::LaunchLintFacts> facts;
     for (const auto& [kernel_name, kernel_facts] : lints_->by_kernel)
         if (kernel_name == name) facts = {lints_, &kernel_facts};
-    return Function(impl_, std::move(kernel), std::move(facts));
+    return Function(impl_, std::move(kernel), std::move(facts), resources_);
 }
 
 std::vector<std::string> Module::kernel_names() const { return impl_->kernel_names(); }
+
+detail::ModuleImpl::Global detail::ModuleImpl::global(std::string_view) const { return {}; }
+
+Array Module::global(std::string_view name) const {
+    const auto g = impl_->global(name);
+    if (g.address == nullptr) {
+        throw KernelNotFound("SourceModule.get_global('" + std::string(name) + "'): no " +
+                             "__constant__ or __device__ variable named '" + std::string(name) +
+                             "' at namespace scope in this module");
+    }
+    return Array::wrap(g.address, {static_cast<std::int64_t>(g.bytes)}, {}, DType::uint8,
+                       impl_->device(), impl_);
+}
 const Device& Module::device() const noexcept { return impl_->device(); }
 std::string Module::cache_path() const { return impl_->cache_path(); }
 bool Module::from_cache() const noexcept { return impl_->from_cache(); }

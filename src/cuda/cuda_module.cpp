@@ -140,6 +140,29 @@ class CudaKernel final : public detail::KernelImpl {
 
     bool checked() const noexcept override { return findings_ != nullptr; }
 
+    // The driver's numbers, asked once.
+    KernelResources resources() const override {
+        std::call_once(resources_once_, [this] {
+            KernelResources& r = resources_;
+            r.arch = "sm_" + std::to_string(device_.compute_capability());
+            r.source = "driver";
+            const auto attribute = [this](int which) {
+                int value = 0;
+                device_.check(device_.api().cuFuncGetAttribute(&value, which, function_),
+                              "cuFuncGetAttribute", where_);
+                return value;
+            };
+            const auto bytes = [&](int which) { return static_cast<std::size_t>(attribute(which)); };
+            r.max_threads_per_block =
+                static_cast<unsigned>(attribute(CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK));
+            r.shared_bytes = bytes(CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES);
+            r.const_bytes = bytes(CU_FUNC_ATTRIBUTE_CONST_SIZE_BYTES);
+            r.local_bytes = bytes(CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES);
+            r.registers = attribute(CU_FUNC_ATTRIBUTE_NUM_REGS);
+        });
+        return resources_;
+    }
+
     // Each checked pointer parameter gets the bytes its argument may reach; the launch then
     // runs to completion on its stream, and the findings table is read back.
     void launch_checked(const LaunchConfig& config, void* const* args,
@@ -211,6 +234,8 @@ class CudaKernel final : public detail::KernelImpl {
     std::vector<ParamInfo> params_;
     std::size_t static_shared_;
     std::shared_ptr<FindingsTable> findings_;  // checked modules only
+    mutable std::once_flag resources_once_;
+    mutable KernelResources resources_;
 };
 
 class CudaModule final : public detail::ModuleImpl {
@@ -230,6 +255,18 @@ class CudaModule final : public detail::ModuleImpl {
     bool from_cache() const noexcept override { return from_cache_; }
 
     CUmodule handle() const noexcept { return module_.get(); }
+
+    Global global(std::string_view name) const override {
+        ScopedContext scope(device_);
+        CUdeviceptr ptr = 0;
+        std::size_t bytes = 0;
+        const std::string symbol(name);
+        const CUresult r = device_.api().cuModuleGetGlobal(&ptr, &bytes, module_.get(), symbol.c_str());
+        if (r == CUDA_ERROR_NOT_FOUND) return {};
+        device_.check(r, "cuModuleGetGlobal(" + symbol + ")", "SourceModule.get_global");
+        return {reinterpret_cast<void*>(ptr), bytes};
+    }
+
     void add(std::shared_ptr<const detail::KernelImpl> k) {
         names_.push_back(k->name());
         kernels_.emplace(k->name(), std::move(k));

@@ -8,10 +8,12 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "manycore/array.hpp"
 #include "manycore/device.hpp"
+#include "manycore/kernel_resources.hpp"
 #include "manycore/memory.hpp"
 #include "manycore/module.hpp"
 
@@ -68,6 +70,8 @@ class KernelImpl {
     /// the findings (or appends them to MANYCORE_CHECK_COLLECT).
     virtual void launch_checked(const LaunchConfig& config, void* const* args,
                                 std::span<const ArgExtent> extents) const;
+    /// What the device says the kernel uses (a GPU's driver); the default has only a reason.
+    virtual KernelResources resources() const;
 };
 
 class ModuleImpl {
@@ -81,6 +85,13 @@ class ModuleImpl {
     virtual std::vector<std::string> kernel_names() const = 0;
     virtual std::string cache_path() const = 0;
     virtual bool from_cache() const noexcept = 0;
+    /// A variable of the module (__constant__, __device__) in device memory.
+    struct Global {
+        void* address = nullptr;  // nullptr: no such variable
+        std::size_t bytes = 0;
+    };
+    /// The variable `name` as the source spells it at namespace scope; the default has none.
+    virtual Global global(std::string_view name) const;
 };
 
 /// Direction of a copy between a device's memory and host memory.
@@ -145,6 +156,16 @@ class Backend {
     virtual MemoryPoolStats memory_pool_stats(int index) const;
     /// Returns the cached blocks of the device's pool to the system; the bytes freed.
     virtual std::size_t free_all_blocks(int index) const;
+    /// Each kernel's resources (source.kernels' order) when compiled for the GPU architecture
+    /// `limits` without a device; the CUDA room does it with NVRTC. Entries carry a reason
+    /// instead of numbers when that cannot be done. The default throws DeviceUnavailable.
+    virtual std::vector<KernelResources> offline_resources(const ModuleSource& source,
+                                                           const ArchLimits& limits) const;
+    /// The driver's value of device attribute `attribute` (a CUdevice_attribute); the default
+    /// throws DeviceUnavailable (only GPUs have them).
+    virtual int device_attribute(int index, int attribute) const;
+    /// (free, total) bytes of the device's memory; the default is the host's.
+    virtual std::pair<std::size_t, std::size_t> memory_info(int index) const;
 };
 
 /// The room for `kind`; throws DeviceUnavailable when this build has none.
