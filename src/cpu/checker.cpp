@@ -106,11 +106,15 @@ Checker::Checker(std::string_view kernel, std::vector<CheckedParam> params, mc_d
                  mc_dim3 block)
     : kernel_(kernel), params_(std::move(params)), grid_(grid), block_(block) {
     const std::uint64_t per_block = std::uint64_t{block.x} * block.y * block.z;
-    const std::uint64_t blocks = std::uint64_t{grid.x} * grid.y * grid.z;
-    if (per_block * blocks >= std::numeric_limits<std::uint32_t>::max()) {
+    // In 128 bits: a grid of 2^31 x 65535 x 65535 blocks of 1024 threads wraps 64.
+    const unsigned __int128 threads = static_cast<unsigned __int128>(grid.x) * grid.y * grid.z *
+                                      per_block;
+    if (threads >= std::numeric_limits<std::uint32_t>::max()) {
+        std::string count;
+        for (unsigned __int128 v = threads; v != 0; v /= 10)
+            count.insert(count.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
         throw InvalidLaunch("kernel '" + kernel_ + "': a checked launch may have at most 2^32 - 2 " +
-                            "threads in all; this one has " + std::to_string(per_block * blocks) +
-                            ": check a smaller problem");
+                            "threads in all; this one has " + count + ": check a smaller problem");
     }
     state_.threads_per_block = static_cast<std::uint32_t>(per_block);
     state_.block_x = block.x;
@@ -391,6 +395,46 @@ void Checker::report(const mc_check_event& e) {
             return;
     }
     add(std::move(f), std::to_string(e.kind) + ":" + std::to_string(v.space) + ":" + name + ":" + key);
+}
+
+std::optional<mc_dim3> Checker::running_thread() const noexcept {
+    if (state_.thread_idx == nullptr) return std::nullopt;
+    std::uint32_t xyz[3];
+    std::memcpy(xyz, state_.thread_idx, sizeof xyz);  // the kernel library's uint3 threadIdx
+    if (xyz[0] >= block_.x || xyz[1] >= block_.y || xyz[2] >= block_.z) return std::nullopt;
+    return mc_dim3{xyz[0], xyz[1], xyz[2]};
+}
+
+void Checker::arithmetic_fault(const std::string& what, mc_dim3 block,
+                               std::optional<mc_dim3> thread) {
+    Finding f;
+    f.kind = "arithmetic";
+    f.kernel = kernel_;
+    f.block = dim3_of(block);
+    if (thread) f.thread = dim3_of(*thread);
+    f.message = "arithmetic in kernel '" + kernel_ + "': " +
+                (thread ? "thread " + dim3_text(*thread) + " of block " : "a thread of block ") +
+                dim3_text(block) + " made an " + what +
+                (what.find("zero") != std::string::npos ? " (a divisor or modulus of 0)" : "") +
+                "; the rest of that block did not run";
+    add(std::move(f), "A:" + what);
+}
+
+void Checker::spin_wait(mc_dim3 block, std::optional<mc_dim3> thread) {
+    Finding f;
+    f.kind = "spin-wait";
+    f.kernel = kernel_;
+    f.block = dim3_of(block);
+    if (thread) f.thread = dim3_of(*thread);
+    const std::string who =
+        (thread ? "thread " + dim3_text(*thread) + " of block " : "a thread of block ") +
+        dim3_text(block);
+    f.message = "spin-wait in kernel '" + kernel_ + "': " + who +
+                " was still running when the launch was interrupted, most likely waiting in a "
+                "loop for another thread of its block: on the CPU a block's threads take turns, "
+                "and a thread that waits for one that comes after it never ends (on a GPU it "
+                "may hang too); separate the write and the read with __syncthreads() instead";
+    add(std::move(f), "S");
 }
 
 void Checker::add(Finding f, std::string key) {

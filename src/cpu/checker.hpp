@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -67,6 +68,19 @@ class Checker {
     /// can never finish. `thread` waits at `line` (a barrier), `other_thread` at `other_line`.
     void deadlocked(mc_dim3 block, mc_dim3 thread, std::uint32_t line, bool in_warp,
                     mc_dim3 other_thread, std::uint32_t other_line, bool other_in_warp);
+
+    /// The block the lane's kernel code runs now, and its thread where kernel code has told it
+    /// (by a checked access in this block; fiber mode knows it without).
+    std::uint64_t running_block_linear() const noexcept {
+        return (state_.self_base - 1u) / state_.threads_per_block;
+    }
+    mc_dim3 running_block() const noexcept { return block_of(state_.self_base); }
+    std::optional<mc_dim3> running_thread() const noexcept;
+    /// An arithmetic fault (integer division by zero) of `thread` in `block`: a finding.
+    void arithmetic_fault(const std::string& what, mc_dim3 block, std::optional<mc_dim3> thread);
+    /// Ctrl-C stopped `thread` of `block` while it ran: most likely it waits in a loop for
+    /// another thread of its block, which on the CPU runs only after it.
+    void spin_wait(mc_dim3 block, std::optional<mc_dim3> thread);
 
     /// The distinct findings kept (at most kMaxKept), each with its key (what makes it
     /// distinct), and the keys of every distinct finding seen (at most kMaxSeen).

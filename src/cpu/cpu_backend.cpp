@@ -23,6 +23,8 @@
 #include "cpu/elf_tls.hpp"
 #include "cpu/executor.hpp"
 #include "cpu/host_compiler.hpp"
+#include "cpu/host_memory.hpp"
+#include "cpu/kernel_faults.hpp"
 #include "manycore/config.hpp"
 #include "manycore/detail/backend.hpp"
 #include "manycore/error.hpp"
@@ -33,7 +35,7 @@ namespace {
 class HostBuffer final : public Buffer {
   public:
     HostBuffer(void* data, std::size_t size) : Buffer(data, size, Device::cpu()) {}
-    ~HostBuffer() override { std::free(data()); }
+    ~HostBuffer() override { cpu::free_host(data(), size()); }
 };
 
 std::string cpu_model_name() {
@@ -89,6 +91,16 @@ const PreludeFolder& prelude_folder() {
     return folder;
 }
 
+// The kernel's address through its exact type: a kernel named like a function of the
+// prelude or the C library (max, sqrt, free) is one overload among theirs. A template
+// kernel's name expression names one instantiation already.
+std::string kernel_address(const KernelDecl& k) {
+    if (k.name.find('<') != std::string::npos) return "&" + k.name;
+    std::string types;
+    for (const auto& t : k.param_types) types += (types.empty() ? "" : ", ") + t;
+    return "static_cast<void (*)(" + types + ")>(&" + k.name + ")";
+}
+
 std::string translation_unit(const ModuleSource& source) {
     std::string tu;
     tu.reserve(source.prepared_source.size() + 1024);
@@ -104,7 +116,7 @@ std::string translation_unit(const ModuleSource& source) {
     } else {
         tu += "    static const mc_kernel_entry kernels[] = {\n";
         for (const auto& k : source.kernels) {
-            tu += "        ::__mc::entry<&" + k.name + ">::make(\"" + k.name + "\"),\n";
+            tu += "        ::__mc::entry<" + kernel_address(k) + ">::make(\"" + k.name + "\"),\n";
         }
         tu += "    };\n    static const mc_module_table table = {MC_ABI_VERSION, " +
               std::to_string(source.kernels.size()) + ", kernels};\n";
@@ -171,6 +183,17 @@ class CpuKernel final : public KernelImpl {
         request.checked = &checked;
         try {
             cpu::execute(request);
+        } catch (const Interrupted& e) {
+            // Stopped by Ctrl-C: what was found until then (a spin-wait, most likely) is
+            // reported as the checked launch's findings are, with the interrupt.
+            checked.finish();
+            if (checked.findings().empty()) throw;
+            if (!Config::get().check_collect.empty()) {
+                cpu::report_findings(checked, name_);
+                throw;
+            }
+            throw Interrupted(std::string(e.what()) + "\n  checked mode found:\n  " +
+                              checked.findings().front().message);
         } catch (const KernelFault& e) {
             // A fault (an assert, say) ends the launch; what was found until then still counts.
             checked.finish();
@@ -262,15 +285,13 @@ class CpuBackend final : public Backend {
     const DeviceInfo& device_info(int) const override { return info_; }
 
     std::shared_ptr<Buffer> allocate(int, std::size_t bytes) const override {
-        // 64-byte alignment: a cache line, and what AVX-512 loads want.
-        const std::size_t rounded = (bytes + 63) / 64 * 64;
-        void* data = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-        if (data == nullptr) {
-            throw OutOfMemory("manycore.empty: cannot allocate " + std::to_string(bytes) +
-                                  " bytes of host memory",
-                              bytes, 0);
+        void* data = cpu::allocate_host(bytes);
+        try {
+            return std::make_shared<HostBuffer>(data, bytes);
+        } catch (...) {
+            cpu::free_host(data, bytes);
+            throw;
         }
-        return std::make_shared<HostBuffer>(data, bytes);
     }
     void copy_to_host(void* dst, const void* src, std::size_t bytes) const override {
         if (bytes) std::memcpy(dst, src, bytes);
@@ -283,6 +304,8 @@ class CpuBackend final : public Backend {
     }
 
     std::shared_ptr<const ModuleImpl> build(int, const ModuleSource& source) const override {
+        // Something (mpi4py's MPI_Init, signal.signal) may have taken SIGINT or SIGSEGV since.
+        cpu::reassert_signal_handlers();
         const auto& compiler = cpu::host_compiler();
         const auto tu = translation_unit(source);
         auto options = source.options.compiler_options.empty() ? cpu::default_compile_options()

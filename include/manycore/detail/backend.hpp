@@ -24,6 +24,9 @@ struct KernelDecl {
     std::vector<std::string> param_spellings;
     bool uses_barriers = false;  // __syncthreads or a warp intrinsic, reachable from the body
     int line = 0;                // of the kernel's name in the user's source
+    // The parameter types as the translation unit declares them (with checked mode's
+    // rewrite): what the CPU launch table names the kernel's exact type with.
+    std::vector<std::string> param_types;
 };
 
 /// Everything a room needs to build a module.
