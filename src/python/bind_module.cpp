@@ -16,13 +16,26 @@
 namespace manycore::python {
 namespace {
 
+// An int, or anything that is one (numpy.int64(2), through __index__); never a bool.
+nb::object as_int(nb::handle v) {
+    if (PyBool_Check(v.ptr()) || !PyIndex_Check(v.ptr())) return {};
+    if (PyLong_Check(v.ptr())) return nb::borrow(v);
+    PyObject* i = PyNumber_Index(v.ptr());
+    if (i == nullptr) {
+        PyErr_Clear();
+        return {};
+    }
+    return nb::steal(i);
+}
+
 std::uint32_t dim_value(nb::handle v, const char* what, const std::string& kernel) {
-    if (!PyLong_Check(v.ptr()) || PyBool_Check(v.ptr())) {
+    const nb::object i = as_int(v);
+    if (!i.is_valid()) {
         throw ArgumentTypeError(kernel + "(): " + what + " must be an int or a tuple of 1 to 3 "
                                 "ints; got " + std::string(nb::type_name(v.type()).c_str()));
     }
     int overflow = 0;
-    const long long x = PyLong_AsLongLongAndOverflow(v.ptr(), &overflow);
+    const long long x = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
     if (overflow != 0 || x < 0 || x > 0xffffffffLL) {
         throw InvalidLaunch(kernel + "(): " + what + " has a dimension outside 0 to 2**32-1");
     }
@@ -118,10 +131,11 @@ void prepare(const Function& f, nb::args args, nb::kwargs kwargs, PreparedLaunch
         if (k == "grid") grid = value;
         else if (k == "block") block = value;
         else if (k == "shared") {
-            if (!PyLong_Check(value.ptr())) {
+            const nb::object bytes = as_int(value);
+            if (!bytes.is_valid()) {
                 throw ArgumentTypeError(f.name() + "(): shared must be an int (bytes)");
             }
-            const long long s = PyLong_AsLongLong(value.ptr());
+            const long long s = PyLong_AsLongLong(bytes.ptr());
             if (s < 0 || PyErr_Occurred()) {
                 PyErr_Clear();
                 throw InvalidLaunch(f.name() + "(): shared=" + nb::cast<std::string>(nb::str(value)) +
@@ -178,6 +192,46 @@ nb::object launch_warning(const LaunchLint& lint) {
     return warning;
 }
 
+// The reference count an argument has inside a launch when nothing but the call holds it (the
+// caller's stack and the argument tuple), measured once at import by calibrate_temporaries(),
+// since it depends on the interpreter's version; 0: not known, no lint.
+Py_ssize_t g_temporary_refcount = 0;
+
+// Whether the array argument `h` is a temporary that owns its memory: what a kernel writes
+// into it is lost when the launch returns (a view writes into memory that lives on).
+bool is_lost_temporary(nb::handle h) {
+    if (g_temporary_refcount == 0) return false;
+    if (nb::isinstance<Array>(h)) {
+        return Py_REFCNT(h.ptr()) <= g_temporary_refcount &&
+               nb::cast<const Array&>(h).owner().use_count() == 1;
+    }
+    // A NumPy array's buffer, acquired for the launch, holds one more reference.
+    if (Py_REFCNT(h.ptr()) > g_temporary_refcount + 1 || !nb::hasattr(h, "base")) return false;
+    return nb::getattr(h, "base").is_none();
+}
+
+// The temporary-array lint: a temporary (`a.astype(numpy.int32)` written in the call) for a
+// pointer the kernel may write through.
+void temporary_lints(const Function& f, nb::args args, const PreparedLaunch& launch,
+                     std::vector<LaunchLint>& out) {
+    const auto& params = f.params();
+    for (std::size_t i = 0; i < launch.args.size() && i < params.size(); ++i) {
+        const mc_param_desc& d = params[i].desc;
+        if (d.kind != MC_PARAM_POINTER || d.pointee_const ||
+            launch.args[i].kind() != KernelArg::Kind::array || !is_lost_temporary(args[i]))
+            continue;
+        out.push_back({LaunchLint::Kind::temporary_array,
+                       f.name() + "(): argument '" + params[i].name + "' (parameter " +
+                           std::to_string(i + 1) + ", " +
+                           (params[i].spelling.empty() ? std::string("a pointer")
+                                                       : params[i].spelling) +
+                           ") is a temporary array (made in the call, as by .astype(...), with "
+                           "no other reference): what the kernel writes into it is lost when the "
+                           "launch returns; make the array first and pass it by name, or "
+                           "declare the parameter const if the kernel only reads it"});
+    }
+}
+
 void call(const Function& f, nb::args args, nb::kwargs kwargs) {
     PreparedLaunch launch;
     prepare(f, args, kwargs, launch);
@@ -186,7 +240,8 @@ void call(const Function& f, nb::args args, nb::kwargs kwargs) {
         // frame of ours sits between, so stacklevel 1 is the user's launch). A launch that
         // would be refused gets its error, not a lint (checked only then: it costs a second
         // packing), and a filter that turns warnings into errors raises before anything runs.
-        const auto found = f.lints(launch.config, launch.args);
+        auto found = f.lints(launch.config, launch.args);
+        temporary_lints(f, args, launch, found);
         if (!found.empty()) f.check(launch.config, launch.args);
         for (const LaunchLint& lint : found) {
             nb::module_::import_("warnings").attr("warn")(launch_warning(lint),
@@ -202,15 +257,23 @@ nb::list lints(const Function& f, nb::args args, nb::kwargs kwargs) {
     PreparedLaunch launch;
     prepare(f, args, kwargs, launch);
     f.check(launch.config, launch.args);
+    auto found = f.lints(launch.config, launch.args);
+    temporary_lints(f, args, launch, found);
     nb::list out;
-    for (const LaunchLint& lint : f.lints(launch.config, launch.args))
-        out.append(launch_warning(lint));
+    for (const LaunchLint& lint : found) out.append(launch_warning(lint));
     return out;
 }
 
 }  // namespace
 
 void bind_module(nb::module_& m) {
+    // As a launch receives its arguments: the reference counts each has inside the call.
+    m.def("_argument_refcounts", [](nb::args args) {
+        nb::list out;
+        for (nb::handle a : args) out.append(Py_REFCNT(a.ptr()));
+        return out;
+    });
+    m.def("_set_temporary_refcount", [](Py_ssize_t n) { g_temporary_refcount = n; });
     m.def("launch_lints_enabled", &launch_lints_enabled,
           "Whether launches check their lints (MANYCORE_LINTS=0 starts with them off).");
     m.def("set_launch_lints_enabled", &set_launch_lints_enabled, nb::arg("enabled"),
