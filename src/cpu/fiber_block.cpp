@@ -411,6 +411,7 @@ void FiberBlock::release_barrier() noexcept {
     const std::uint32_t true_count = barrier_true_;
     if (job_->checker != nullptr) {
         check_barrier_sites();
+        if (live_ < n_) check_barrier_skipped();
         job_->checker->barrier_passed();
     }
     at_barrier_ = 0;
@@ -538,6 +539,23 @@ void FiberBlock::check_barrier_sites() noexcept {
             }
             return;
         }
+    }
+}
+
+// Checked launches: a barrier released while threads of the block have returned without it.
+void FiberBlock::check_barrier_skipped() noexcept {
+    const Thread* waiting = nullptr;
+    const Thread* returned = nullptr;
+    for (std::uint32_t i = 0; i < n_ && (waiting == nullptr || returned == nullptr); ++i) {
+        const Thread& t = threads_[i];
+        if (t.state == State::kAtBarrier && waiting == nullptr) waiting = &t;
+        if (t.state == State::kDone && returned == nullptr) returned = &t;
+    }
+    if (waiting == nullptr || returned == nullptr) return;
+    try {
+        job_->checker->barrier_skipped(job_->block_idx, waiting->idx, waiting->site, returned->idx);
+    } catch (...) {
+        if (!error_) error_ = std::current_exception();
     }
 }
 

@@ -124,6 +124,7 @@ class FiberBlock {
     void abandon() noexcept;
     std::string deadlock_message() const;
     void check_barrier_sites() noexcept;
+    void check_barrier_skipped() noexcept;
     void check_warp_masks(std::uint32_t w, std::uint32_t group) noexcept;
     void report_deadlock() noexcept;
     void stopped(std::uint32_t index);

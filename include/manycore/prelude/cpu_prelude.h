@@ -107,7 +107,14 @@ __attribute__((always_inline)) inline void* __mc_dynamic_shared() { return ::__m
 // (barrier divergence is threads at different call sites): a defaulted last parameter, filled
 // in at the user's call.
 #if MC_CHECKED
-#define MC_SITE_ONLY unsigned __mc_line = __builtin_LINE()
+// The line, and the column in bits 20-30, so that two barriers on one line differ.
+#include <source_location>
+namespace __mc {
+constexpr unsigned site_of(std::source_location at) {
+    return at.line() | (at.column() & 0x7ffu) << 20;
+}
+}  // namespace __mc
+#define MC_SITE_ONLY unsigned __mc_line = ::__mc::site_of(std::source_location::current())
 #define MC_SITE , MC_SITE_ONLY
 #define MC_SITE_ARG , __mc_line
 #define MC_ENTER_SITE() (::__mc::launch->check->site_line = __mc_line)
