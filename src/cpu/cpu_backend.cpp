@@ -67,18 +67,43 @@ class PreludeFolder {
                         "); set TMPDIR to a writable folder");
         }
         root_ = pattern;
-        const auto prelude = root_ / "manycore" / "prelude";
-        for (const auto& header : embedded_headers()) {
-            const auto path = prelude / std::string(header.name);
-            std::filesystem::create_directories(path.parent_path());
-            std::ofstream out(path, std::ios::binary);
-            out.write(header.text.data(), static_cast<std::streamsize>(header.text.size()));
-            if (!out) throw Error("SourceModule: cannot write kernel header " + path.string());
+        try {
+            write_headers();
+        } catch (...) {
+            // A full disk leaves no half-written folder behind (the destructor will not run).
+            std::error_code ignored;
+            std::filesystem::remove_all(root_, ignored);
+            throw;
         }
     }
     ~PreludeFolder() {
         std::error_code ignored;
         std::filesystem::remove_all(root_, ignored);
+    }
+    void write_headers() const {
+        const auto prelude = root_ / "manycore" / "prelude";
+        for (const auto& header : embedded_headers()) {
+            const auto path = prelude / std::string(header.name);
+            std::error_code made;
+            std::filesystem::create_directories(path.parent_path(), made);
+            errno = made ? made.value() : 0;
+            bool ok = !made;
+            if (ok) {
+                std::FILE* out = std::fopen(path.c_str(), "wb");
+                ok = out != nullptr &&
+                     std::fwrite(header.text.data(), 1, header.text.size(), out) ==
+                         header.text.size();
+                // A full disk often shows only when the buffer is written out, at close.
+                if (out != nullptr && std::fclose(out) != 0) ok = false;
+            }
+            if (!ok) {
+                const int err = errno;
+                throw Error("SourceModule: cannot write the kernel header " + path.string() +
+                            " (" + std::strerror(err != 0 ? err : EIO) + ", errno " +
+                            std::to_string(err) + "); free space in " + root_.parent_path().string() +
+                            " or set TMPDIR to a folder with free space");
+            }
+        }
     }
     std::vector<std::string> include_options() const {
         // prelude/ itself too, so that kernels find the device library as <manycore/random.h>.

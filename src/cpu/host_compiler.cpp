@@ -327,7 +327,8 @@ void write_file(const std::filesystem::path& p, std::string_view text) {
     if (fd >= 0) ::close(fd);
     if (!ok) {
         throw Error("compile_shared_library: cannot write " + p.string() + ": " +
-                    errno_text(err) + "; set TMPDIR to a writable folder with free space");
+                    errno_text(err) + " (errno " + std::to_string(err) +
+                    "); set TMPDIR to a writable folder with free space");
     }
 }
 
