@@ -420,8 +420,7 @@ def summary_line(findings: Sequence[Finding], launches: int | None = None) -> st
     checked = "" if launches is None else (
         f" in {launches} checked launch{'' if launches == 1 else 'es'}")
     if launches == 0 and not findings:
-        return ("manycore check: nothing was checked: the script made no kernel launch, so "
-                "there can be no findings")
+        return "manycore check: nothing was checked: the script made no kernel launch"
     if not findings:
         return f"manycore check: no findings{checked}"
     distinct = set(findings)

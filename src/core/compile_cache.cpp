@@ -442,8 +442,13 @@ VerifiedFile::~VerifiedFile() {
 /// but read-only folder (chmod 500) keeps what it has, but nothing compiled since is kept, so
 /// every run compiles it afresh.
 static std::string read_only_reason(int dirfd, const std::filesystem::path& dir_path) {
-    if (::faccessat(dirfd, ".", W_OK | X_OK, AT_EACCESS) == 0) return {};
-    return dir_path.string() + " is read-only for you (" + errno_text(errno) +
+    // The mode too: the superuser may write anywhere, but chmod 500 says not to.
+    struct stat st {};
+    const bool writable = ::faccessat(dirfd, ".", W_OK | X_OK, AT_EACCESS) == 0 &&
+                          ::fstat(dirfd, &st) == 0 && (st.st_mode & S_IWUSR) != 0;
+    if (writable) return {};
+    ::fstat(dirfd, &st);
+    return dir_path.string() + " is read-only for you (mode " + mode_text(st.st_mode) +
            "): modules compiled from now on cannot be kept there, so every run compiles them "
            "afresh; make it writable (chmod u+w) or set MANYCORE_CACHE_DIR";
 }

@@ -192,33 +192,44 @@ nb::object launch_warning(const LaunchLint& lint) {
     return warning;
 }
 
-// The reference count an argument has inside a launch when nothing but the call holds it (the
-// caller's stack and the argument tuple), measured once at import by calibrate_temporaries(),
-// since it depends on the interpreter's version; 0: not known, no lint.
-Py_ssize_t g_temporary_refcount = 0;
+// The reference count an argument has inside a launch (f(...)) and inside f.lints(...) when
+// nothing but the call holds it (the caller's stack and the argument tuples), measured once at
+// import through RefcountProbe, since it depends on the interpreter's version; 0: not known,
+// no lint.
+Py_ssize_t g_temporary_refcount[2] = {0, 0};
+
+// Stands in for Function in the measurement: called and a method, the same ways.
+struct RefcountProbe {};
+nb::list refcounts(nb::args args) {
+    nb::list out;
+    for (nb::handle a : args) out.append(Py_REFCNT(a.ptr()));
+    return out;
+}
 
 // Whether the array argument `h` is a temporary that owns its memory: what a kernel writes
 // into it is lost when the launch returns (a view writes into memory that lives on).
-bool is_lost_temporary(nb::handle h) {
-    if (g_temporary_refcount == 0) return false;
+bool is_lost_temporary(nb::handle h, bool in_lints) {
+    const Py_ssize_t temporary = g_temporary_refcount[in_lints ? 1 : 0];
+    if (temporary == 0) return false;
     if (nb::isinstance<Array>(h)) {
-        return Py_REFCNT(h.ptr()) <= g_temporary_refcount &&
+        return Py_REFCNT(h.ptr()) <= temporary &&
                nb::cast<const Array&>(h).owner().use_count() == 1;
     }
     // A NumPy array's buffer, acquired for the launch, holds one more reference.
-    if (Py_REFCNT(h.ptr()) > g_temporary_refcount + 1 || !nb::hasattr(h, "base")) return false;
+    if (Py_REFCNT(h.ptr()) > temporary + 1 || !nb::hasattr(h, "base")) return false;
     return nb::getattr(h, "base").is_none();
 }
 
 // The temporary-array lint: a temporary (`a.astype(numpy.int32)` written in the call) for a
 // pointer the kernel may write through.
 void temporary_lints(const Function& f, nb::args args, const PreparedLaunch& launch,
-                     std::vector<LaunchLint>& out) {
+                     bool in_lints, std::vector<LaunchLint>& out) {
     const auto& params = f.params();
     for (std::size_t i = 0; i < launch.args.size() && i < params.size(); ++i) {
         const mc_param_desc& d = params[i].desc;
         if (d.kind != MC_PARAM_POINTER || d.pointee_const ||
-            launch.args[i].kind() != KernelArg::Kind::array || !is_lost_temporary(args[i]))
+            launch.args[i].kind() != KernelArg::Kind::array ||
+            !is_lost_temporary(args[i], in_lints))
             continue;
         out.push_back({LaunchLint::Kind::temporary_array,
                        f.name() + "(): argument '" + params[i].name + "' (parameter " +
@@ -241,7 +252,7 @@ void call(const Function& f, nb::args args, nb::kwargs kwargs) {
         // would be refused gets its error, not a lint (checked only then: it costs a second
         // packing), and a filter that turns warnings into errors raises before anything runs.
         auto found = f.lints(launch.config, launch.args);
-        temporary_lints(f, args, launch, found);
+        temporary_lints(f, args, launch, false, found);
         if (!found.empty()) f.check(launch.config, launch.args);
         for (const LaunchLint& lint : found) {
             nb::module_::import_("warnings").attr("warn")(launch_warning(lint),
@@ -258,7 +269,7 @@ nb::list lints(const Function& f, nb::args args, nb::kwargs kwargs) {
     prepare(f, args, kwargs, launch);
     f.check(launch.config, launch.args);
     auto found = f.lints(launch.config, launch.args);
-    temporary_lints(f, args, launch, found);
+    temporary_lints(f, args, launch, true, found);
     nb::list out;
     for (const LaunchLint& lint : found) out.append(launch_warning(lint));
     return out;
@@ -267,13 +278,15 @@ nb::list lints(const Function& f, nb::args args, nb::kwargs kwargs) {
 }  // namespace
 
 void bind_module(nb::module_& m) {
-    // As a launch receives its arguments: the reference counts each has inside the call.
-    m.def("_argument_refcounts", [](nb::args args) {
-        nb::list out;
-        for (nb::handle a : args) out.append(Py_REFCNT(a.ptr()));
-        return out;
+    // As a launch and Function.lints receive their arguments: the reference counts each has.
+    nb::class_<RefcountProbe>(m, "_RefcountProbe")
+        .def(nb::init<>())
+        .def("__call__", [](RefcountProbe&, nb::args args, nb::kwargs) { return refcounts(args); })
+        .def("lints", [](RefcountProbe&, nb::args args, nb::kwargs) { return refcounts(args); });
+    m.def("_set_temporary_refcounts", [](Py_ssize_t call, Py_ssize_t lints) {
+        g_temporary_refcount[0] = call;
+        g_temporary_refcount[1] = lints;
     });
-    m.def("_set_temporary_refcount", [](Py_ssize_t n) { g_temporary_refcount = n; });
     m.def("launch_lints_enabled", &launch_lints_enabled,
           "Whether launches check their lints (MANYCORE_LINTS=0 starts with them off).");
     m.def("set_launch_lints_enabled", &set_launch_lints_enabled, nb::arg("enabled"),
