@@ -120,16 +120,6 @@ const PreludeFolder& prelude_folder() {
     return folder;
 }
 
-// The kernel's address through its exact type: a kernel named like a function of the
-// prelude or the C library (max, sqrt, free) is one overload among theirs. A template
-// kernel's name expression names one instantiation already.
-std::string kernel_address(const KernelDecl& k) {
-    if (k.name.find('<') != std::string::npos) return "&" + k.name;
-    std::string types;
-    for (const auto& t : k.param_types) types += (types.empty() ? "" : ", ") + t;
-    return "static_cast<void (*)(" + types + ")>(&" + k.name + ")";
-}
-
 std::string translation_unit(const ModuleSource& source) {
     std::string tu;
     tu.reserve(source.prepared_source.size() + 1024);
