@@ -206,6 +206,25 @@ nb::list refcounts(nb::args args) {
     return out;
 }
 
+// Whether the caller's frame has `h` as one of its variables (a call with *args passes a
+// named array with no reference on the stack, so the count alone cannot tell).
+bool named_by_caller(nb::handle h) {
+    PyFrameObject* frame = PyEval_GetFrame();  // borrowed; the launch's caller
+    if (frame == nullptr) return false;
+    PyObject* locals = PyObject_GetAttrString(reinterpret_cast<PyObject*>(frame), "f_locals");
+    if (locals == nullptr) {
+        PyErr_Clear();
+        return true;  // cannot tell: no warning
+    }
+    const nb::object names = nb::steal(locals);
+    if (!PyDict_Check(locals)) return true;
+    PyObject* key = nullptr;
+    PyObject* value = nullptr;
+    for (Py_ssize_t pos = 0; PyDict_Next(locals, &pos, &key, &value);)
+        if (value == h.ptr()) return true;
+    return false;
+}
+
 // Whether the array argument `h` is a temporary that owns its memory: what a kernel writes
 // into it is lost when the launch returns (a view writes into memory that lives on).
 bool is_lost_temporary(nb::handle h, bool in_lints) {
@@ -213,11 +232,11 @@ bool is_lost_temporary(nb::handle h, bool in_lints) {
     if (temporary == 0) return false;
     if (nb::isinstance<Array>(h)) {
         return Py_REFCNT(h.ptr()) <= temporary &&
-               nb::cast<const Array&>(h).owner().use_count() == 1;
+               nb::cast<const Array&>(h).owner().use_count() == 1 && !named_by_caller(h);
     }
     // A NumPy array's buffer, acquired for the launch, holds one more reference.
     if (Py_REFCNT(h.ptr()) > temporary + 1 || !nb::hasattr(h, "base")) return false;
-    return nb::getattr(h, "base").is_none();
+    return nb::getattr(h, "base").is_none() && !named_by_caller(h);
 }
 
 // The temporary-array lint: a temporary (`a.astype(numpy.int32)` written in the call) for a
