@@ -15,6 +15,11 @@ Each round starts one fresh process per build, alternately, and each measures:
 Each figure keeps the best round of each build (a shared machine only ever slows a round
 down), and the table gives after/before. Goal: within 2% for the launch and the triads.
 
+Times on a shared 2-CPU machine drift by more than 2% from one second to the next, so where
+valgrind is installed the run also counts the instructions of one empty launch under
+callgrind (1,000 and 3,000 launches, the difference over 2,000; the spinning threads of
+NumPy's BLAS left out), which no other work on the machine changes.
+
     python bench/reliability/run.py --before SITE [--rounds R] [--quick] [--write]
 
 SITE is a folder where the other build is installed (pip install --target SITE <tree>);
@@ -28,9 +33,12 @@ import datetime
 import json
 import os
 import platform
+import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -85,6 +93,41 @@ def measure(quick: bool) -> dict:
                   number=200 if quick else 2000, warmup=2).best
     out["mc.empty 64 KiB (us)"] = alloc * 1e6
     return out
+
+
+def launches(count: int) -> None:
+    """``count`` empty launches, for callgrind."""
+    import manycore as mc
+
+    f = mc.SourceModule(KERNELS, device="cpu").get_function("empty")
+    for _ in range(count):
+        f(grid=(1,), block=(1,))
+
+
+def instructions(site: str | None) -> float | None:
+    """Instructions of one empty launch (Python's call included), under callgrind."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    env = dict(os.environ)
+    if site:
+        env["PYTHONPATH"] = site + os.pathsep + env.get("PYTHONPATH", "")
+    totals = []
+    with tempfile.TemporaryDirectory() as folder:
+        for count in (1000, 3000):
+            out = Path(folder) / f"callgrind.{count}"
+            subprocess.run([valgrind, "--tool=callgrind", f"--callgrind-out-file={out}",
+                            sys.executable, str(Path(__file__).resolve()), "--launches",
+                            str(count)], env=env, capture_output=True, timeout=1800, check=True)
+            text = subprocess.run(["callgrind_annotate", "--threshold=100", str(out)],
+                                  capture_output=True, text=True, check=True).stdout
+            total = 0
+            for line in text.splitlines():
+                m = re.match(r"\s*([\d,]+) \(\s*[\d.]+%\)\s+(.*)$", line)
+                if m and "blas" not in line and "PROGRAM TOTALS" not in line:
+                    total += int(m.group(1).replace(",", ""))
+            totals.append(total)
+    return (totals[1] - totals[0]) / 2000
 
 
 def one_round(site: str | None, quick: bool) -> dict:
@@ -145,9 +188,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="fewer calls and repeats")
     p.add_argument("--write", action="store_true", help="write the table to bench/results/")
     p.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--launches", type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.measure:
         print(json.dumps(measure(args.quick)))
+        return 0
+    if args.launches:
+        launches(args.launches)
         return 0
     if not args.before:
         p.error("--before SITE is needed: the folder of the build to compare against")
@@ -157,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
         after.append(one_round(None, args.quick))
         print(f"round {k + 1}: before {before[-1]}\n         after  {after[-1]}", flush=True)
     text = table(before, after, args.rounds)
+    counted = [instructions(args.before), instructions(None)]
+    if None not in counted:
+        text = (f"Instructions of one empty launch (callgrind): before {counted[0]:.0f}, after "
+                f"{counted[1]:.0f}, after / before {counted[1] / counted[0]:.3f}.\n\n" + text)
     print(text)
     if args.write:
         today = datetime.date.today().isoformat()

@@ -210,21 +210,31 @@ std::uint64_t kernel_stopped(Launch& launch, const KernelStop& stop, const Threa
     throw KernelFault(fault_message(stop, guard, where), std::string(launch.name));
 }
 
+// Out of the launch path: a loop-mode kernel left by a fault or Ctrl-C raises, or (a checked
+// lane's arithmetic fault, a finding) goes on from the next block.
+[[gnu::noinline, gnu::cold]] void after_stop(Launch& launch, Worker& w, const mc_launch& abi,
+                                             Checker* checker, void* shared, std::uint64_t first,
+                                             std::uint64_t last) {
+    ThreadGuard& guard = w.guard();
+    do {
+        first = kernel_stopped(launch, guard.stop, guard, checker, first, last);
+        if (first >= last || !launch.go_on()) return;
+    } while (!run_guarded(guard, [&] {
+        launch.kernel->run_blocks(&abi, w.handle(), shared, first, last);
+    }));
+}
+
 // Runs blocks [first, last) on this thread; `abi` is the launch's, or for a lane of a
 // checked launch, a copy whose `check` is the lane's.
-void run_blocks(Launch& launch, Worker& w, const mc_launch& abi, Checker* checker,
+// Inlined: it is the launch path of every participant, and a call of its own would cost one.
+[[gnu::always_inline]] inline void run_blocks(Launch& launch, Worker& w, const mc_launch& abi, Checker* checker,
                 std::uint64_t first, std::uint64_t last) {
     void* shared = w.shared(abi.dynamic_shared_bytes);
     if (!launch.fibers) {
-        ThreadGuard& guard = w.guard();
-        while (!run_guarded(guard, [&] {
-            launch.kernel->run_blocks(&abi, w.handle(), shared, first, last);
-        })) {
-            // Left by a fault or Ctrl-C; a checked lane reports an arithmetic fault as a
-            // finding and goes on with the next block.
-            first = kernel_stopped(launch, guard.stop, guard, checker, first, last);
-            if (first >= last || !launch.go_on()) return;
-        }
+        const mc_run_blocks_fn run = launch.kernel->run_blocks;
+        mc_worker* const handle = w.handle();
+        if (!run_guarded(w.guard(), [&] { run(&abi, handle, shared, first, last); }))
+            [[unlikely]] after_stop(launch, w, abi, checker, shared, first, last);
         return;
     }
     BlockJob job;

@@ -3,8 +3,6 @@
 // Runs the threads of one block as fibers on one OS thread, for kernels that synchronise.
 #pragma once
 
-#include <setjmp.h>
-
 #include <boost/context/fiber.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -97,7 +95,7 @@ class FiberBlock {
         std::uint32_t warp_result = 0;        // lanes that took part in it
         std::uint64_t* lanes_out = nullptr;   // where its 32 values go on completion
         boost::context::stack_context stack;  // for the sanitizers' fiber annotations
-        sigjmp_buf* jump = nullptr;  // where a fault leaves its kernel code (while suspended)
+        void** jump = nullptr;  // where a fault leaves its kernel code (while suspended)
         void* asan_fake_stack = nullptr;
         void* tsan_fiber = nullptr;
     };

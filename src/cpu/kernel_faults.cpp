@@ -3,11 +3,13 @@
 // Signal handlers that turn a fault or Ctrl-C inside kernel code into an error of the launch.
 //
 // The handlers are process-wide (POSIX has no other kind) but act only on a thread that is
-// armed, i.e. runs kernel code: there they leave the kernel with siglongjmp back to the
+// armed, i.e. runs kernel code: there they leave the kernel with a long jump back to the
 // executor. Anywhere else they hand the signal to the handler that was there before
 // (Python's faulthandler, the MPI library's, the default action), so faults outside kernels
 // behave exactly as without manycore. Each thread that runs kernels gets an alternate signal
-// stack, so a kernel that overflowed its stack can still be left.
+// stack, so a kernel that overflowed its stack can still be left. The jump is GCC's
+// __builtin_setjmp/__builtin_longjmp pair, which keeps only the frame, stack pointer and
+// resume address: with SA_NODEFER no signal mask needs restoring.
 #include "cpu/kernel_faults.hpp"
 
 #include <semaphore.h>
@@ -127,9 +129,11 @@ bool store_fault([[maybe_unused]] void* context) noexcept {
 #endif
 }
 
-[[noreturn]] void leave_kernel(ThreadGuard& g, sigjmp_buf* target) noexcept {
+// Leaves the handler and the kernel's frames for run_guarded's jump point (the thread's own
+// stack, or a fiber's; the alternate signal stack is left behind with the handler).
+[[noreturn]] void leave_kernel(ThreadGuard& g, void** target) noexcept {
     g.target.store(nullptr, std::memory_order_relaxed);
-    siglongjmp(*target, 1);
+    __builtin_longjmp(target, 1);
 }
 
 void on_signal(int sig, siginfo_t* info, void* context) {
@@ -141,7 +145,7 @@ void on_signal(int sig, siginfo_t* info, void* context) {
             g != nullptr && g->interrupt_requested.exchange(false)) {
             // The watchdog's signal: leave the kernel if this thread is still in a launch
             // that began before the interrupt (it may have finished meanwhile).
-            sigjmp_buf* target = g->target.load(std::memory_order_relaxed);
+            void** target = g->target.load(std::memory_order_relaxed);
             if (target != nullptr &&
                 g->launch_interrupts.load(std::memory_order_relaxed) != interrupt_count()) {
                 g->stop = KernelStop{};
@@ -164,7 +168,7 @@ void on_signal(int sig, siginfo_t* info, void* context) {
     }
     // Only a fault of this thread's own code (si_code > 0), not a signal sent by kill().
     if (g != nullptr && info != nullptr && info->si_code > 0) {
-        sigjmp_buf* target = g->target.load(std::memory_order_relaxed);
+        void** target = g->target.load(std::memory_order_relaxed);
         if (target != nullptr) {
             g->stop = KernelStop{};
             g->stop.signal = sig;
@@ -192,7 +196,7 @@ void install(int sig) {
     if (sig == SIGINT && !(current.sa_flags & SA_SIGINFO) && current.sa_handler == SIG_IGN) return;
     struct sigaction ours {};
     ours.sa_sigaction = &on_signal;
-    // SA_NODEFER: leaving a handler by siglongjmp then changes no signal mask (see
+    // SA_NODEFER: leaving a handler by a long jump then changes no signal mask (see
     // run_guarded). Interrupted system calls restart only if they did before us.
     ours.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER | (current.sa_flags & SA_RESTART);
     sigemptyset(&ours.sa_mask);

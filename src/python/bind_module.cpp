@@ -29,13 +29,18 @@ nb::object as_int(nb::handle v) {
 }
 
 std::uint32_t dim_value(nb::handle v, const char* what, const std::string& kernel) {
-    const nb::object i = as_int(v);
-    if (!i.is_valid()) {
-        throw ArgumentTypeError(kernel + "(): " + what + " must be an int or a tuple of 1 to 3 "
-                                "ints; got " + std::string(nb::type_name(v.type()).c_str()));
+    nb::object converted;  // only for what is not an int already: the launch path stays short
+    PyObject* i = v.ptr();
+    if (!PyLong_CheckExact(i)) {
+        converted = as_int(v);
+        if (!converted.is_valid()) {
+            throw ArgumentTypeError(kernel + "(): " + what + " must be an int or a tuple of 1 "
+                                    "to 3 ints; got " + std::string(nb::type_name(v.type()).c_str()));
+        }
+        i = converted.ptr();
     }
     int overflow = 0;
-    const long long x = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
+    const long long x = PyLong_AsLongLongAndOverflow(i, &overflow);
     if (overflow != 0 || x < 0 || x > 0xffffffffLL) {
         throw InvalidLaunch(kernel + "(): " + what + " has a dimension outside 0 to 2**32-1");
     }
