@@ -97,40 +97,38 @@ def faults_module(checked: bool = False) -> str:
     return f'M = mc.SourceModule(r"""{FAULTS}""", device="cpu", checked={checked})\n'
 
 
-def test_null_write_is_a_kernel_fault_naming_the_address_and_the_remedy():
-    r = child(setup=faults_module(), code='''
-    f = fault_of(lambda: M.get_function("null_write")(np.zeros(64, np.float32), grid=(1,), block=(64,)))
+def fault_case(call: str) -> str:
+    """The KernelFault message of launching `call` (an expression over FAULTS' module M) in a
+    child, which must then still run a correct kernel."""
+    r = child(setup=faults_module(), code=f"""
+    f = fault_of(lambda: {call})
     report(fault=f, works=still_works())
-    ''')
-    assert r["returncode"] == 0, r["stderr"]
-    assert "kernel 'null_write'" in r["fault"] and "illegal address 0x0" in r["fault"]
-    assert "null pointer" in r["fault"] and "rerun with checked=True" in r["fault"]
-    assert "block (0,0,0)" in r["fault"]
-    assert "memory may be corrupt" in r["fault"] and "restart the process" in r["fault"]
-    assert r["works"]
+    """)
+    assert r["returncode"] == 0 and r["works"], r["stderr"]
+    assert r["fault"] is not None
+    return r["fault"]
+
+
+def test_null_write_is_a_kernel_fault_naming_the_address_and_the_remedy():
+    fault = fault_case(
+        'M.get_function("null_write")(np.zeros(64, np.float32), grid=(1,), block=(64,))')
+    assert "kernel 'null_write'" in fault and "illegal address 0x0" in fault
+    assert "null pointer" in fault and "rerun with checked=True" in fault
+    assert "block (0,0,0)" in fault
+    assert "memory may be corrupt" in fault and "restart the process" in fault
 
 
 def test_far_out_of_bounds_write_is_a_kernel_fault():
-    r = child(setup=faults_module(), code='''
-    f = fault_of(lambda: M.get_function("far_write")(np.zeros(64, np.float32),
-                 np.int64(1 << 40), grid=(1,), block=(32,)))
-    report(fault=f, works=still_works())
-    ''')
-    assert r["returncode"] == 0, r["stderr"]
-    assert "kernel 'far_write'" in r["fault"] and "illegal address 0x" in r["fault"]
-    assert "a write" in r["fault"] and "index far outside an array" in r["fault"]
-    assert r["works"]
+    fault = fault_case(
+        'M.get_function("far_write")(np.zeros(64, np.float32), np.int64(1 << 40), grid=(1,), block=(32,))')
+    assert "kernel 'far_write'" in fault and "illegal address 0x" in fault
+    assert "a write" in fault and "index far outside an array" in fault
 
 
 def test_integer_division_by_zero_is_a_kernel_fault():
-    r = child(setup=faults_module(), code='''
-    f = fault_of(lambda: M.get_function("divide")(np.zeros(64, np.int32), np.int32(0),
-                 grid=(1,), block=(64,)))
-    report(fault=f, works=still_works())
-    ''')
-    assert r["returncode"] == 0, r["stderr"]
-    assert "kernel 'divide'" in r["fault"] and "integer division by zero" in r["fault"]
-    assert r["works"]
+    fault = fault_case(
+        'M.get_function("divide")(np.zeros(64, np.int32), np.int32(0), grid=(1,), block=(64,))')
+    assert "kernel 'divide'" in fault and "integer division by zero" in fault
 
 
 def test_division_by_zero_in_checked_mode_is_a_finding():
@@ -149,15 +147,10 @@ def test_division_by_zero_in_checked_mode_is_a_finding():
 
 
 def test_fiber_stack_overflow_names_the_stack_size_and_the_setting():
-    r = child(setup=faults_module(), code='''
-    f = fault_of(lambda: M.get_function("recurse")(np.zeros(32, np.int32), np.int32(300),
-                 grid=(1,), block=(32,)))
-    report(fault=f, works=still_works())
-    ''')
-    assert r["returncode"] == 0, r["stderr"]
-    assert "stack overflow" in r["fault"] and "65536 bytes" in r["fault"]
-    assert "MANYCORE_FIBER_STACK_BYTES" in r["fault"] and "thread (" in r["fault"]
-    assert r["works"]
+    fault = fault_case(
+        'M.get_function("recurse")(np.zeros(32, np.int32), np.int32(300), grid=(1,), block=(32,))')
+    assert "stack overflow" in fault and "65536 bytes" in fault
+    assert "MANYCORE_FIBER_STACK_BYTES" in fault and "thread (" in fault
 
 
 def test_a_larger_fiber_stack_lets_the_same_recursion_run():
