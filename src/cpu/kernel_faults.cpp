@@ -517,11 +517,13 @@ std::string fault_message(const KernelStop& stop, const ThreadGuard& guard,
         remedy = "rerun with checked=True to find where";
     }
     std::string message = kernel + ": " + what + where_text(where) + "; " + remedy + ".";
+    const std::string earlier = memory_suspect();
     mark_memory_suspect(kernel + " faulted (" + fault_kind(stop) + ")");
     message +=
         " The CPU device's memory may be corrupt after this fault (the kernel may have written "
         "where it should not before it faulted): save your work and restart the process before "
         "trusting later results";
+    if (!earlier.empty()) message += " (it has been suspect since " + earlier + ")";
     return message;
 }
 

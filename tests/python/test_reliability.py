@@ -374,8 +374,8 @@ REDUCE = """__global__ void total(int* out, const int* a, int n) {
 
 def test_the_type_error_leads_with_the_remedy_that_keeps_the_values(device):
     f = mc.SourceModule(REDUCE, device=device).get_function("total")
-    out = np.zeros(1, np.uint32)
-    a = np.ones(10, np.int32)
+    out = mc.zeros(1, np.uint32, device=device)
+    a = mc.to_device(np.ones(10, np.int32), device=device)
     with pytest.raises(TypeError) as e:
         f(out, a, np.int32(10), grid=(1,), block=(32,))
     text = str(e.value)
@@ -385,18 +385,22 @@ def test_the_type_error_leads_with_the_remedy_that_keeps_the_values(device):
 
 def test_a_temporary_array_for_a_non_const_pointer_is_a_launch_warning(device):
     f = mc.SourceModule(REDUCE, device=device).get_function("total")
-    a = np.ones(10, np.int32)
-    out = np.zeros(1, np.uint32)
+    a = mc.to_device(np.ones(10, np.int32), device=device)
+    out = mc.zeros(1, np.uint32, device=device)
     with pytest.warns(mc.LaunchWarning, match="temporary array") as caught:
         f(out.astype(np.int32), a, np.int32(10), grid=(1,), block=(32,))
     assert [w.message.kind for w in caught] == ["temporary-array"]
+    host = np.zeros(1, np.int32)
+    if device.kind == "cpu":  # a NumPy temporary too, where kernels take NumPy arrays
+        with pytest.warns(mc.LaunchWarning, match="temporary array"):
+            f(host.astype(np.int32), a, np.int32(10), grid=(1,), block=(32,))
     # A named array, a view of one, and a temporary for a const pointer: no warning.
     named = out.astype(np.int32)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         f(named, a, np.int32(10), grid=(1,), block=(32,))
         f(named[0:1], a.astype(np.int32), np.int32(10), grid=(1,), block=(32,))
-    assert int(named[0]) == 20
+    assert int(named.get()[0]) == 20
 
 
 # ---- Item 13: manycore check never says "no findings" for what it did not check ---------------
