@@ -178,7 +178,8 @@ SourceAnalysis analyse_source(std::string_view source,
         read_params(parser, lx.code, k.params, decl);
         if (const auto it = listed.find(name); it != listed.end()) {
             KernelDecl& first = result.kernels[it->second];
-            if (first.param_spellings != decl.param_spellings) {
+            // Another definition of a template kernel is a specialisation, not an overload.
+            if (!k.is_template && first.param_spellings != decl.param_spellings) {
                 fail(source, "kernel.cu:" + std::to_string(decl.line) + ": kernel '" + name +
                                  "' is defined again with other parameters (first at line " +
                                  std::to_string(first.line) + "); kernels are launched by " +
