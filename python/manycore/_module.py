@@ -15,6 +15,8 @@ __all__ = ["SourceModule", "lints_enabled", "set_lints"]
 def _calibrate_temporaries() -> None:
     """Tells the launch lints the reference count of an argument that only the call holds (it
     differs between Python versions); where a named variable looks the same, that lint is off."""
+    import dis
+
     import numpy as np
 
     probe = _core._RefcountProbe()
@@ -24,7 +26,7 @@ def _calibrate_temporaries() -> None:
         # With keywords, as launches have (grid=, block=): they take a reference of their own.
         held, temporary = call(named, grid=1)[0], call(np.empty(1), grid=1)[0]
         counts.append(temporary if temporary < held else 0)
-    _core._set_temporary_refcounts(*counts)
+    _core._set_temporary_refcounts(*counts, dis.opmap.get("CALL_FUNCTION_EX", -1))
 
 
 _calibrate_temporaries()

@@ -225,10 +225,11 @@ std::uint64_t kernel_stopped(Launch& launch, const KernelStop& stop, const Threa
 }
 
 // Runs blocks [first, last) on this thread; `abi` is the launch's, or for a lane of a
-// checked launch, a copy whose `check` is the lane's.
-// Inlined: it is the launch path of every participant, and a call of its own would cost one.
-[[gnu::always_inline]] inline void run_blocks(Launch& launch, Worker& w, const mc_launch& abi, Checker* checker,
-                std::uint64_t first, std::uint64_t last) {
+// checked launch, a copy whose `check` is the lane's. Inlined: it is every participant's
+// launch path, and a call of its own would cost one.
+[[gnu::always_inline]] inline void run_blocks(Launch& launch, Worker& w, const mc_launch& abi,
+                                              Checker* checker, std::uint64_t first,
+                                              std::uint64_t last) {
     void* shared = w.shared(abi.dynamic_shared_bytes);
     if (!launch.fibers) {
         const mc_run_blocks_fn run = launch.kernel->run_blocks;
@@ -409,10 +410,10 @@ void execute(const LaunchRequest& request) {
     if (!launch.prints.empty()) flush_prints(launch.prints);
     if (launch.error) std::rethrow_exception(launch.error);
     if (launch.stopped_early.load(std::memory_order_relaxed)) {
+        // Blocks never handed out are known where the pool shared chunks of them out.
         const std::uint64_t handed_out = std::min(launch.next.load(), blocks);
-        throw Interrupted(interrupt_message(launch.name,
-                                            launch.chunk > 1 || handed_out > 0 ? blocks - handed_out : 0,
-                                            blocks));
+        const bool counted = launch.checked == nullptr && handed_out > 0;
+        throw Interrupted(interrupt_message(launch.name, counted ? blocks - handed_out : 0, blocks));
     }
 }
 

@@ -202,6 +202,7 @@ nb::object launch_warning(const LaunchLint& lint) {
 // import through RefcountProbe, since it depends on the interpreter's version; 0: not known,
 // no lint.
 Py_ssize_t g_temporary_refcount[2] = {0, 0};
+int g_call_with_star_args = -1;  // the opcode of f(*args): counts say nothing there
 
 // Stands in for Function in the measurement: called and a method, the same ways.
 struct RefcountProbe {};
@@ -211,11 +212,23 @@ nb::list refcounts(nb::args args) {
     return out;
 }
 
-// Whether the caller's frame has `h` as one of its variables (a call with *args passes a
-// named array with no reference on the stack, so the count alone cannot tell).
+// Whether `h` may be held by the caller: one of its frame's variables, or anything when the
+// call unpacks *args (a list element then has the count of a temporary).
 bool named_by_caller(nb::handle h) {
     PyFrameObject* frame = PyEval_GetFrame();  // borrowed; the launch's caller
     if (frame == nullptr) return false;
+    if (g_call_with_star_args >= 0) {
+        nb::handle f(reinterpret_cast<PyObject*>(frame));
+        try {
+            const auto last = nb::cast<Py_ssize_t>(f.attr("f_lasti"));
+            const nb::bytes code = nb::borrow<nb::bytes>(f.attr("f_code").attr("co_code"));
+            if (last >= 0 && static_cast<std::size_t>(last) < code.size() &&
+                static_cast<unsigned char>(code.c_str()[last]) == g_call_with_star_args)
+                return true;
+        } catch (const nb::python_error&) {
+            return true;  // cannot tell: no warning
+        }
+    }
     PyObject* locals = PyObject_GetAttrString(reinterpret_cast<PyObject*>(frame), "f_locals");
     if (locals == nullptr) {
         PyErr_Clear();
@@ -307,9 +320,10 @@ void bind_module(nb::module_& m) {
         .def(nb::init<>())
         .def("__call__", [](RefcountProbe&, nb::args args, nb::kwargs) { return refcounts(args); })
         .def("lints", [](RefcountProbe&, nb::args args, nb::kwargs) { return refcounts(args); });
-    m.def("_set_temporary_refcounts", [](Py_ssize_t call, Py_ssize_t lints) {
+    m.def("_set_temporary_refcounts", [](Py_ssize_t call, Py_ssize_t lints, int star_opcode) {
         g_temporary_refcount[0] = call;
         g_temporary_refcount[1] = lints;
+        g_call_with_star_args = star_opcode;
     });
     m.def("launch_lints_enabled", &launch_lints_enabled,
           "Whether launches check their lints (MANYCORE_LINTS=0 starts with them off).");
