@@ -242,7 +242,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     for note in run.notes:
         print(f"manycore check: {note}", file=sys.stderr)
-    print(checking.format_report(run.findings))
+    print(checking.format_report(run.findings, run.launches))
     if run.returncode != 0:
         print(f"manycore check: the script itself exited with status {run.returncode}")
     return checking.exit_status(run)

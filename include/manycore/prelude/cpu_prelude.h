@@ -109,7 +109,14 @@ __attribute__((always_inline)) inline void* __mc_dynamic_shared() { return ::__m
 // (barrier divergence is threads at different call sites): a defaulted last parameter, filled
 // in at the user's call.
 #if MC_CHECKED
-#define MC_SITE_ONLY unsigned __mc_line = __builtin_LINE()
+// The line, and the column in bits 20-30, so that two barriers on one line differ.
+#include <source_location>
+namespace __mc {
+constexpr unsigned site_of(std::source_location at) {
+    return at.line() | (at.column() & 0x7ffu) << 20;
+}
+}  // namespace __mc
+#define MC_SITE_ONLY unsigned __mc_line = ::__mc::site_of(std::source_location::current())
 #define MC_SITE , MC_SITE_ONLY
 #define MC_SITE_ARG , __mc_line
 #define MC_ENTER_SITE() (::__mc::launch->check->site_line = __mc_line)
@@ -432,7 +439,10 @@ MC_ATOMIC_SCOPED(atomicXor)
 
 // ---- printf, assert, __trap -------------------------------------------------------------------
 // printf output is collected per launch and written at its end, ordered by block and thread,
-// as on a GPU where it appears at the next synchronisation.
+// as on a GPU where it appears at the next synchronisation. A format that does not match its
+// arguments (`%s` given a number) would read memory that is not there inside the C library:
+// it is a compile error at the user's line instead.
+#pragma GCC diagnostic error "-Wformat"
 __attribute__((format(printf, 1, 2))) inline int __mc_printf(const char* format, ...) {
     char small[512];
     va_list args;
@@ -468,8 +478,13 @@ using ::__mc_printf;
 }
 #define __assert_fail __mc_assert_fail
 
-[[noreturn]] inline void __trap() { ::__mc::fault("__trap() called", "kernel", 0); }
-[[noreturn]] inline void __brkpt() { ::__mc::fault("__brkpt() called", "kernel", 0); }
+// The caller's line, as for assert: `__trap()` in kernel.cu at line 12 says kernel.cu:12.
+[[noreturn]] inline void __trap(const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()) {
+    ::__mc::fault("__trap() called", file, line);
+}
+[[noreturn]] inline void __brkpt(const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()) {
+    ::__mc::fault("__brkpt() called", file, line);
+}
 
 // ---- What the CPU device does not do ----------------------------------------------------------
 // Each fails at compile time, at the user's line, with a message naming the feature.
