@@ -535,6 +535,21 @@ __attribute__((always_inline)) inline void enter(const mc_launch* l, mc_worker* 
     gdim = dim3(l->grid.x, l->grid.y, l->grid.z);
 }
 
+// Block `linear` of the grid (x fastest), and the one after `b`: a launch's blocks are
+// walked with increments, not three divisions each.
+__attribute__((always_inline)) inline uint3 first_block(const mc_launch* l, uint64_t linear) {
+    const uint64_t gx = l->grid.x, gy = l->grid.y;
+    return uint3{static_cast<unsigned>(linear % gx), static_cast<unsigned>(linear / gx % gy),
+                 static_cast<unsigned>(linear / (gx * gy))};
+}
+__attribute__((always_inline)) inline void next_block(const mc_launch* l, uint3& b) {
+    if (++b.x < l->grid.x) return;
+    b.x = 0;
+    if (++b.y < l->grid.y) return;
+    b.y = 0;
+    ++b.z;
+}
+
 template <auto Kernel>
 struct entry;
 
@@ -561,21 +576,22 @@ struct entry<Kernel> {
         auto body = [... a = argument<P>(l, I)]() {
             Kernel(a...);
         };
-        const unsigned bx = l->block.x, by = l->block.y, bz = l->block.z;
-        const uint64_t gx = l->grid.x, gy = l->grid.y;
-        for (uint64_t b = first; b < last; ++b) {
-            bid.x = static_cast<unsigned>(b % gx);
-            bid.y = static_cast<unsigned>(b / gx % gy);
-            bid.z = static_cast<unsigned>(b / (gx * gy));
+        const int bx = static_cast<int>(l->block.x), by = static_cast<int>(l->block.y),
+                  bz = static_cast<int>(l->block.z);
+        uint3 b3 = first_block(l, first);
+        for (uint64_t b = first; b < last; ++b, next_block(l, b3)) {
+            bid = b3;
 #if MC_CHECKED
             check->begin_block(check, b);
 #endif
-            for (unsigned z = 0; z < bz; ++z) {
-                tid.z = z;
-                for (unsigned y = 0; y < by; ++y) {
-                    tid.y = y;
-                    for (unsigned x = 0; x < bx; ++x) {
-                        tid.x = x;
+            // Signed thread indices (at most 1024 a block): the compiler may take
+            // `blockIdx.x * blockDim.x + threadIdx.x`-shaped indices as affine.
+            for (int z = 0; z < bz; ++z) {
+                tid.z = static_cast<unsigned>(z);
+                for (int y = 0; y < by; ++y) {
+                    tid.y = static_cast<unsigned>(y);
+                    for (int x = 0; x < bx; ++x) {
+                        tid.x = static_cast<unsigned>(x);
                         body();
                     }
                 }
@@ -609,11 +625,9 @@ struct entry<Kernel> {
     template <size_t... I>
     static void block_calls(const mc_launch* l, uint64_t first, uint64_t last,
                             std::index_sequence<I...>) {
-        const uint64_t gx = l->grid.x, gy = l->grid.y;
-        for (uint64_t b = first; b < last; ++b) {
-            bid.x = static_cast<unsigned>(b % gx);
-            bid.y = static_cast<unsigned>(b / gx % gy);
-            bid.z = static_cast<unsigned>(b / (gx * gy));
+        uint3 b3 = first_block(l, first);
+        for (uint64_t b = first; b < last; ++b, next_block(l, b3)) {
+            bid = b3;
             Kernel(argument<P>(l, I)...);
         }
     }
