@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# SPDX-FileCopyrightText: manycore developers
+"""What the labs' worker processes run.
+
+A process pool started with "spawn" (the default on macOS and Windows, and the safe choice
+beside threads that are already running) sends each worker a function by its module and
+name, so a function defined in a notebook cannot be sent. These are the labs' functions,
+importable by every worker.
+"""
+
+from __future__ import annotations
+
+from multiprocessing import shared_memory
+
+import numpy as np
+
+__all__ = ["attach", "add_slice", "is_prime", "count_primes", "count_in_circle", "kmeans_partial",
+           "matmul_rows", "matmul_k"]
+
+
+def _attach(name: str, shape: tuple[int, ...], dtype: str) -> tuple[shared_memory.SharedMemory, np.ndarray]:
+    shm = shared_memory.SharedMemory(name=name)
+    return shm, np.ndarray(shape, dtype=dtype, buffer=shm.buf)
+
+
+# The shared arrays this worker process has mapped (by attach, the pool's initializer).
+_shared: list[np.ndarray] = []
+_blocks: list[shared_memory.SharedMemory] = []
+
+
+def attach(names: tuple[str, ...], shape: tuple[int, ...], dtype: str) -> None:
+    """Pool initializer: maps the shared-memory blocks ``names`` once per worker process."""
+    for name in names:
+        shm, arr = _attach(name, shape, dtype)
+        _blocks.append(shm)  # kept open: the arrays point into it
+        _shared.append(arr.reshape(-1))
+
+
+def add_slice(start: int, stop: int) -> int:
+    """c[start:stop] = a[start:stop] + b[start:stop] on the arrays ``attach`` mapped: only two
+    integers travel to the worker, never the data."""
+    a, b, c = _shared
+    np.add(a[start:stop], b[start:stop], out=c[start:stop])
+    return stop - start
+
+
+def is_prime(n: int) -> bool:
+    """Trial division by 2 and odd numbers up to sqrt(n): pure Python, CPU-bound."""
+    if n < 2:
+        return False
+    if n % 2 == 0:
+        return n == 2
+    f = 3
+    while f * f <= n:
+        if n % f == 0:
+            return False
+        f += 2
+    return True
+
+
+def count_primes(numbers: list[int]) -> list[bool]:
+    return [is_prime(n) for n in numbers]
+
+
+def count_in_circle(seed: int, samples: int) -> int:
+    """Points of ``samples`` uniform draws in the unit square that fall in the quarter circle,
+    from an independent stream (``seed``)."""
+    rng = np.random.default_rng(seed)
+    inside = 0
+    chunk = 1 << 20
+    for start in range(0, samples, chunk):
+        m = min(chunk, samples - start)
+        x = rng.random(m)
+        y = rng.random(m)
+        inside += int(np.count_nonzero(x * x + y * y <= 1.0))
+    return inside
+
+
+def kmeans_partial(points: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One Lloyd step's share of a slice: the labels, and per cluster the coordinate sums and
+    counts (float64 sums, so the total is the same however the points are split)."""
+    d = ((points[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
+    labels = d.argmin(axis=1)
+    k = centroids.shape[0]
+    sums = np.zeros_like(centroids, dtype=np.float64)
+    np.add.at(sums, labels, points)
+    counts = np.bincount(labels, minlength=k)
+    return labels, sums, counts
+
+
+def matmul_rows(a_rows: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row split: a block of A's rows times the whole of B (B is pickled to every worker)."""
+    return a_rows @ b
+
+
+def matmul_k(a_cols: np.ndarray, b_rows: np.ndarray) -> np.ndarray:
+    """k split: a slab of A's columns times the matching slab of B's rows; the partial
+    products are summed by the caller."""
+    return a_cols @ b_rows
