@@ -439,6 +439,12 @@ class Lab:
         v = self.get(name)
         return v.median if v.status == "passed" else math.nan
 
+    def best(self, name: str) -> float:
+        """The fastest repetition of a variant that passed (NaN otherwise): the run least
+        disturbed by the rest of the machine, which is what timing claims compare."""
+        v = self.get(name)
+        return min(v.samples) if v.status == "passed" and v.samples else math.nan
+
     # --- claims ---------------------------------------------------------------------------
 
     def claim(self, text: str, holds: bool, detail: str = "", *,

@@ -14,7 +14,7 @@ from multiprocessing import shared_memory
 
 import numpy as np
 
-__all__ = ["attach", "add_slice", "is_prime", "count_primes", "count_in_circle", "kmeans_partial",
+__all__ = ["share_value", "increment_value", "increment_proxy", "attach", "add_slice", "is_prime", "count_primes", "count_in_circle", "kmeans_partial",
            "matmul_rows", "matmul_k"]
 
 
@@ -42,6 +42,33 @@ def add_slice(start: int, stop: int) -> int:
     a, b, c = _shared
     np.add(a[start:stop], b[start:stop], out=c[start:stop])
     return stop - start
+
+
+_value = None
+
+
+def share_value(value) -> None:
+    """Pool initializer: keeps the shared ``multiprocessing.Value`` (it cannot be pickled
+    into a task, only handed to a process as it starts)."""
+    global _value
+    _value = value
+
+
+def increment_value(n: int) -> int:
+    """Adds 1 to the shared Value ``n`` times, each under the Value's own lock."""
+    for _ in range(n):
+        with _value.get_lock():
+            _value.value += 1
+    return n
+
+
+def increment_proxy(value, lock, n: int) -> int:
+    """Adds 1 to a Manager's Value ``n`` times under a Manager's Lock: two messages to the
+    manager's process for each."""
+    for _ in range(n):
+        with lock:
+            value.set(value.get() + 1)
+    return n
 
 
 def is_prime(n: int) -> bool:
