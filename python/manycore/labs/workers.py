@@ -14,7 +14,7 @@ from multiprocessing import shared_memory
 
 import numpy as np
 
-__all__ = ["share_value", "increment_value", "increment_proxy", "attach", "add_slice", "is_prime", "count_primes", "count_in_circle", "kmeans_partial",
+__all__ = ["fetch_digest", "share_value", "increment_value", "increment_proxy", "attach", "add_slice", "is_prime", "count_primes", "count_in_circle", "kmeans_partial",
            "matmul_rows", "matmul_k"]
 
 
@@ -124,3 +124,12 @@ def matmul_k(a_cols: np.ndarray, b_rows: np.ndarray) -> np.ndarray:
     """k split: a slab of A's columns times the matching slab of B's rows; the partial
     products are summed by the caller."""
     return a_cols @ b_rows
+
+
+def fetch_digest(url: str) -> tuple[str, str]:
+    """Fetches ``url`` and returns (its file name, the SHA-256 of its body)."""
+    import hashlib
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return url.rsplit("/", 1)[1], hashlib.sha256(r.read()).hexdigest()
