@@ -471,6 +471,11 @@ class Lab:
 
     # --- MPI programs ---------------------------------------------------------------------
 
+    @property
+    def parts(self) -> Path:
+        """The folder where the lab's MPI programs leave their results (and any files)."""
+        return self._parts_dir if self._parts_dir is not None else self.workdir / "mpi-parts"
+
     def mpi_context(self) -> Path:
         """Writes this lab's context for the MPI programs it starts (``kit.join()`` reads it)
         and returns the folder their results go to."""

@@ -89,9 +89,10 @@ def count_primes(numbers: list[int]) -> list[bool]:
     return [is_prime(n) for n in numbers]
 
 
-def count_in_circle(seed: int, samples: int) -> int:
+def count_in_circle(seed, samples: int) -> int:
     """Points of ``samples`` uniform draws in the unit square that fall in the quarter circle,
-    from an independent stream (``seed``)."""
+    from the stream of ``seed`` (an int or a ``numpy.random.SeedSequence``: children of one
+    SeedSequence give independent streams)."""
     rng = np.random.default_rng(seed)
     inside = 0
     chunk = 1 << 20
