@@ -14,7 +14,7 @@ from multiprocessing import shared_memory
 
 import numpy as np
 
-__all__ = ["fetch_digest", "share_value", "increment_value", "increment_proxy", "attach", "add_slice", "is_prime", "count_primes", "count_in_circle", "kmeans_partial",
+__all__ = ["fetch_digest", "share_value", "increment_value", "increment_proxy", "attach", "add_slice", "is_prime", "count_primes", "count_in_circle", "keep_points", "kmeans_slice",
            "matmul_rows", "matmul_k"]
 
 
@@ -104,16 +104,25 @@ def count_in_circle(seed, samples: int) -> int:
     return inside
 
 
-def kmeans_partial(points: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One Lloyd step's share of a slice: the labels, and per cluster the coordinate sums and
-    counts (float64 sums, so the total is the same however the points are split)."""
+_points: np.ndarray | None = None
+
+
+def keep_points(points: np.ndarray) -> None:
+    """Pool initializer: the points this worker process assigns (sent once, at its start)."""
+    global _points
+    _points = points
+
+
+def kmeans_slice(first: int, last: int, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One Lloyd step's share of points [first, last): the labels, and per cluster the
+    coordinate sums (float64) and counts."""
+    points = _points[first:last]
     d = ((points[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
     labels = d.argmin(axis=1)
     k = centroids.shape[0]
-    sums = np.zeros_like(centroids, dtype=np.float64)
-    np.add.at(sums, labels, points)
-    counts = np.bincount(labels, minlength=k)
-    return labels, sums, counts
+    sums = np.stack([np.bincount(labels, weights=points[:, d], minlength=k)
+                     for d in range(points.shape[1])], axis=1)
+    return labels, sums, np.bincount(labels, minlength=k)
 
 
 def matmul_rows(a_rows: np.ndarray, b: np.ndarray) -> np.ndarray:
