@@ -207,7 +207,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
 def cmd_tour(args: argparse.Namespace) -> int:
     from manycore.tools import tour
 
-    return tour.run(args.size, args.repeat, args.device)
+    return tour.run(args.size, args.repeat, args.device, labs=args.labs)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -264,7 +264,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="info: folder, state, size; dir: the folder alone; clear: remove the "
                         "compiled modules of this version")
     p.set_defaults(func=cmd_cache)
-    p = sub.add_parser("tour", help="three kernels checked against NumPy and timed",
+    p = sub.add_parser("tour", help="three kernels checked against NumPy and timed, then a few labs",
                        description=tour.__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     tour.add_arguments(p)

@@ -143,6 +143,32 @@ def _run_all(args: argparse.Namespace) -> int:
     return worst
 
 
+def run_selection(numbers: list[int], *, size: str = "small", device: str | None = None,
+                  out=print) -> int:
+    """Runs the labs ``numbers`` as scripts, quietly, and prints one line for each as it ends
+    and a table after (the tour's part); returns 0 when every one passed, else 1."""
+    from manycore.tools.timing import format_table
+
+    args = argparse.Namespace(size=size, device=device, repeat=None)
+    rows, status = [], 0
+    with tempfile.TemporaryDirectory(prefix="manycore-tour-") as folder:
+        for number in numbers:
+            lab = find(number)
+            result, log = Path(folder) / f"lab{number}.json", Path(folder) / f"lab{number}.log"
+            t0 = time.perf_counter()
+            with open(log, "w") as f:
+                rc = subprocess.call(_script_command(lab, args, result), stdout=f,
+                                     stderr=subprocess.STDOUT)
+            row = _summary_row(lab, rc, result, log, time.perf_counter() - t0)
+            out(f"  lab {number}: {lab.title}: {row[-1]} ({row[-2]})")
+            rows.append(row)
+            status = status or (rc != 0)
+    out("")
+    out(format_table(["lab", "title", "size", "device", "passed", "failed", "skipped", "claims",
+                      "time", "verdict"], rows, right=(0, 4, 5, 6, 8)))
+    return 1 if status else 0
+
+
 def _summary_row(lab: LabInfo, rc: int, result: Path, log: Path, took: float) -> list:
     if result.is_file():
         res = json.loads(result.read_text())
