@@ -5,7 +5,9 @@
 # library, its CMake package and the headers it includes) and the xxHash header -- into
 # .offline-deps/, from this machine's Debian packages (libboost-context-dev, libxxhash-dev).
 # tools/run_gpu_tests.sh builds against that folder when the machine it runs on has no
-# Boost.Context of its own. The folder is a few hundred KiB and is never committed.
+# Boost.Context of its own. It also downloads, from PyPI, wheels of the labs' optional anchors
+# (Numba, the line and memory profilers) for the GPU machine's Python, which the labs step of
+# run_gpu_tests.sh installs. About 50 MiB in all; never committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.offline-deps
@@ -35,4 +37,13 @@ cp "$cmakedir/BoostDetectToolset-$boost_version.cmake" "$out/lib/$arch/cmake/"
 cp "$cmakedir/boost_context-$boost_version"/boost_context-config*.cmake \
    "$cmakedir/boost_context-$boost_version"/libboost_context-variant-static.cmake \
    "$out/lib/$arch/cmake/boost_context-$boost_version/"
-echo "$out: Boost.Context $boost_version (static) and xxhash.h, $(du -sh "$out" | cut -f1)"
+# The labs' optional anchors, as wheels for the GPU machine's Python (LABS_PYTHON, default
+# 3.12); tools/run_gpu_tests.sh's labs step installs them from here. Skipped with a note when
+# PyPI cannot be reached.
+labs_python=${LABS_PYTHON:-3.12}
+if ! python3 -m pip download -q --no-deps --only-binary=:all: --python-version "$labs_python" \
+      --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \
+      -d "$out/wheels" numba llvmlite line_profiler memory_profiler psutil; then
+  echo "no wheels for the labs' anchors (pip download failed); the labs will skip those variants" >&2
+fi
+echo "$out: Boost.Context $boost_version (static), xxhash.h and the labs' wheels, $(du -sh "$out" | cut -f1)"

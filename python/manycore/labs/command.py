@@ -5,8 +5,10 @@
     manycore labs                         one line per lab
     manycore labs run N [--size S] [--device D] [--json FILE]
                                           one lab as a script: its table and verdict
-    manycore labs run all [--size S] [--device D] [--out DIR]
-                                          every lab, then one summary table
+    manycore labs run all|N,N,... [--size S] [--device D] [--out DIR]
+                                          every lab (or those listed), then one summary
+                                          table; DIR keeps each lab's JSON and log and
+                                          labs-results.md, the table of every result there
     manycore labs open N [DIR] [--exercise] [--size S] [--device D]
                                           the notebook (solution, or exercise with blanks)
 
@@ -44,7 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("labs", help="the course's labs: list, run N|all, open N [DIR]",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("action", nargs="?", default="list", choices=["list", "run", "open"])
-    p.add_argument("lab", nargs="?", help="a lab number, or `all` with run")
+    p.add_argument("lab", nargs="?", help="a lab number; with run also `all` or a list: 4,5,6")
     p.add_argument("folder", nargs="?", help="with open: where the notebook goes (default: .)")
     p.add_argument("--size", default=None, choices=SIZES,
                    help="small, default, large or auto (run: default; open: default)")
@@ -76,8 +78,9 @@ def _dispatch(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     if args.action == "run":
-        if args.lab == "all":
-            return _run_all(args)
+        if args.lab == "all" or "," in args.lab:
+            chosen = None if args.lab == "all" else [find(_lab_number(x)) for x in args.lab.split(",")]
+            return _run_all(args, chosen)
         return _run_one(find(_lab_number(args.lab)), args)
     return _open(find(_lab_number(args.lab)), args)
 
@@ -114,12 +117,12 @@ def _run_one(lab: LabInfo, args: argparse.Namespace) -> int:
     return subprocess.call(_script_command(lab, args, result))
 
 
-def _run_all(args: argparse.Namespace) -> int:
+def _run_all(args: argparse.Namespace, chosen: list[LabInfo] | None = None) -> int:
     from manycore.tools.timing import format_table
 
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="manycore-labs-"))
     out.mkdir(parents=True, exist_ok=True)
-    labs = [lab for lab in LABS if lab.available]
+    labs = [lab for lab in (chosen or LABS) if lab.available]
     progress = _Progress(len(labs))
     rows, worst = [], 0
     for k, lab in enumerate(labs):
@@ -139,8 +142,44 @@ def _run_all(args: argparse.Namespace) -> int:
     headers = ["lab", "title", "size", "device", "passed", "failed", "skipped", "claims",
                "time", "verdict"]
     print(format_table(headers, rows, right=(0, 4, 5, 6, 8)))
-    print(f"\nresults and logs: {out}")
+    table = write_results_table(out)
+    print(f"\nresults and logs: {out}; every result there: {table}")
     return worst
+
+
+def write_results_table(folder: Path) -> Path:
+    """Writes ``folder/labs-results.md``: the device, the date and one row per lab result
+    (``labNN.json``) in the folder, then each lab's own table. Returns its path."""
+    from .kit import format_result
+
+    results = []
+    for path in sorted(folder.glob("lab[0-9][0-9].json")):
+        try:
+            results.append(json.loads(path.read_text()))
+        except ValueError:
+            continue
+    devices = sorted({f"{r['device_name']} ({r['device']})" for r in results})
+    dates = sorted(r["date"] for r in results)
+    lines = ["# The labs' results", ""]
+    if results:
+        lines += [f"Device: {', '.join(devices)}. Run from {dates[0]} to {dates[-1]} (UTC) on "
+                  f"{results[0]['machine']['node']} ({results[0]['machine']['cpus']} CPUs, Python "
+                  f"{results[0]['machine']['python']}, NumPy {results[0]['machine']['numpy']}, "
+                  f"manycore {results[0]['machine']['manycore']}).", ""]
+    lines += ["| lab | title | size | passed | failed | skipped | claims held | seconds | verdict |",
+              "|---:|---|---|---:|---:|---:|---|---:|---|"]
+    for r in results:
+        count = {s: sum(v["status"] == s for v in r["variants"]) for s in ("passed", "failed", "skipped")}
+        held = sum(c["passed"] for c in r["claims"])
+        verdict = "PASSED" if r["passed"] else "FAILED: " + ", ".join(r["failed"])
+        lines.append(f"| {r['lab']} | {r['title']} | {r['size']} | {count['passed']} | "
+                     f"{count['failed']} | {count['skipped']} | {held}/{len(r['claims'])} | "
+                     f"{r['seconds']:.0f} | {verdict} |")
+    for r in results:
+        lines += ["", f"## Lab {r['lab']}: {r['title']}", "", "```", format_result(r), "```"]
+    path = folder / "labs-results.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def run_selection(numbers: list[int], *, size: str = "small", device: str | None = None,
