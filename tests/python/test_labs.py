@@ -76,7 +76,7 @@ def test_exercise_differs_only_in_the_blanks(lab: labs.LabInfo) -> None:
     kept = solution.split("\n")
     for first, last, *_ in reversed(marked):
         del kept[first:last + 1]
-    todo = re.compile(r"^\s*(#|//) TODO: |^\s*raise NotImplementedError\('exercise: ")
+    todo = re.compile(r"^\s*(#|//) TODO: |^\s*raise NotImplementedError\([\"']exercise: ")
     assert [line for line in exercise.split("\n") if not todo.match(line)] == kept
     assert exercise.count("TODO: ") == len(marked)
     assert "BEGIN SOLUTION" not in exercise and "END SOLUTION" not in exercise

@@ -31,18 +31,11 @@ from manycore.labs import kit
 from manycore.labs import workers as lab_workers
 
 lab = kit.start(13, size=SIZE, device=DEVICE, result=RESULT)
-n, K, iters = lab.pick(small=(2 * 10**5 + 3, 8, 20), default=(10**6 + 3, 8, 20),
+n, K, iters = lab.pick(small=(10**5 + 3, 8, 20), default=(10**6 + 3, 8, 20),
                        large=(10**7 + 3, 8, 20))
 
 
-def blobs(n, k, seed=13):
-    rng = np.random.default_rng(seed)
-    centres = rng.uniform(-10, 10, (k, 2))
-    points = centres[rng.integers(0, k, n)] + rng.standard_normal((n, 2))
-    return points, points[rng.choice(n, k, replace=False)].copy()
-
-
-points, start = blobs(n, K)
+points, start = lab_workers.blobs(n, K)  # Gaussian blobs; the ranks make the same
 print(f"{n:,} points in 2-D, K = {K}, {iters} iterations")
 
 # %% [markdown]
@@ -186,21 +179,13 @@ import numpy as np
 from mpi4py import MPI
 
 from manycore.labs import kit
+from manycore.labs.workers import blobs
 
 lab = kit.join("kmeans")
 comm = MPI.COMM_WORLD
-n, K, iters = lab.pick(small=(2 * 10**5 + 3, 8, 20), default=(10**6 + 3, 8, 20),
+n, K, iters = lab.pick(small=(10**5 + 3, 8, 20), default=(10**6 + 3, 8, 20),
                        large=(10**7 + 3, 8, 20))
 reference = np.load(lab.parts.parent / "centroids.npy")
-
-
-def blobs(n, k, seed=13):
-    rng = np.random.default_rng(seed)
-    centres = rng.uniform(-10, 10, (k, 2))
-    points = centres[rng.integers(0, k, n)] + rng.standard_normal((n, 2))
-    return points, points[rng.choice(n, k, replace=False)].copy()
-
-
 points, start = blobs(n, K)
 mine = np.array_split(points, comm.size)[comm.rank]
 out = {}

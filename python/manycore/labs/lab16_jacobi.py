@@ -181,12 +181,10 @@ for v in lab.variants:
 # %%
 k, residual = field["converged"]
 lab.claim(f"Jacobi reaches the tolerance {tol}", residual < tol, f"{k} steps, residual {residual:.2e}")
+lab.claim("the MPI version is bitwise the serial one", lab.get("MPI x2 halo exchange").status == "passed",
+          "exact equality after every step's halo exchange")
 if lab.on_gpu:
     lab.claim("on a GPU the kernels are faster than NumPy",
               lab.best("kernel naive") < lab.best("NumPy slicing"),
               f"{lab.best('NumPy slicing') / lab.best('kernel naive'):.0f}x")
-else:
-    lab.claim("the naive kernel is faster than NumPy's slicing (no temporaries)",
-              lab.best("kernel naive") < lab.best("NumPy slicing"),
-              f"{lab.best('NumPy slicing') / lab.best('kernel naive'):.1f}x")
 lab.finish()

@@ -15,7 +15,7 @@ from multiprocessing import shared_memory
 import numpy as np
 
 __all__ = ["fetch_digest", "share_value", "increment_value", "increment_proxy", "attach", "add_slice", "is_prime", "count_primes", "count_in_circle", "keep_points", "kmeans_slice",
-           "matmul_rows", "matmul_k"]
+           "matmul_rows", "matmul_k", "shift_rows", "blobs"]
 
 
 def _attach(name: str, shape: tuple[int, ...], dtype: str) -> tuple[shared_memory.SharedMemory, np.ndarray]:
@@ -143,3 +143,22 @@ def fetch_digest(url: str) -> tuple[str, str]:
 
     with urllib.request.urlopen(url, timeout=30) as r:
         return url.rsplit("/", 1)[1], hashlib.sha256(r.read()).hexdigest()
+
+
+def shift_rows(first: int, last: int, n: int) -> np.ndarray:
+    """Rows [first, last) of the n x n shift matrix (ones just below the diagonal: M e_k =
+    e_(k+1)), float64. Lab 11's serial version and its ranks build the same matrix."""
+    rows = np.zeros((last - first, n))
+    r = np.arange(first, last)
+    keep = r >= 1
+    rows[np.flatnonzero(keep), r[keep] - 1] = 1.0
+    return rows
+
+
+def blobs(n: int, k: int, seed: int = 13) -> tuple[np.ndarray, np.ndarray]:
+    """Lab 13's data: n 2-D points around k random centres, and k of them as the start."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(-10, 10, (k, 2))
+    points = centres[rng.integers(0, k, n)] + rng.standard_normal((n, 2))
+    return points, points[rng.choice(n, k, replace=False)].copy()
+
