@@ -39,13 +39,13 @@ from typing import Any
 import numpy as np
 
 import manycore as mc
-from manycore.tools.timing import format_bytes, format_rate, format_seconds, format_table
+from manycore.tools.timing import format_rate, format_seconds, format_table
 
 from . import find
 
 __all__ = [
     "Lab", "LabFailed", "Variant", "Work", "start", "join", "execution_mode", "assert_equal",
-    "assert_close", "SIZES", "REPEAT", "PYTHON_CAP", "optional",
+    "assert_close", "SIZES", "REPEAT", "PYTHON_CAP", "optional", "cores", "busy",
 ]
 
 SIZES = ("small", "default", "large", "auto")
@@ -157,6 +157,25 @@ def optional(module: str) -> tuple[Any, str]:
         return importlib.import_module(module), ""
     except ImportError as e:
         return None, f"{module} is not installed ({e.__class__.__name__}: {e})"
+
+
+def cores() -> int:
+    """The CPUs this process may run on (its affinity mask, as manycore counts them)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def busy(workers: int = 2) -> str:
+    """Why a claim about ``workers`` running side by side cannot be judged now ("" when it
+    can): fewer cores than workers, or a machine already running more than its cores (the
+    1-minute load average, this program's own thread included), where parallel workers
+    cannot get a core each."""
+    n = cores()
+    if n < workers:
+        return f"{n} core{'s' if n != 1 else ''} here, {workers} workers"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    if load > n + 0.5:
+        return f"the machine is busy (load average {load:.1f} on {n} cores)"
+    return ""
 
 
 def assert_equal(actual: Any, expected: Any, what: str = "result") -> None:
@@ -681,6 +700,3 @@ def format_result(res: dict) -> str:
                  f"in {res['seconds']:.1f} s")
     return "\n".join(lines)
 
-
-def bytes_text(n: float) -> str:
-    return format_bytes(n)

@@ -293,8 +293,7 @@ lab.variant("same order, no deadlock",
 
 # %%
 lab.claim("without a lock updates are lost", min(lost) > 0, f"lost per run: {lost}")
-lab.claim("more threads do not make a locked counter faster (the lock serialises them)",
-          lab.best("Lock x2") > 1.2 * lab.best("Lock x1"),
-          f"2 threads {lab.best('Lock x2'):.3f} s for twice the work of 1 thread's "
-          f"{lab.best('Lock x1'):.3f} s (best runs)")
+lab.claim("crossed lock orders deadlock (stopped by the timeout); one global order does not",
+          results["crossed"] == [False, False] and results["ordered"] == [True, True],
+          f"second locks taken: crossed {results['crossed']}, ordered {results['ordered']}")
 lab.finish()

@@ -226,6 +226,30 @@ else:
                  group="copies")
 
 # %% [markdown]
+# ### PyCUDA's In/Out
+#
+# PyCUDA's `drv.In(a)` / `drv.Out(c)` copy around each launch implicitly: convenient, and the
+# copies then hide inside the kernel's time. Through manycore's PyCUDA layer the same program
+# runs unchanged; its time is the kernel *with* both copies.
+
+# %%
+import importlib.util
+
+if importlib.util.find_spec("manycore.pycuda") is None:
+    lab.skip("PyCUDA form: drv.In / drv.Out", "the PyCUDA layer (manycore.pycuda) is not in this version",
+             group="copies")
+else:
+    from manycore.pycuda import driver as drv
+    from manycore.pycuda.compiler import SourceModule as PyCudaModule
+
+    py_add = PyCudaModule(SOURCE).get_function("add_1d")
+    c_io = np.zeros_like(a)
+    lab.variant("PyCUDA form: drv.In / drv.Out",
+                lambda: py_add(np.uint64(n), drv.In(a), drv.In(b), drv.Out(c_io), grid=grid, block=(block, 1, 1)),
+                group="copies", runs_as="manycore.pycuda", size=f"{n:,}", work=work_1d,
+                check=lambda: kit.assert_equal(c_io, reference))
+
+# %% [markdown]
 # ### Block size
 #
 # Each block size gives the same answer; the time changes little on the CPU (a block is a

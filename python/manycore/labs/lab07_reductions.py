@@ -77,6 +77,30 @@ for workers in (2, 4):
                     check=lambda: kit.assert_equal(np.uint64(got[name]), np.uint64(total)))
 
 # %% [markdown]
+# Processes map the array from shared memory (only the slice bounds travel), each sums its
+# slice in uint64, and the parent adds the partial sums.
+
+# %%
+from multiprocessing import shared_memory
+
+from manycore.labs import workers as lab_workers
+
+block = shared_memory.SharedMemory(create=True, size=x.nbytes)
+np.ndarray(x.shape, x.dtype, buffer=block.buf)[:] = x
+procs = min(2, os.cpu_count() or 1)
+edges = np.linspace(0, n_numpy, procs + 1).astype(np.int64)
+with mp.get_context("spawn").Pool(procs, lab_workers.attach, ((block.name,), x.shape, "uint32")) as pool:
+    pool.map(abs, range(procs))
+    name = f"processes x{procs} (shared memory)"
+    lab.variant(name, lambda: got.__setitem__(name, sum(pool.starmap(lab_workers.sum_slice,
+                                                                      zip(edges[:-1], edges[1:])))),
+                runs_as="processes", workers=procs, baseline="NumPy sum(dtype=uint64)",
+                size=f"{n_numpy:,}", work=kit.Work(bytes=4 * n_numpy),
+                check=lambda: kit.assert_equal(np.uint64(got[name]), np.uint64(total)))
+block.close()
+block.unlink()
+
+# %% [markdown]
 # ## Six kernels
 #
 # Every version ends with one `atomicAdd` per block (v1 has one block) into an

@@ -221,8 +221,6 @@ lab.collect("basics", names)
 
 # %%
 # %%mpirun -n 2 --timeout 5
-import os
-
 import numpy as np
 from mpi4py import MPI
 

@@ -14,7 +14,7 @@ from multiprocessing import shared_memory
 
 import numpy as np
 
-__all__ = ["fetch_digest", "share_value", "increment_value", "increment_proxy", "attach", "add_slice", "is_prime", "count_primes", "count_in_circle", "keep_points", "kmeans_slice",
+__all__ = ["fetch_digest", "share_value", "increment_value", "increment_proxy", "attach", "add_slice", "sum_slice", "is_prime", "count_primes", "count_in_circle", "keep_points", "kmeans_slice",
            "matmul_rows", "matmul_k", "shift_rows", "blobs"]
 
 
@@ -69,6 +69,11 @@ def increment_proxy(value, lock, n: int) -> int:
         with lock:
             value.set(value.get() + 1)
     return n
+
+
+def sum_slice(start: int, stop: int) -> int:
+    """The uint64 sum of elements [start, stop) of the first array ``attach`` mapped."""
+    return int(np.sum(_shared[0][start:stop], dtype=np.uint64))
 
 
 def is_prime(n: int) -> bool:
