@@ -23,7 +23,8 @@ struct Config {
     std::string nvrtc_path;         // MANYCORE_NVRTC_PATH, else MANYCORE_NVRTC ("" = search)
     bool check = false;             // MANYCORE_CHECK=1: every CPU module is checked
     std::string check_collect;      // MANYCORE_CHECK_COLLECT: findings appended here, no raise
-    bool check_on_cpu = false;      // MANYCORE_CHECK_ON_CPU=1: GPU modules and arrays on the CPU
+    bool check_on_cpu = false;
+    bool cpu_fibers = false;        // MANYCORE_CPU_SCHEME=fibers ("auto" or "fission": false)      // MANYCORE_CHECK_ON_CPU=1: GPU modules and arrays on the CPU
 
     /// The process-wide settings, read from the environment on first use. Thread-safe.
     static const Config& get();

@@ -3,6 +3,7 @@
 // Modules and functions: the in-process module cache, launch checks, dispatch to the rooms.
 #include "manycore/module.hpp"
 
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -76,12 +77,19 @@ void check_launch(const std::string& kernel, const LaunchConfig& c, const Device
     }
 }
 
+std::atomic<int>& scheme_flag() {
+    static std::atomic<int> flag{Config::get().cpu_fibers ? static_cast<int>(CpuScheme::fibers)
+                                                          : static_cast<int>(CpuScheme::automatic)};
+    return flag;
+}
+
 std::string options_text(const ModuleOptions& o) {
     std::string text;
     for (const auto& opt : o.compiler_options) text += opt + '\x1f';
     text += '\x1e';
     for (const auto& name : o.name_expressions) text += name + '\x1f';
     text += o.checked ? "\x1e" "checked" : "";
+    text += o.cpu_scheme == CpuScheme::fibers ? "\x1e" "fibers" : "";
     return text;
 }
 
@@ -125,6 +133,29 @@ Function::Function(std::shared_ptr<const detail::ModuleImpl> module,
 const std::string& Function::name() const noexcept { return kernel_->name(); }
 const std::vector<ParamInfo>& Function::params() const noexcept { return kernel_->params(); }
 bool Function::uses_fibers() const noexcept { return kernel_->uses_fibers(); }
+ExecutionMode Function::execution_mode() const noexcept { return kernel_->execution_mode(); }
+const std::string& Function::execution_reason() const noexcept {
+    return kernel_->execution_reason();
+}
+
+const char* execution_mode_name(ExecutionMode mode) noexcept {
+    switch (mode) {
+        case ExecutionMode::loop:
+            return "loop";
+        case ExecutionMode::fission:
+            return "fission";
+        case ExecutionMode::fibers:
+            return "fibers";
+        case ExecutionMode::gpu:
+            return "gpu";
+    }
+    return "loop";
+}
+
+CpuScheme cpu_scheme() { return static_cast<CpuScheme>(scheme_flag().load(std::memory_order_relaxed)); }
+void set_cpu_scheme(CpuScheme scheme) noexcept {
+    scheme_flag().store(static_cast<int>(scheme), std::memory_order_relaxed);
+}
 std::size_t Function::static_shared_bytes() const noexcept {
     return kernel_->static_shared_bytes();
 }
@@ -181,6 +212,7 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
     // On a GPU, checked mode is bounds checks; races, barriers and uninitialized reads there are
     // compute-sanitizer's (`manycore check --sanitizer`).
     if (Config::get().check && options.follow_environment) options.checked = true;
+    options.cpu_scheme = cpu_scheme();
     (void)device.info();  // DeviceUnavailable before any work
     const auto key = detail::CacheKey::of({device.str(), source, options_text(options)}).hex();
     if (auto found = registry().find(key); found.impl) {
@@ -190,11 +222,14 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
     }
     detail::SourceAnalysis analysis;
     const auto build = [&](detail::CheckedHelpers checked_helpers) {
+        const bool split = device.kind() == DeviceKind::cpu && !options.checked;
         analysis = detail::analyse_source(source, options.name_expressions, options.checked,
-                                          checked_helpers);
+                                          checked_helpers, split,
+                                          options.cpu_scheme == CpuScheme::fibers);
         detail::ModuleSource module_source;
         module_source.user_source = std::string(source);
         module_source.prepared_source = analysis.prepared_source;
+        module_source.split_source = analysis.split_source;
         module_source.kernels = analysis.kernels;
         module_source.options = options;
         return detail::backend(device.kind()).build(device.index(), module_source);
