@@ -18,7 +18,7 @@
 #   times (a 32-way **bank conflict**). One extra column (`[32][33]`) shifts each row by one
 #   bank, and the conflicts vanish.
 #
-# The matrix is 2049 x 4095 at the small size (4097 x 8191 and more above): neither side is a multiple of the tile, so the guards in the
+# The matrix is 4097 x 8191 at the small size (and more above): neither side is a multiple of the tile, so the guards in the
 # kernels matter, and the check is exact equality with `a.T`.
 
 # %% tags=["parameters"]
@@ -34,7 +34,7 @@ from manycore.labs import kit
 
 lab = kit.start(5, size=SIZE, device=DEVICE, result=RESULT)
 (rows, cols), (py_rows, py_cols) = lab.pick(
-    small=((2049, 4095), (1000, 1001)), default=((16385, 16383), (1000, 1001)),
+    small=((4097, 8191), (1000, 1001)), default=((16385, 16383), (1000, 1001)),
     large=((65537, 65535), (1000, 1001)), memory=lambda s: 2 * 4 * s[0][0] * s[0][1])
 print(f"kernels and NumPy: {rows} x {cols} float32; Python: {py_rows} x {py_cols}")
 rng = np.random.default_rng(5)

@@ -40,7 +40,7 @@ from manycore.labs import workers as lab_workers
 
 lab = kit.start(6, size=SIZE, device=DEVICE, result=RESULT)
 n_python, (M, K, N), (KM, KK, KN) = lab.pick(
-    small=(120, (1023, 1025, 1027), (511, 513, 515)),
+    small=(120, (1023, 1025, 1027), (1023, 1025, 1027)),
     default=(160, (2047, 2049, 2051), (2047, 2049, 2051)),
     large=(160, (4095, 4097, 4099), (16383, 16385, 16387)),
     memory=lambda s: 4 * (s[2][0] * s[2][1] + s[2][1] * s[2][2] + s[2][0] * s[2][2]))
