@@ -9,6 +9,7 @@ cache, and the tour.
     manycore cache dir     the compile cache's folder alone (for scripts)
     manycore cache clear   removes the compiled modules of this version
     manycore tour          three kernels checked against NumPy and timed (the course's start)
+    manycore labs [run N|all | open N [DIR]]   the course's labs (manycore.labs)
     manycore run -n N script.py [args]   the script on N MPI ranks (manycore.dist.launcher)
     manycore check script.py [args]      the script with every kernel checked on the CPU
                                          (out-of-bounds, races, barriers, uninitialized reads)
@@ -211,7 +212,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
 def cmd_tour(args: argparse.Namespace) -> int:
     from manycore.tools import tour
 
-    return tour.run(args.size, args.repeat, args.device)
+    return tour.run(args.size, args.repeat, args.device, labs=args.labs)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -268,7 +269,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="info: folder, state, size; dir: the folder alone; clear: remove the "
                         "compiled modules of this version")
     p.set_defaults(func=cmd_cache)
-    p = sub.add_parser("tour", help="three kernels checked against NumPy and timed",
+    p = sub.add_parser("tour", help="three kernels checked against NumPy and timed, then a few labs",
                        description=tour.__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     tour.add_arguments(p)
@@ -290,6 +291,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("script", help="the Python script to run")
     p.add_argument("args", nargs=argparse.REMAINDER, help="the script's own arguments")
     p.set_defaults(func=cmd_check)
+    from manycore.labs import command as labs_command
+
+    labs_command.add_parser(sub)
     # Listed for --help only: main() hands `run`'s arguments to the launcher untouched, since
     # everything after the script belongs to the script.
     sub.add_parser("run", help="run a Python program on N MPI ranks (manycore run -h)",
