@@ -45,6 +45,11 @@ def check_result(res: dict) -> None:
         assert len(t["samples"]) >= 5, f"{name}: {len(t['samples'])} repetitions"
         assert all(s > 0 for s in t["samples"]), f"{name}: a time is not positive: {t}"
         assert t["kernel"] > 0
+        # Barrier kernels run split at their barriers on the CPU; only checked mode keeps
+        # each thread a fiber (it watches every thread's accesses between barriers).
+        if res["device"] == "cpu" and "checked" not in v["name"]:
+            assert "fibers" not in (v.get("execution_mode") or ""), \
+                f"{name}: runs as {v['execution_mode']}, not as loops or fission"
         for phase in ("compile", "copy_in", "copy_out"):
             assert t[phase] is None or t[phase] > 0, f"{name}: {phase} {t[phase]}"
     assert res["claims"], f"lab {res['lab']} asserts no claim"
