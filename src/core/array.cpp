@@ -102,7 +102,7 @@ Array Array::empty(std::vector<std::int64_t> shape, DType dtype, const Device& a
 Array Array::zeros(std::vector<std::int64_t> shape, DType dtype, const Device& device,
                    std::size_t itemsize) {
     Array a = empty(std::move(shape), dtype, device, itemsize);
-    detail::backend(a.device_.kind()).fill_zero(a.data_, a.nbytes());
+    detail::backend(a.device_.kind()).fill_zero(a.device_.index(), a.data_, a.nbytes());
     return a;
 }
 
@@ -190,18 +190,32 @@ bool Array::is_c_contiguous() const noexcept {
     return true;
 }
 
+namespace {
+// Between the array's contiguous bytes and host memory, through the device's one copy path.
+void copy_with_host(const Array& a, detail::CopyKind kind, void* dst, const void* src,
+                    const char* caller) {
+    detail::CopyRequest request;
+    request.kind = kind;
+    request.dst = dst;
+    request.src = src;
+    request.bytes = a.nbytes();
+    request.caller = caller;
+    detail::backend(a.device().kind()).copy(a.device().index(), request);
+}
+}  // namespace
+
 void Array::copy_to_host(void* dst) const {
     if (!is_c_contiguous()) {
         throw InvalidArgument("Array.get(): the array is not contiguous; copy it first");
     }
-    detail::backend(device_.kind()).copy_to_host(dst, data_, nbytes());
+    copy_with_host(*this, detail::CopyKind::device_to_host, dst, data_, "Array.get()");
 }
 
 void Array::copy_from_host(const void* src) {
     if (!is_c_contiguous()) {
         throw InvalidArgument("Array: cannot copy into a non-contiguous array");
     }
-    detail::backend(device_.kind()).copy_from_host(data_, src, nbytes());
+    copy_with_host(*this, detail::CopyKind::host_to_device, data_, src, "manycore.to_device");
 }
 
 }  // namespace manycore

@@ -20,6 +20,7 @@
 #include <string>
 #include <utility>
 
+#include "core/posix_file.hpp"
 #include "manycore/config.hpp"
 #include "manycore/error.hpp"
 
@@ -112,30 +113,6 @@ std::array<unsigned char, kTrailerSize> make_trailer(const CacheKey& key,
     return t;
 }
 
-bool read_full(int fd, void* buf, std::size_t n, off_t offset) {
-    auto* p = static_cast<unsigned char*>(buf);
-    while (n > 0) {
-        const ssize_t r = ::pread(fd, p, n, offset);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
-        p += r;
-        n -= static_cast<std::size_t>(r);
-        offset += r;
-    }
-    return true;
-}
-
-bool write_full(int fd, const void* buf, std::size_t n) {
-    const auto* p = static_cast<const unsigned char*>(buf);
-    while (n > 0) {
-        const ssize_t w = ::write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return false;
-        p += w;
-        n -= static_cast<std::size_t>(w);
-    }
-    return true;
-}
 
 enum class Probe { ok, missing, ours_bad, foreign };
 
@@ -149,7 +126,7 @@ Probe verify(int fd, const CacheKey* key, std::size_t* payload_size) {
     const auto size = static_cast<std::size_t>(st.st_size);
     if (size < kTrailerSize) return Probe::ours_bad;
     std::array<unsigned char, kTrailerSize> t{};
-    if (!read_full(fd, t.data(), t.size(), static_cast<off_t>(size - kTrailerSize)))
+    if (!read_exactly(fd, t.data(), t.size(), size - kTrailerSize))
         return Probe::ours_bad;
     if (std::memcmp(&t[48], kMagic.data(), kMagic.size()) != 0 ||
         get_u32(&t[0]) != kFormatVersion || get_u32(&t[4]) != kTrailerSize ||
@@ -164,7 +141,7 @@ Probe verify(int fd, const CacheKey* key, std::size_t* payload_size) {
     const std::size_t payload = size - kTrailerSize;
     while (done < payload) {
         const std::size_t n = std::min(buf.size(), payload - done);
-        if (!read_full(fd, buf.data(), n, static_cast<off_t>(done))) return Probe::ours_bad;
+        if (!read_exactly(fd, buf.data(), n, done)) return Probe::ours_bad;
         XXH3_128bits_update(&state, buf.data(), n);
         done += n;
     }
@@ -217,8 +194,8 @@ std::string write_temporary(int dirfd, const std::string& name, const CacheKey& 
         // No fsync: after a crash the entry may be truncated or zero-filled, which the checksum
         // catches and turns into a rebuild; an fsync per build would cost more than that.
         if (::fchmod(fd.get(), S_IRUSR) != 0 ||
-            !write_full(fd.get(), payload.data(), payload.size()) ||
-            !write_full(fd.get(), trailer.data(), trailer.size())) {
+            !write_all(fd.get(), payload.data(), payload.size()) ||
+            !write_all(fd.get(), trailer.data(), trailer.size())) {
             *why = "cannot write " + tmp + ": " + errno_text(errno);
             ::unlinkat(dirfd, tmp.c_str(), 0);
             return {};
@@ -292,10 +269,6 @@ std::string check_private(int fd, const std::string& shown, bool allow_root_owne
     return {};
 }
 
-std::filesystem::path temp_base() {
-    const char* t = std::getenv("TMPDIR");
-    return (t && *t) ? std::filesystem::path(t) : std::filesystem::path("/tmp");
-}
 
 /// Removes an entry of ours; errors ignored (a concurrent clear() may have been first).
 void remove_entry(int dirfd, const std::string& name) { ::unlinkat(dirfd, name.c_str(), 0); }
@@ -354,13 +327,8 @@ VerifiedFile store_private(const CacheKey& key, const std::string& name,
                            const std::vector<std::byte>& payload) {
     // A fresh mkdtemp folder (mode 0700, ours) holds the file only until it is opened; the
     // descriptor keeps it alive for dlopen through /proc/self/fd, and nothing is left behind.
-    std::string templ = (temp_base() / "manycore-XXXXXX").string();
-    if (::mkdtemp(templ.data()) == nullptr) {
-        throw Error("compile cache: cannot create a private temporary folder from " + templ +
-                    ": " + errno_text(errno) + "; set TMPDIR to a writable folder");
-    }
-    const std::filesystem::path folder = templ;
-    Fd dirfd(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    const PrivateFolder folder("manycore-", "compile cache");
+    Fd dirfd(::open(folder.path().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     std::string why = dirfd ? std::string() : errno_text(errno);
     Fd fd;
     std::size_t payload_size = 0;
@@ -375,12 +343,11 @@ VerifiedFile store_private(const CacheKey& key, const std::string& name,
             ::unlinkat(dirfd.get(), tmp.c_str(), 0);
         }
     }
-    ::rmdir(folder.c_str());
     if (!fd) {
-        throw Error("compile cache: cannot store the compiled module in " + folder.string() +
+        throw Error("compile cache: cannot store the compiled module in " + folder.path().string() +
                     ": " + why + "; set TMPDIR to a writable folder with free space");
     }
-    return VerifiedFile(fd.release(), folder / name, payload_size);
+    return VerifiedFile(fd.release(), folder.path() / name, payload_size);
 }
 
 /// Whether the regular file `name` ends with an entry trailer's magic (info and clear).
@@ -390,7 +357,7 @@ bool has_entry_magic(int dirfd, const std::string& name) {
     if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
     if (static_cast<std::size_t>(st.st_size) < kTrailerSize) return false;
     std::array<unsigned char, kMagic.size()> m{};
-    return read_full(fd.get(), m.data(), m.size(), st.st_size - static_cast<off_t>(m.size())) &&
+    return read_exactly(fd.get(), m.data(), m.size(), st.st_size - static_cast<off_t>(m.size())) &&
            m == kMagic;
 }
 

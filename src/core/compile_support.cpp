@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
+// What the backends' compilers share (compile_support.hpp).
 #include "core/compile_support.hpp"
 
 #include "manycore/detail/backend.hpp"
@@ -54,6 +55,23 @@ std::string kernel_address(const KernelDecl& k) {
     std::string types;
     for (const auto& t : k.param_types) types += (types.empty() ? "" : ", ") + t;
     return "static_cast<void (*)(" + types + ")>(&" + k.name + ")";
+}
+
+std::string key_field(const std::vector<std::string>& parts) {
+    std::string text;
+    for (const auto& p : parts) text += p + '\x1f';
+    return text;
+}
+
+std::vector<ParamInfo> param_infos(std::span<const mc_param_desc> descs, const KernelDecl& decl) {
+    std::vector<ParamInfo> params(descs.size());
+    const bool named = decl.param_names.size() == descs.size();
+    for (std::size_t i = 0; i < descs.size(); ++i) {
+        params[i].desc = descs[i];
+        params[i].name = named ? decl.param_names[i] : "arg" + std::to_string(i);
+        if (named && i < decl.param_spellings.size()) params[i].spelling = decl.param_spellings[i];
+    }
+    return params;
 }
 
 }  // namespace manycore::detail

@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
-// What the rooms' compilers share: a compiler log cut for an exception's message, and what
-// goes into their cache keys besides the source: the prelude's digest and file stamps.
+// What the backends' compilers share: a compiler log cut for an exception's message, what
+// goes into their cache keys besides the source (the prelude's digest, file stamps, option
+// lists), and the parameter descriptions of a built kernel.
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string>
+#include <vector>
+
+#include "manycore/module.hpp"
+#include "manycore/prelude/abi.h"
 
 namespace manycore::detail {
 
@@ -28,5 +34,13 @@ std::string file_stamp(const std::string& path);
 /// the C library (max, sqrt, free) is one overload among theirs, and only its type tells it
 /// apart. A template kernel's name expression (`&reduce<float>`) names one instance already.
 std::string kernel_address(const KernelDecl& k);
+
+/// `parts` as one field of a cache key: each followed by a unit separator (0x1f), so that
+/// {"a b"} and {"a", "b"} differ.
+std::string key_field(const std::vector<std::string>& parts);
+
+/// A built kernel's parameters: the descriptors its compiled code reports, named and spelled
+/// as the source analysis read them (`argN` when it could not read them).
+std::vector<ParamInfo> param_infos(std::span<const mc_param_desc> descs, const KernelDecl& decl);
 
 }  // namespace manycore::detail

@@ -12,6 +12,7 @@
 
 #include "core/argument_packing.hpp"
 #include "core/compile_cache.hpp"
+#include "core/compile_support.hpp"
 #include "core/kernel_resources.hpp"
 #include "core/launch_lints.hpp"
 #include "core/source_analysis.hpp"
@@ -85,10 +86,8 @@ std::atomic<int>& scheme_flag() {
 }
 
 std::string options_text(const ModuleOptions& o) {
-    std::string text;
-    for (const auto& opt : o.compiler_options) text += opt + '\x1f';
-    text += '\x1e';
-    for (const auto& name : o.name_expressions) text += name + '\x1f';
+    std::string text = detail::key_field(o.compiler_options) + '\x1e' +
+                       detail::key_field(o.name_expressions);
     text += o.checked ? "\x1e" "checked" : "";
     text += o.cpu_scheme == CpuScheme::fibers ? "\x1e" "fibers" : "";
     return text;

@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
-// Streams and events over the rooms, and the rooms' default (host) stream, event and copy semantics.
+// Streams and events over the backends: what each operation means is the backend's.
 #include "manycore/stream.hpp"
 
 #include <atomic>
-#include <chrono>
-#include <cstring>
 
 #include "manycore/detail/backend.hpp"
 #include "manycore/error.hpp"
@@ -139,47 +137,4 @@ void synchronize(const Device& asked) {
     detail::backend(device.kind()).synchronize_device(device.index());
 }
 
-namespace detail {
-namespace {
-
-// The CPU's events: when they were recorded, on the host's steady clock.
-struct HostEvent {
-    std::atomic<std::int64_t> nanoseconds{0};
-};
-
-std::int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-}  // namespace
-
-// A distinct token per stream, so streams compare unequal, though the CPU never waits on one.
-void* Backend::create_stream(int) const { return new char(0); }
-void Backend::destroy_stream(int, void* stream) const noexcept { delete static_cast<char*>(stream); }
-void Backend::synchronize_stream(int, void*) const {}
-bool Backend::query_stream(int, void*) const { return true; }
-void Backend::stream_wait_event(int, void*, void*) const {}
-void* Backend::create_event(int, bool) const { return new HostEvent(); }
-void Backend::destroy_event(int, void* event) const noexcept { delete static_cast<HostEvent*>(event); }
-void Backend::record_event(int, void* event, void*) const {
-    static_cast<HostEvent*>(event)->nanoseconds.store(now_ns());
-}
-void Backend::synchronize_event(int, void*) const {}
-bool Backend::query_event(int, void*) const { return true; }
-float Backend::elapsed_ms(int, void* start, void* end) const {
-    const auto a = static_cast<HostEvent*>(start)->nanoseconds.load();
-    const auto b = static_cast<HostEvent*>(end)->nanoseconds.load();
-    return static_cast<float>(static_cast<double>(b - a) / 1e6);
-}
-void Backend::synchronize_device(int) const {}
-void Backend::copy(int, const CopyRequest& r) const {
-    if (r.bytes) std::memcpy(r.dst, r.src, r.bytes);
-}
-std::shared_ptr<Buffer> Backend::allocate_pinned(std::size_t) const { return nullptr; }
-MemoryPoolStats Backend::memory_pool_stats(int) const { return {}; }
-std::size_t Backend::free_all_blocks(int) const { return 0; }
-
-}  // namespace detail
 }  // namespace manycore

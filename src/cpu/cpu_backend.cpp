@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -23,6 +25,8 @@
 #include "core/compile_cache.hpp"
 #include "core/compile_support.hpp"
 #include "core/embedded_headers.hpp"
+#include "core/kernel_table.hpp"
+#include "core/posix_file.hpp"
 #include "cpu/checked_launch.hpp"
 #include "cpu/elf_tls.hpp"
 #include "cpu/executor.hpp"
@@ -35,6 +39,17 @@
 
 namespace manycore::detail {
 namespace {
+
+// An event of the CPU: when it was recorded, on the host's steady clock.
+struct HostEvent {
+    std::atomic<std::int64_t> nanoseconds{0};
+};
+
+std::int64_t steady_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
 
 class HostBuffer final : public Buffer {
   public:
@@ -58,30 +73,10 @@ std::string cpu_model_name() {
 // them from. Private because a header is code: it must not come from a folder others can write.
 class PreludeFolder {
   public:
-    PreludeFolder() {
-        const char* tmp = std::getenv("TMPDIR");
-        std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/manycore-prelude-XXXXXX";
-        if (::mkdtemp(pattern.data()) == nullptr) {
-            throw Error("SourceModule: cannot create a private folder under " + pattern +
-                        " for the kernel headers (" + std::strerror(errno) +
-                        "); set TMPDIR to a writable folder");
-        }
-        root_ = pattern;
-        try {
-            write_headers();
-        } catch (...) {
-            // A full disk leaves no half-written folder behind (the destructor will not run).
-            std::error_code ignored;
-            std::filesystem::remove_all(root_, ignored);
-            throw;
-        }
-    }
-    ~PreludeFolder() {
-        std::error_code ignored;
-        std::filesystem::remove_all(root_, ignored);
-    }
+    PreludeFolder() : folder_("manycore-prelude-", "SourceModule") { write_headers(); }
     void write_headers() const {
-        const auto prelude = root_ / "manycore" / "prelude";
+        const auto& root = folder_.path();
+        const auto prelude = root / "manycore" / "prelude";
         for (const auto& header : embedded_headers()) {
             const auto path = prelude / std::string(header.name);
             std::error_code made;
@@ -97,22 +92,24 @@ class PreludeFolder {
                 if (out != nullptr && std::fclose(out) != 0) ok = false;
             }
             if (!ok) {
+                // The folder goes with folder_, so a full disk leaves no half-written one.
                 const int err = errno;
                 throw Error("SourceModule: cannot write the kernel header " + path.string() +
                             " (" + std::strerror(err != 0 ? err : EIO) + ", errno " +
-                            std::to_string(err) + "); free space in " + root_.parent_path().string() +
+                            std::to_string(err) + "); free space in " + root.parent_path().string() +
                             " or set TMPDIR to a folder with free space");
             }
         }
     }
     std::vector<std::string> include_options() const {
         // prelude/ itself too, so that kernels find the device library as <manycore/random.h>.
-        return {"-I" + root_.string(), "-I" + (root_ / "manycore" / "prelude" / "cuda").string(),
-                "-I" + (root_ / "manycore" / "prelude").string()};
+        const auto& root = folder_.path();
+        return {"-I" + root.string(), "-I" + (root / "manycore" / "prelude" / "cuda").string(),
+                "-I" + (root / "manycore" / "prelude").string()};
     }
 
   private:
-    std::filesystem::path root_;
+    PrivateFolder folder_;
 };
 
 const PreludeFolder& prelude_folder() {
@@ -157,22 +154,11 @@ int private_image(const VerifiedFile& file) {
     const int image = ::memfd_create("manycore-module", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (image < 0) return -1;
     std::vector<char> buffer(std::size_t{1} << 16);
-    off_t offset = 0;
     bool ok = true;
-    for (std::size_t left = file.payload_size(); ok && left > 0;) {
-        const ssize_t n = ::pread(file.fd(), buffer.data(), std::min(left, buffer.size()), offset);
-        if (n < 0 && errno == EINTR) continue;
-        ok = n > 0;
-        for (ssize_t done = 0; ok && done < n;) {
-            const ssize_t w = ::write(image, buffer.data() + done, static_cast<std::size_t>(n - done));
-            if (w < 0 && errno == EINTR) continue;
-            ok = w > 0;
-            done += w;
-        }
-        if (ok) {
-            offset += n;
-            left -= static_cast<std::size_t>(n);
-        }
+    for (std::size_t done = 0; ok && done < file.payload_size();) {
+        const std::size_t n = std::min(file.payload_size() - done, buffer.size());
+        ok = read_exactly(file.fd(), buffer.data(), n, done) && write_all(image, buffer.data(), n);
+        done += n;
     }
     if (!ok || ::fcntl(image, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0) {
         ::close(image);
@@ -294,17 +280,13 @@ class CpuModule final : public ModuleImpl {
     const Device& device() const noexcept override { return device_; }
     const DeviceInfo& device_info() const noexcept override { return info_; }
     std::shared_ptr<const KernelImpl> kernel(std::string_view name) const override {
-        auto it = kernels_.find(std::string(name));
-        return it == kernels_.end() ? nullptr : it->second;
+        return kernels_.find(name);
     }
-    std::vector<std::string> kernel_names() const override { return names_; }
+    std::vector<std::string> kernel_names() const override { return kernels_.names(); }
     std::string cache_path() const override { return file_.path().string(); }
     bool from_cache() const noexcept override { return from_cache_; }
 
-    void add(std::shared_ptr<const KernelImpl> k) {
-        names_.push_back(k->name());
-        kernels_.emplace(k->name(), std::move(k));
-    }
+    void add(std::shared_ptr<const KernelImpl> k) { kernels_.add(std::move(k)); }
     void* handle() const noexcept { return handle_; }
     const VerifiedFile& file() const noexcept { return file_; }
 
@@ -331,20 +313,8 @@ class CpuModule final : public ModuleImpl {
     bool from_cache_;
     Device device_;
     const DeviceInfo& info_;
-    std::vector<std::string> names_;
-    std::unordered_map<std::string, std::shared_ptr<const KernelImpl>> kernels_;
+    KernelTable kernels_;
 };
-
-std::vector<ParamInfo> param_infos(const mc_kernel_entry& entry, const KernelDecl& decl) {
-    std::vector<ParamInfo> params(entry.nparams);
-    const bool named = decl.param_names.size() == entry.nparams;
-    for (std::uint32_t i = 0; i < entry.nparams; ++i) {
-        params[i].desc = entry.params[i];
-        params[i].name = named ? decl.param_names[i] : "arg" + std::to_string(i);
-        if (named && i < decl.param_spellings.size()) params[i].spelling = decl.param_spellings[i];
-    }
-    return params;
-}
 
 class CpuBackend final : public Backend {
   public:
@@ -371,14 +341,44 @@ class CpuBackend final : public Backend {
             throw;
         }
     }
-    void copy_to_host(void* dst, const void* src, std::size_t bytes) const override {
-        if (bytes) std::memcpy(dst, src, bytes);
-    }
-    void copy_from_host(void* dst, const void* src, std::size_t bytes) const override {
-        if (bytes) std::memcpy(dst, src, bytes);
-    }
-    void fill_zero(void* dst, std::size_t bytes) const override {
+    void fill_zero(int, void* dst, std::size_t bytes) const override {
         if (bytes) std::memset(dst, 0, bytes);
+    }
+
+    // A launch runs to completion before it returns, so a stream never has work queued and
+    // an event has happened once recorded: its time is the host's steady clock at that point.
+    // A stream is a distinct token (streams compare unequal), never waited on.
+    void* create_stream(int) const override { return new char(0); }
+    void destroy_stream(int, void* stream) const noexcept override { delete static_cast<char*>(stream); }
+    void synchronize_stream(int, void*) const override {}
+    bool query_stream(int, void*) const override { return true; }
+    void stream_wait_event(int, void*, void*) const override {}
+    void* create_event(int, bool) const override { return new HostEvent(); }
+    void destroy_event(int, void* event) const noexcept override {
+        delete static_cast<HostEvent*>(event);
+    }
+    void record_event(int, void* event, void*) const override {
+        static_cast<HostEvent*>(event)->nanoseconds.store(steady_ns());
+    }
+    void synchronize_event(int, void*) const override {}
+    bool query_event(int, void*) const override { return true; }
+    float elapsed_ms(int, void* start, void* end) const override {
+        const auto a = static_cast<HostEvent*>(start)->nanoseconds.load();
+        const auto b = static_cast<HostEvent*>(end)->nanoseconds.load();
+        return static_cast<float>(static_cast<double>(b - a) / 1e6);
+    }
+    void synchronize_device(int) const override {}
+    // Host memory to host memory, whatever the request's kind says: it is all the CPU has.
+    void copy(int, const CopyRequest& r) const override {
+        if (r.bytes) std::memmove(r.dst, r.src, r.bytes);
+    }
+    std::shared_ptr<Buffer> allocate_pinned(std::size_t) const override { return nullptr; }
+    MemoryPoolStats memory_pool_stats(int) const override { return {}; }
+    std::size_t free_all_blocks(int) const override { return 0; }
+    std::pair<std::size_t, std::size_t> memory_info(int) const override {
+        const long pages = ::sysconf(_SC_AVPHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+        const std::size_t free = pages > 0 && page > 0 ? static_cast<std::size_t>(pages) * page : 0;
+        return {free, info_.total_memory};
     }
 
     std::shared_ptr<const ModuleImpl> build(int, const ModuleSource& source) const override {
@@ -406,10 +406,8 @@ class CpuBackend final : public Backend {
         const auto tu = translation_unit(source, split);
         auto options = source.options.compiler_options.empty() ? cpu::default_compile_options()
                                                                : source.options.compiler_options;
-        std::string options_text;
-        for (const auto& o : options) options_text += o + '\x1f';
         const auto key = CacheKey::of({"cpu", version(), std::to_string(MC_ABI_VERSION),
-                                       compiler.identity, options_text, prelude_digest(), tu});
+                                       compiler.identity, key_field(options), prelude_digest(), tu});
         bool from_cache = false;
         auto file = CompileCache::instance().get_or_build(
             key, ".so",
@@ -466,7 +464,7 @@ class CpuBackend final : public Backend {
                 reason = split_failed;
             }
             module->add(std::make_shared<CpuKernel>(
-                &entry, param_infos(entry, decl), mode, std::move(reason),
+                &entry, param_infos({entry.params, entry.nparams}, decl), mode, std::move(reason),
                 cpu::static_shared_bytes(symbols, decl.name, names), source.options.checked));
         }
         return module;

@@ -10,20 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "core/posix_file.hpp"
+
 namespace manycore::cpu {
 namespace {
 
 bool read_at(int fd, void* dst, std::size_t bytes, std::size_t offset, std::size_t file_size) {
     if (offset > file_size || bytes > file_size - offset) return false;
-    auto* out = static_cast<char*>(dst);
-    while (bytes > 0) {
-        const ssize_t got = ::pread(fd, out, bytes, static_cast<off_t>(offset));
-        if (got <= 0) return false;
-        out += got;
-        bytes -= static_cast<std::size_t>(got);
-        offset += static_cast<std::size_t>(got);
-    }
-    return true;
+    return detail::read_exactly(fd, dst, bytes, offset);
 }
 
 // "_ZZ6reduce" for kernel "reduce" or "reduce<float>": locals of that function (the Itanium

@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "core/compile_support.hpp"
+#include "core/posix_file.hpp"
 #include "cpu/kernel_faults.hpp"
 #include "manycore/config.hpp"
 #include "manycore/error.hpp"
@@ -35,30 +36,6 @@ namespace {
 constexpr std::size_t kMessageLines = 60;  // the rest of the log is in CompileError::log()
 
 std::string errno_text(int err) { return std::strerror(err); }
-
-/// A private folder from mkdtemp (mode 0700), removed with its contents when it goes away.
-class TempFolder {
-  public:
-    TempFolder() {
-        const char* t = std::getenv("TMPDIR");
-        std::string templ = std::string((t && *t) ? t : "/tmp") + "/manycore-build-XXXXXX";
-        if (::mkdtemp(templ.data()) == nullptr) {
-            throw Error("compile_shared_library: cannot create a temporary build folder " + templ +
-                        ": " + errno_text(errno) + "; set TMPDIR to a writable folder");
-        }
-        path_ = templ;
-    }
-    TempFolder(const TempFolder&) = delete;
-    TempFolder& operator=(const TempFolder&) = delete;
-    ~TempFolder() {
-        std::error_code ec;  // a destructor must not throw; leftovers are only litter in TMPDIR
-        std::filesystem::remove_all(path_, ec);
-    }
-    const std::filesystem::path& path() const noexcept { return path_; }
-
-  private:
-    std::filesystem::path path_;
-};
 
 struct ProcessResult {
     int spawn_error = 0;  // errno from posix_spawn; the rest is meaningless when non-zero
@@ -316,13 +293,7 @@ void replace_all(std::string& s, const std::string& from, const std::string& to)
 
 void write_file(const std::filesystem::path& p, std::string_view text) {
     const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    bool ok = fd >= 0;
-    for (std::size_t done = 0; ok && done < text.size();) {
-        const ssize_t w = ::write(fd, text.data() + done, text.size() - done);
-        if (w < 0 && errno == EINTR) continue;
-        ok = w > 0;
-        if (ok) done += static_cast<std::size_t>(w);
-    }
+    const bool ok = fd >= 0 && detail::write_all(fd, text.data(), text.size());
     const int err = errno;
     if (fd >= 0) ::close(fd);
     if (!ok) {
@@ -382,7 +353,7 @@ std::vector<std::byte> compile_shared_library(const HostCompiler& compiler,
                                               std::string_view translation_unit,
                                               const std::vector<std::string>& options,
                                               std::string_view user_source) {
-    TempFolder folder;
+    const detail::PrivateFolder folder("manycore-build-", "compile_shared_library");
     write_file(folder.path() / "kernel.cpp", translation_unit);
 
     // Warnings stay on (no -w): the log is shown only when the compile fails, and there a

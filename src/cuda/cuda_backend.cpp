@@ -64,22 +64,9 @@ class CudaBackend final : public Backend {
         return device_state(index).pool().allocate(bytes, "manycore.empty");
     }
 
-    void copy_to_host(void* dst, const void* src, std::size_t bytes) const override {
+    void fill_zero(int index, void* dst, std::size_t bytes) const override {
         if (bytes == 0) return;
-        auto& state = owner_of(src);
-        ScopedContext scope(state);
-        state.check(state.api().cuMemcpyDtoH(dst, dptr(src), bytes), "cuMemcpyDtoH", "Array.get()");
-    }
-    void copy_from_host(void* dst, const void* src, std::size_t bytes) const override {
-        if (bytes == 0) return;
-        auto& state = owner_of(dst);
-        ScopedContext scope(state);
-        state.check(state.api().cuMemcpyHtoD(dptr(dst), src, bytes), "cuMemcpyHtoD",
-                    "manycore.to_device");
-    }
-    void fill_zero(void* dst, std::size_t bytes) const override {
-        if (bytes == 0) return;
-        auto& state = owner_of(dst);
+        auto& state = device_state(index);
         ScopedContext scope(state);
         state.check(state.api().cuMemsetD8(dptr(dst), 0, bytes), "cuMemsetD8", "manycore.zeros");
     }
@@ -200,18 +187,18 @@ class CudaBackend final : public Backend {
             case CopyKind::host_to_device:
                 state.check(r.async ? api.cuMemcpyHtoDAsync(dptr(r.dst), r.src, r.bytes, stream)
                                     : api.cuMemcpyHtoD(dptr(r.dst), r.src, r.bytes),
-                            r.async ? "cuMemcpyHtoDAsync" : "cuMemcpyHtoD", "manycore.copy");
+                            r.async ? "cuMemcpyHtoDAsync" : "cuMemcpyHtoD", r.caller);
                 break;
             case CopyKind::device_to_host:
                 state.check(r.async ? api.cuMemcpyDtoHAsync(r.dst, dptr(r.src), r.bytes, stream)
                                     : api.cuMemcpyDtoH(r.dst, dptr(r.src), r.bytes),
-                            r.async ? "cuMemcpyDtoHAsync" : "cuMemcpyDtoH", "manycore.copy");
+                            r.async ? "cuMemcpyDtoHAsync" : "cuMemcpyDtoH", r.caller);
                 break;
             case CopyKind::device_to_device:
                 // Unified addressing: the driver finds both devices from the pointers.
                 state.check(r.async ? api.cuMemcpyDtoDAsync(dptr(r.dst), dptr(r.src), r.bytes, stream)
                                     : api.cuMemcpyDtoD(dptr(r.dst), dptr(r.src), r.bytes),
-                            r.async ? "cuMemcpyDtoDAsync" : "cuMemcpyDtoD", "manycore.copy");
+                            r.async ? "cuMemcpyDtoDAsync" : "cuMemcpyDtoD", r.caller);
                 break;
         }
     }
@@ -264,21 +251,6 @@ class CudaBackend final : public Backend {
         return value;
     }
 
-  private:
-    // The GPU whose memory `p` is. The legacy Backend copy calls carry no device, and a copy
-    // must run in the owner's context to be ordered after the kernels that wrote the memory.
-    static DeviceState& owner_of(const void* p) {
-        const DriverApi& api = driver();
-        if (api.device_count > 1) {
-            int ordinal = -1;
-            if (api.cuPointerGetAttribute(&ordinal, CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL, dptr(p)) ==
-                    CUDA_SUCCESS &&
-                ordinal >= 0) {
-                return device_state(ordinal);
-            }
-        }
-        return device_state(0);
-    }
 };
 
 }  // namespace

@@ -3,8 +3,6 @@
 // GPU modules: compile or load from the cache, read the parameter tables, launch kernels.
 #include "cuda/cuda_module.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -13,12 +11,13 @@
 #include <fstream>
 #include <mutex>
 #include <tuple>
-#include <unordered_map>
 #include <utility>
 
 #include "core/compile_cache.hpp"
 #include "core/compile_support.hpp"
 #include "core/finding_report.hpp"
+#include "core/kernel_table.hpp"
+#include "core/posix_file.hpp"
 #include "cuda/context.hpp"
 #include "cuda/nvrtc_compiler.hpp"
 #include "cuda/nvrtc_identity.hpp"
@@ -247,10 +246,9 @@ class CudaModule final : public detail::ModuleImpl {
     const Device& device() const noexcept override { return device_.device(); }
     const DeviceInfo& device_info() const noexcept override { return device_.info(); }
     std::shared_ptr<const detail::KernelImpl> kernel(std::string_view name) const override {
-        auto it = kernels_.find(std::string(name));
-        return it == kernels_.end() ? nullptr : it->second;
+        return kernels_.find(name);
     }
-    std::vector<std::string> kernel_names() const override { return names_; }
+    std::vector<std::string> kernel_names() const override { return kernels_.names(); }
     std::string cache_path() const override { return path_; }
     bool from_cache() const noexcept override { return from_cache_; }
 
@@ -267,18 +265,14 @@ class CudaModule final : public detail::ModuleImpl {
         return {reinterpret_cast<void*>(ptr), bytes};
     }
 
-    void add(std::shared_ptr<const detail::KernelImpl> k) {
-        names_.push_back(k->name());
-        kernels_.emplace(k->name(), std::move(k));
-    }
+    void add(std::shared_ptr<const detail::KernelImpl> k) { kernels_.add(std::move(k)); }
 
   private:
     DeviceState& device_;
     LoadedModule module_;  // unloaded with the last Function (never at exit)
     std::string path_;
     bool from_cache_;
-    std::vector<std::string> names_;
-    std::unordered_map<std::string, std::shared_ptr<const detail::KernelImpl>> kernels_;
+    detail::KernelTable kernels_;
 };
 
 // cuModuleLoadDataEx, with the JIT's error log for PTX. The context must be current.
@@ -331,25 +325,11 @@ std::vector<mc_param_desc> read_params(DeviceState& device, CUmodule module, std
 
 std::vector<std::byte> read_payload(const detail::VerifiedFile& file) {
     std::vector<std::byte> bytes(file.payload_size());
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::pread(file.fd(), bytes.data() + done, bytes.size() - done,
-                                  static_cast<off_t>(done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            throw Error("SourceModule: cannot read the cached GPU module " + file.path().string() +
-                        " (" + std::strerror(n < 0 ? errno : EIO) +
-                        "); clear the cache with `manycore cache clear`");
-        }
-        done += static_cast<std::size_t>(n);
+    if (!detail::read_exactly(file.fd(), bytes.data(), bytes.size(), 0)) {
+        throw Error("SourceModule: cannot read the cached GPU module " + file.path().string() +
+                    " (" + std::strerror(errno) + "); clear the cache with `manycore cache clear`");
     }
     return bytes;
-}
-
-std::string options_text(const std::vector<std::string>& options) {
-    std::string text;
-    for (const auto& o : options) text += o + '\x1f';
-    return text;
 }
 
 }  // namespace
@@ -425,7 +405,7 @@ std::shared_ptr<const detail::ModuleImpl> build_module(DeviceState& device,
     const auto key = detail::CacheKey::of(
         {"cuda", version(), std::to_string(MC_ABI_VERSION), std::to_string(kPayloadVersion),
          nvrtc_id->version_text(), target.text(),
-         options_text(nvrtc_options(*nvrtc_id, target, source.options.compiler_options)),
+         detail::key_field(nvrtc_options(*nvrtc_id, target, source.options.compiler_options)),
          detail::prelude_digest(), tu});
 
     ModulePayload payload;
@@ -490,14 +470,8 @@ std::shared_ptr<const detail::ModuleImpl> build_module(DeviceState& device,
         device.check(api.cuFuncGetAttribute(&static_shared, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES,
                                             function),
                      "cuFuncGetAttribute", where);
-        std::vector<ParamInfo> params(entry.params.size());
-        const bool named = decl.param_names.size() == params.size();
-        for (std::size_t p = 0; p < params.size(); ++p) {
-            params[p].desc = entry.params[p];
-            params[p].name = named ? decl.param_names[p] : "arg" + std::to_string(p);
-            if (named && p < decl.param_spellings.size()) params[p].spelling = decl.param_spellings[p];
-        }
-        module->add(std::make_shared<CudaKernel>(device, function, decl.name, std::move(params),
+        module->add(std::make_shared<CudaKernel>(device, function, decl.name,
+                                                 detail::param_infos(entry.params, decl),
                                                  static_cast<std::size_t>(static_shared),
                                                  findings));
     }

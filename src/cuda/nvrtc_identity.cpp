@@ -21,17 +21,12 @@
 #include <vector>
 
 #include "core/compile_support.hpp"
+#include "core/posix_file.hpp"
 #include "manycore/config.hpp"
 #include "manycore/error.hpp"
 
 namespace manycore::cuda {
 namespace {
-
-std::string joined(const std::vector<std::string>& parts) {
-    std::string out;
-    for (const auto& p : parts) out += p + '\x1f';
-    return out;
-}
 
 std::vector<std::byte> bytes_of(const std::string& text) {
     const auto* begin = reinterpret_cast<const std::byte*>(text.data());
@@ -40,14 +35,8 @@ std::vector<std::byte> bytes_of(const std::string& text) {
 
 std::string read_entry(const detail::VerifiedFile& file) {
     std::string text(file.payload_size(), '\0');
-    std::size_t done = 0;
-    while (done < text.size()) {
-        const ssize_t n = ::pread(file.fd(), text.data() + done, text.size() - done,
-                                  static_cast<off_t>(done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) throw Error("the NVRTC record " + file.path().string() + " cannot be read");
-        done += static_cast<std::size_t>(n);
-    }
+    if (!detail::read_exactly(file.fd(), text.data(), text.size(), 0))
+        throw Error("the NVRTC record " + file.path().string() + " cannot be read");
     return text;
 }
 
@@ -115,8 +104,8 @@ NvrtcIdentity remembered_nvrtc_identity(detail::CompileCache& cache, const Nvrtc
     };
     const char* library_path = std::getenv("LD_LIBRARY_PATH");
     const auto where_key = detail::CacheKey::of(
-        {"nvrtc-where", version(), search.explicit_path, joined(search.sonames),
-         joined(search.folders), library_path ? library_path : "",
+        {"nvrtc-where", version(), search.explicit_path, detail::key_field(search.sonames),
+         detail::key_field(search.folders), library_path ? library_path : "",
          detail::file_stamp("/etc/ld.so.cache")});
     const auto where = cache.get_or_build(where_key, ".nvrtc-path",
                                           [&] { return bytes_of(load_once().path); });

@@ -111,6 +111,7 @@ struct CopyRequest {
     std::size_t bytes = 0;
     void* stream = nullptr;
     bool async = false;
+    const char* caller = "manycore.copy";  // what an error message names as the failing call
 };
 
 /// Whether a room can be used here and, when not, why.
@@ -128,37 +129,38 @@ class Backend {
     virtual int device_count() const = 0;
     virtual const DeviceInfo& device_info(int index) const = 0;
     virtual std::shared_ptr<Buffer> allocate(int index, std::size_t bytes) const = 0;
-    virtual void copy_to_host(void* dst, const void* src, std::size_t bytes) const = 0;
-    virtual void copy_from_host(void* dst, const void* src, std::size_t bytes) const = 0;
-    virtual void fill_zero(void* dst, std::size_t bytes) const = 0;
+    virtual void fill_zero(int index, void* dst, std::size_t bytes) const = 0;
     virtual std::shared_ptr<const ModuleImpl> build(int index, const ModuleSource& source) const = 0;
 
-    // Streams, events, copies, pinned memory and the memory pool. A stream handle of nullptr
-    // is the device's default stream. The defaults (src/core/stream.cpp) are the CPU's: a
-    // launch runs to completion before it returns, so streams are always idle, copies are
-    // memcpy, and an event's time is the host's steady clock when it was recorded.
-    virtual void* create_stream(int index) const;
-    virtual void destroy_stream(int index, void* stream) const noexcept;
-    virtual void synchronize_stream(int index, void* stream) const;
+    // Streams, events, copies, pinned memory and the memory pool: every backend says what
+    // they mean on its device (the CPU's are in src/cpu/cpu_backend.cpp). A stream handle of
+    // nullptr is the device's default stream.
+    virtual void* create_stream(int index) const = 0;
+    virtual void destroy_stream(int index, void* stream) const noexcept = 0;
+    virtual void synchronize_stream(int index, void* stream) const = 0;
     /// True when every operation queued on the stream has finished.
-    virtual bool query_stream(int index, void* stream) const;
+    virtual bool query_stream(int index, void* stream) const = 0;
     /// Later work on `stream` waits until `event` has happened.
-    virtual void stream_wait_event(int index, void* stream, void* event) const;
-    virtual void* create_event(int index, bool timing) const;
-    virtual void destroy_event(int index, void* event) const noexcept;
-    virtual void record_event(int index, void* event, void* stream) const;
-    virtual void synchronize_event(int index, void* event) const;
-    virtual bool query_event(int index, void* event) const;
+    virtual void stream_wait_event(int index, void* stream, void* event) const = 0;
+    virtual void* create_event(int index, bool timing) const = 0;
+    virtual void destroy_event(int index, void* event) const noexcept = 0;
+    virtual void record_event(int index, void* event, void* stream) const = 0;
+    virtual void synchronize_event(int index, void* event) const = 0;
+    virtual bool query_event(int index, void* event) const = 0;
     /// Milliseconds between two recorded, completed events.
-    virtual float elapsed_ms(int index, void* start, void* end) const;
+    virtual float elapsed_ms(int index, void* start, void* end) const = 0;
     /// Waits for all work on the device.
-    virtual void synchronize_device(int index) const;
-    virtual void copy(int index, const CopyRequest& request) const;
-    /// Page-locked host memory (a PinnedBuffer); nullptr when this room has none.
-    virtual std::shared_ptr<Buffer> allocate_pinned(std::size_t bytes) const;
-    virtual MemoryPoolStats memory_pool_stats(int index) const;
+    virtual void synchronize_device(int index) const = 0;
+    /// The one way bytes move between the device's memory and the host's (or within the
+    /// device): Array's copies to and from the host and manycore.copy all come here.
+    virtual void copy(int index, const CopyRequest& request) const = 0;
+    /// Page-locked host memory (a PinnedBuffer); nullptr when the device has none.
+    virtual std::shared_ptr<Buffer> allocate_pinned(std::size_t bytes) const = 0;
+    virtual MemoryPoolStats memory_pool_stats(int index) const = 0;
     /// Returns the cached blocks of the device's pool to the system; the bytes freed.
-    virtual std::size_t free_all_blocks(int index) const;
+    virtual std::size_t free_all_blocks(int index) const = 0;
+    /// (free, total) bytes of the device's memory.
+    virtual std::pair<std::size_t, std::size_t> memory_info(int index) const = 0;
     /// Each kernel's resources (source.kernels' order) when compiled for the GPU architecture
     /// `limits` without a device; the CUDA room does it with NVRTC. Entries carry a reason
     /// instead of numbers when that cannot be done. The default throws DeviceUnavailable.
@@ -167,8 +169,6 @@ class Backend {
     /// The driver's value of device attribute `attribute` (a CUdevice_attribute); the default
     /// throws DeviceUnavailable (only GPUs have them).
     virtual int device_attribute(int index, int attribute) const;
-    /// (free, total) bytes of the device's memory; the default is the host's.
-    virtual std::pair<std::size_t, std::size_t> memory_info(int index) const;
 };
 
 /// The room for `kind`; throws DeviceUnavailable when this build has none.

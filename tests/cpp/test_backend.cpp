@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-FileCopyrightText: manycore developers
+// The Backend interface: what a backend must define, and the CPU's definitions of streams,
+// events and copies.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <numeric>
+#include <type_traits>
+#include <vector>
+
+#include "manycore/detail/backend.hpp"
+#include "manycore/manycore.hpp"
+
+namespace {
+
+using manycore::detail::Backend;
+using manycore::detail::CopyKind;
+using manycore::detail::CopyRequest;
+
+// A backend with devices, memory and modules but no word on streams, events, copies, pinned
+// memory, its pool or its memory's size: the core supplies none of them, so it is abstract
+// (before, it silently got the CPU's: memcpy copies and host-clock events).
+class DevicesOnly : public Backend {
+  public:
+    manycore::DeviceKind kind() const noexcept override { return manycore::DeviceKind::cuda; }
+    std::string_view name() const noexcept override { return "devices-only"; }
+    manycore::detail::Probe probe() const override { return {true, {}}; }
+    int device_count() const override { return 1; }
+    const manycore::DeviceInfo& device_info(int) const override { return info_; }
+    std::shared_ptr<manycore::Buffer> allocate(int, std::size_t) const override { return {}; }
+    void fill_zero(int, void*, std::size_t) const override {}
+    std::shared_ptr<const manycore::detail::ModuleImpl> build(
+        int, const manycore::detail::ModuleSource&) const override {
+        return {};
+    }
+
+  private:
+    manycore::DeviceInfo info_;
+};
+static_assert(std::is_abstract_v<DevicesOnly>,
+              "the core must not define streams, events or copies for a backend");
+
+TEST(CpuBackend, CopiesEveryKindAndOverlappingRanges) {
+    const Backend& cpu = manycore::detail::backend(manycore::DeviceKind::cpu);
+    for (const CopyKind kind :
+         {CopyKind::host_to_device, CopyKind::device_to_host, CopyKind::device_to_device}) {
+        std::vector<int> v(16);
+        std::iota(v.begin(), v.end(), 0);
+        CopyRequest r;
+        r.kind = kind;
+        r.dst = v.data() + 1;  // overlapping: a memmove, not a memcpy
+        r.src = v.data();
+        r.bytes = 8 * sizeof(int);
+        cpu.copy(0, r);
+        EXPECT_EQ(v[0], 0);
+        for (int i = 1; i <= 8; ++i) EXPECT_EQ(v[i], i - 1) << i;
+        EXPECT_EQ(v[9], 9);
+    }
+}
+
+TEST(CpuBackend, StreamsAreDistinctTokensAlwaysIdle) {
+    const Backend& cpu = manycore::detail::backend(manycore::DeviceKind::cpu);
+    void* a = cpu.create_stream(0);
+    void* b = cpu.create_stream(0);
+    EXPECT_NE(a, b);
+    EXPECT_TRUE(cpu.query_stream(0, a));
+    cpu.synchronize_stream(0, a);
+    cpu.destroy_stream(0, a);
+    cpu.destroy_stream(0, b);
+}
+
+TEST(CpuBackend, EventsAreTheHostClockWhenRecorded) {
+    const Backend& cpu = manycore::detail::backend(manycore::DeviceKind::cpu);
+    void* start = cpu.create_event(0, true);
+    void* end = cpu.create_event(0, true);
+    cpu.record_event(0, start, nullptr);
+    volatile double sink = 0;
+    for (int i = 0; i < 2000000; ++i) sink = sink + i;
+    cpu.record_event(0, end, nullptr);
+    EXPECT_TRUE(cpu.query_event(0, end));
+    const float ms = cpu.elapsed_ms(0, start, end);
+    EXPECT_GT(ms, 0.0f);
+    EXPECT_LT(cpu.elapsed_ms(0, end, start), 0.0f);
+    cpu.destroy_event(0, start);
+    cpu.destroy_event(0, end);
+}
+
+TEST(CpuBackend, MemoryIsTheHostsAndHasNoPool) {
+    const Backend& cpu = manycore::detail::backend(manycore::DeviceKind::cpu);
+    const auto [free, total] = cpu.memory_info(0);
+    EXPECT_GT(total, 0u);
+    EXPECT_LE(free, total);
+    EXPECT_EQ(total, cpu.device_info(0).total_memory);
+    EXPECT_EQ(cpu.allocate_pinned(64), nullptr);
+}
+
+}  // namespace
