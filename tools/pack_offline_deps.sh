@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # SPDX-FileCopyrightText: manycore developers
-# Packs the two build dependencies an offline machine may lack -- Boost.Context (the static
-# library, its CMake package and the headers it includes) and the xxHash header -- into
-# .offline-deps/, from this machine's Debian packages (libboost-context-dev, libxxhash-dev);
+# Packs the build dependencies an offline machine may lack -- Boost.Context (the static
+# library, its CMake package and the headers it includes), the xxHash header and GoogleTest's
+# source (for the C++ tests) -- into .offline-deps/, from this machine's Debian packages
+# (libboost-context-dev, libxxhash-dev, libgtest-dev);
 # and, into .offline-deps/pycuda/, PyCUDA's source distribution and the wheels of its Python
 # dependencies for CPython 3.12 on x86_64 Linux, for tools/pycuda_compare.py to build the real
 # PyCUDA on the GPU machine (tools/run_gpu_tests.sh pycuda).
@@ -33,6 +34,11 @@ g++ -std=c++20 -M "$probe" | tr ' \\' '\n\n' | grep '^/usr/include/boost/' | sor
     cp "$header" "$out/include/${header#/usr/include/}"
   done
 cp /usr/include/xxhash.h "$out/include/"
+# GoogleTest as source (Debian ships it in /usr/src/googletest), built by the machine that runs
+# the tests with its own compiler: tools/run_gpu_tests.sh cpp passes it as
+# MANYCORE_GTEST_SOURCE_DIR.
+[ -f /usr/src/googletest/CMakeLists.txt ] || { echo "no /usr/src/googletest; apt-get install libgtest-dev" >&2; exit 1; }
+cp -rL /usr/src/googletest "$out/googletest"
 # Only the static variant, so the Python extension needs no Boost library at run time.
 cp "$libdir/libboost_context.a" "$out/lib/$arch/"
 cp -r "$cmakedir/Boost-$boost_version" "$cmakedir/boost_headers-$boost_version" "$out/lib/$arch/cmake/"
@@ -62,4 +68,4 @@ if ! python3 -m pip download -q --no-deps --only-binary=:all: --python-version "
       -d "$out/wheels" numba llvmlite line_profiler memory_profiler psutil; then
   echo "no wheels for the labs' anchors (pip download failed); the labs will skip those variants" >&2
 fi
-echo "$out: Boost.Context $boost_version (static), xxhash.h, PyCUDA's sdist and $(ls "$out/pycuda" | grep -c whl) wheels, the labs' wheels, $(du -sh "$out" | cut -f1)"
+echo "$out: Boost.Context $boost_version (static), xxhash.h, GoogleTest's source, PyCUDA's sdist and $(ls "$out/pycuda" | grep -c whl) wheels, the labs' wheels, $(du -sh "$out" | cut -f1)"

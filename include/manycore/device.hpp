@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,6 +50,10 @@ class Device {
     DeviceKind kind_ = DeviceKind::cpu;
     int index_ = 0;
 };
+
+/// Writes device.str() ("cpu", "cuda:0"): how GoogleTest, which looks for this function,
+/// names a device parameter in its messages.
+void PrintTo(const Device& device, std::ostream* os);
 
 /// A GPU's value of CUDA device attribute `attribute` (a CUdevice_attribute number), from its
 /// driver. Throws DeviceUnavailable for the CPU or a build without the CUDA room. Thread-safe.

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <charconv>
+#include <ostream>
 #include <cstdlib>
 #include <string>
 
@@ -41,6 +42,8 @@ std::string Device::str() const {
     if (kind_ == DeviceKind::cpu) return "cpu";
     return std::string(kind_name(kind_)) + ":" + std::to_string(index_);
 }
+
+void PrintTo(const Device& device, std::ostream* os) { *os << device.str(); }
 
 const DeviceInfo& Device::info() const {
     const auto& room = detail::backend(kind_);

@@ -22,9 +22,8 @@
 #include "cuda/nvrtc_api.hpp"
 #include "cuda/nvrtc_compiler.hpp"
 #include "manycore/detail/backend.hpp"
+#include "devices.hpp"
 #include "manycore/manycore.hpp"
-#include "manycore/memory.hpp"
-#include "manycore/stream.hpp"
 
 namespace {
 
@@ -34,11 +33,7 @@ using manycore::DType;
 using manycore::LaunchConfig;
 using manycore::Module;
 
-#define REQUIRE_GPU()                                                                       \
-    do {                                                                                    \
-        const auto probe = manycore::detail::backend(manycore::DeviceKind::cuda).probe();   \
-        if (!probe.available) GTEST_SKIP() << probe.reason;                                 \
-    } while (0)
+#define REQUIRE_GPU() MC_REQUIRE_GPU()
 
 const Device gpu = Device(manycore::DeviceKind::cuda, 0);
 
@@ -51,17 +46,10 @@ __global__ void saxpy(int n, float a, const float* __restrict__ x, float* y) {
 
 template <class T>
 Array to_gpu(const std::vector<T>& host, DType dtype) {
-    auto a = Array::empty({static_cast<std::int64_t>(host.size())}, dtype, gpu);
-    a.copy_from_host(host.data());
-    return a;
+    return manycore::test::to_device(host, dtype, gpu);
 }
 
-template <class T>
-std::vector<T> to_host(const Array& a) {
-    std::vector<T> host(a.size());
-    a.copy_to_host(host.data());
-    return host;
-}
+using manycore::test::to_host;
 
 TEST(CudaDevice, InfoComesFromTheDriver) {
     REQUIRE_GPU();

@@ -7,9 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "devices.hpp"
 #include "manycore/manycore.hpp"
-#include "manycore/memory.hpp"
-#include "manycore/stream.hpp"
 
 namespace {
 
@@ -20,15 +19,8 @@ using manycore::LaunchConfig;
 
 class StreamTest : public testing::TestWithParam<Device> {};
 
-std::string device_name(const testing::TestParamInfo<Device>& info) {
-    std::string name = info.param.str();
-    for (auto& c : name) {
-        if (c == ':') c = '_';
-    }
-    return name;
-}
-
-INSTANTIATE_TEST_SUITE_P(Devices, StreamTest, testing::ValuesIn(manycore::devices()), device_name);
+INSTANTIATE_TEST_SUITE_P(Devices, StreamTest, testing::ValuesIn(manycore::devices()),
+                         manycore::test::device_test_name);
 
 constexpr const char* kScale = R"(
 __global__ void scale(int n, float a, float* x) {

@@ -9,29 +9,29 @@
 #include <string>
 #include <vector>
 
+#include "devices.hpp"
 #include "manycore/manycore.hpp"
 
 namespace {
 
+using manycore::Array;
 using manycore::CpuScheme;
+using manycore::DType;
 using manycore::Device;
 using manycore::DeviceKind;
 using manycore::ExecutionMode;
 using manycore::LaunchConfig;
 using manycore::Module;
 using manycore::set_cpu_scheme;
+using manycore::test::to_device;
+using manycore::test::to_host;
 
+// Every device present; arrays are made on the test's device, since a GPU kernel cannot
+// reach host memory such as a std::vector's.
 class ModuleTest : public testing::TestWithParam<Device> {};
 
-std::string device_name(const testing::TestParamInfo<Device>& info) {
-    std::string name = info.param.str();
-    for (auto& c : name) {
-        if (c == ':') c = '_';
-    }
-    return name;
-}
-
-INSTANTIATE_TEST_SUITE_P(Devices, ModuleTest, testing::ValuesIn(manycore::devices()), device_name);
+INSTANTIATE_TEST_SUITE_P(Devices, ModuleTest, testing::ValuesIn(manycore::devices()),
+                         manycore::test::device_test_name);
 
 constexpr const char* kSaxpy = R"(
 __global__ void saxpy(int n, float a, const float* __restrict__ x, float* y) {
@@ -44,17 +44,17 @@ TEST_P(ModuleTest, TypedLaunchComputesSaxpy) {
     Module module(kSaxpy, GetParam());
     auto saxpy = module.function("saxpy");
     const int n = 1000;
-    auto x = manycore::Array::empty({n}, manycore::DType::float32, GetParam());
-    auto y = manycore::Array::empty({n}, manycore::DType::float32, GetParam());
-    std::vector<float> hx(n), hy(n, 1.0f);
+    std::vector<float> hx(n);
     std::iota(hx.begin(), hx.end(), 0.0f);
-    x.copy_from_host(hx.data());
-    y.copy_from_host(hy.data());
+    auto x = to_device(hx, DType::float32, GetParam());
+    auto y = to_device(std::vector<float>(n, 1.0f), DType::float32, GetParam());
     saxpy(LaunchConfig{{4}, {256}}, n, 2.0f, x, y);
-    y.copy_to_host(hy.data());
+    const auto hy = to_host<float>(y);
     for (int i = 0; i < n; ++i) ASSERT_EQ(hy[i], 2.0f * static_cast<float>(i) + 1.0f) << i;
     EXPECT_EQ(saxpy.signature(), "saxpy(int n, float a, const float* __restrict__ x, float* y)");
     EXPECT_FALSE(saxpy.uses_fibers());
+    EXPECT_EQ(saxpy.execution_mode(), GetParam().kind() == DeviceKind::cpu ? ExecutionMode::loop
+                                                                           : ExecutionMode::gpu);
 }
 
 TEST_P(ModuleTest, SharedMemoryReductionWithBarriersInALoop) {
@@ -79,9 +79,12 @@ TEST_P(ModuleTest, SharedMemoryReductionWithBarriersInALoop) {
     EXPECT_FALSE(f.uses_fibers());
     EXPECT_EQ(f.static_shared_bytes(), 256 * sizeof(double));
     const int n = 5000, blocks = (n + 255) / 256;
-    std::vector<double> in(n), out(blocks);
-    std::iota(in.begin(), in.end(), 1.0);
-    f(LaunchConfig{{blocks}, {256}}, in.data(), out.data(), n);
+    std::vector<double> host_in(n);
+    std::iota(host_in.begin(), host_in.end(), 1.0);
+    const auto in = to_device(host_in, DType::float64, GetParam());
+    auto sums = Array::zeros({blocks}, DType::float64, GetParam());
+    f(LaunchConfig{{blocks}, {256}}, in, sums, n);
+    const auto out = to_host<double>(sums);
     EXPECT_DOUBLE_EQ(std::accumulate(out.begin(), out.end(), 0.0), n * (n + 1.0) / 2);
     if (!cpu) return;
     // The same kernel with every thread a fiber: the same sums, bit for bit.
@@ -104,9 +107,9 @@ TEST_P(ModuleTest, SharedMemoryReductionWithBarriersInALoop) {
     auto g = fibers.function("block_sum");
     EXPECT_EQ(g.execution_mode(), ExecutionMode::fibers);
     EXPECT_TRUE(g.uses_fibers());
-    std::vector<double> out2(blocks);
-    g(LaunchConfig{{blocks}, {256}}, in.data(), out2.data(), n);
-    EXPECT_EQ(out, out2);
+    auto sums2 = Array::zeros({blocks}, DType::float64, GetParam());
+    g(LaunchConfig{{blocks}, {256}}, in, sums2, n);
+    EXPECT_EQ(out, to_host<double>(sums2));
 }
 
 TEST_P(ModuleTest, DynamicSharedMemorySizedAtLaunch) {
@@ -119,9 +122,11 @@ TEST_P(ModuleTest, DynamicSharedMemorySizedAtLaunch) {
             data[blockIdx.x * blockDim.x + t] = tile[blockDim.x - 1 - t];
         })",
                   GetParam());
-    std::vector<int> data(512);
-    std::iota(data.begin(), data.end(), 0);
-    module.function("reverse")(LaunchConfig{{2}, {256}, 256 * sizeof(int)}, data.data());
+    std::vector<int> host(512);
+    std::iota(host.begin(), host.end(), 0);
+    auto array = to_device(host, DType::int32, GetParam());
+    module.function("reverse")(LaunchConfig{{2}, {256}, 256 * sizeof(int)}, array);
+    const auto data = to_host<int>(array);
     EXPECT_EQ(data[0], 255);
     EXPECT_EQ(data[255], 0);
     EXPECT_EQ(data[256], 511);
@@ -130,16 +135,17 @@ TEST_P(ModuleTest, DynamicSharedMemorySizedAtLaunch) {
 TEST_P(ModuleTest, WrongArgumentsAreRejectedBeforeRunning) {
     Module module(kSaxpy, GetParam());
     auto saxpy = module.function("saxpy");
-    std::vector<float> x(4), y(4);
-    std::vector<double> wrong(4);
+    const auto x = Array::zeros({4}, DType::float32, GetParam());
+    const auto y = Array::zeros({4}, DType::float32, GetParam());
+    const auto wrong = Array::zeros({4}, DType::float64, GetParam());
     const LaunchConfig one{{1}, {4}};
-    EXPECT_THROW(saxpy(one, 4, 2.0f, x.data()), manycore::ArgumentTypeError);
-    EXPECT_THROW(saxpy(one, 4, 2.0f, wrong.data(), y.data()), manycore::ArgumentTypeError);
-    EXPECT_THROW(saxpy(one, std::int64_t{1} << 40, 2.0f, x.data(), y.data()),
-                 manycore::ArgumentRangeError);
-    EXPECT_THROW(saxpy(one, 4.5, 2.0f, x.data(), y.data()), manycore::ArgumentTypeError);
+    EXPECT_THROW(saxpy(one, 4, 2.0f, x), manycore::ArgumentTypeError);
+    EXPECT_THROW(saxpy(one, 4, 2.0f, wrong, y), manycore::ArgumentTypeError);
+    EXPECT_THROW(saxpy(one, std::int64_t{1} << 40, 2.0f, x, y), manycore::ArgumentRangeError);
+    EXPECT_THROW(saxpy(one, 4.5, 2.0f, x, y), manycore::ArgumentTypeError);
     try {
-        saxpy(one, 4, 2.0f, wrong.data(), y.data());
+        saxpy(one, 4, 2.0f, wrong, y);
+        ADD_FAILURE() << "expected an ArgumentTypeError";
     } catch (const manycore::ArgumentTypeError& e) {
         const std::string message = e.what();
         EXPECT_NE(message.find("saxpy"), std::string::npos) << message;
@@ -152,15 +158,12 @@ TEST_P(ModuleTest, WrongArgumentsAreRejectedBeforeRunning) {
 TEST_P(ModuleTest, LaunchOutsideLimitsIsInvalidLaunch) {
     Module module(kSaxpy, GetParam());
     auto saxpy = module.function("saxpy");
-    std::vector<float> x(4), y(4);
-    EXPECT_THROW(saxpy(LaunchConfig{{1}, {2048}}, 4, 1.0f, x.data(), y.data()),
-                 manycore::InvalidLaunch);
-    EXPECT_THROW(saxpy(LaunchConfig{{1}, {64, 32}}, 4, 1.0f, x.data(), y.data()),
-                 manycore::InvalidLaunch);
-    EXPECT_THROW(saxpy(LaunchConfig{{0}, {32}}, 4, 1.0f, x.data(), y.data()),
-                 manycore::InvalidLaunch);
-    EXPECT_THROW(saxpy(LaunchConfig{{1}, {32}, 1 << 20}, 4, 1.0f, x.data(), y.data()),
-                 manycore::InvalidLaunch);
+    const auto x = Array::zeros({4}, DType::float32, GetParam());
+    const auto y = Array::zeros({4}, DType::float32, GetParam());
+    EXPECT_THROW(saxpy(LaunchConfig{{1}, {2048}}, 4, 1.0f, x, y), manycore::InvalidLaunch);
+    EXPECT_THROW(saxpy(LaunchConfig{{1}, {64, 32}}, 4, 1.0f, x, y), manycore::InvalidLaunch);
+    EXPECT_THROW(saxpy(LaunchConfig{{0}, {32}}, 4, 1.0f, x, y), manycore::InvalidLaunch);
+    EXPECT_THROW(saxpy(LaunchConfig{{1}, {32}, 1 << 20}, 4, 1.0f, x, y), manycore::InvalidLaunch);
 }
 
 TEST_P(ModuleTest, CompileErrorCarriesUserLineNumbers) {
@@ -194,12 +197,12 @@ TEST_P(ModuleTest, TemplateKernelsThroughNameExpressions) {
             if (i < n) out[i] = T(V);
         })",
                   GetParam(), options);
-    std::vector<int> ints(10);
-    std::vector<double> doubles(10);
-    module.function("fill<int, 7>")(LaunchConfig{{1}, {32}}, ints.data(), 10);
-    module.function("fill<double, 2>")(LaunchConfig{{1}, {32}}, doubles.data(), 10);
-    EXPECT_EQ(ints[9], 7);
-    EXPECT_EQ(doubles[9], 2.0);
+    auto ints = Array::zeros({10}, DType::int32, GetParam());
+    auto doubles = Array::zeros({10}, DType::float64, GetParam());
+    module.function("fill<int, 7>")(LaunchConfig{{1}, {32}}, ints, 10);
+    module.function("fill<double, 2>")(LaunchConfig{{1}, {32}}, doubles, 10);
+    EXPECT_EQ(to_host<int>(ints)[9], 7);
+    EXPECT_EQ(to_host<double>(doubles)[9], 2.0);
     EXPECT_THROW((void)module.function("fill<int, 8>"), manycore::KernelNotFound);
 }
 
@@ -210,6 +213,12 @@ TEST_P(ModuleTest, SecondModuleOfTheSameSourceIsShared) {
 }
 
 }  // namespace
+
+// GoogleTest names a device parameter by its string, in failures and in --gtest_list_tests.
+TEST(DeviceNames, PrintToWritesTheDeviceString) {
+    EXPECT_EQ(testing::PrintToString(manycore::Device::cpu()), "cpu");
+    EXPECT_EQ(testing::PrintToString(manycore::Device(manycore::DeviceKind::cuda, 1)), "cuda:1");
+}
 
 // Under MPI each rank of a node takes its own GPU, round-robin by the launcher's local rank.
 TEST(DefaultDevice, RanksOfANodeShareItsGpusRoundRobin) {
