@@ -42,8 +42,10 @@ install_python_env() {
     python3 -m venv .venv
   fi
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q "scikit-build-core>=0.11" "nanobind>=2.4" "numpy>=1.24" \
+  .venv/bin/python -m pip install -q "scikit-build-core>=0.11" "nanobind==3.1.0" "numpy>=1.24" \
       "pytest>=7" "pytest-timeout>=2" "mpi4py>=3.1"
+  # The checkers, pinned so that their verdicts do not drift (nanobind too: it writes the stub).
+  .venv/bin/python -m pip install -q "mypy==2.4.1"
   # The labs: notebooks (jupytext, nbclient, an IPython kernel) and the anchors their variants
   # compare with (Numba, the line and memory profilers, matplotlib).
   .venv/bin/python -m pip install -q "jupytext>=1.16" "nbclient>=0.10" "ipykernel>=6" \
@@ -69,6 +71,8 @@ case "$command" in
   test)
     install_system_packages "${test_packages[@]}"
     install_python_env
+    say "type checks (mypy)"
+    .venv/bin/mypy
     build_cpp
     say "C++ tests"
     (cd build/cpp && ctest --output-on-failure -j "$jobs")

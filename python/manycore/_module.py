@@ -26,7 +26,7 @@ def _calibrate_temporaries() -> None:
         # With keywords, as launches have (grid=, block=): they take a reference of their own.
         held, temporary = call(named, grid=1)[0], call(np.empty(1), grid=1)[0]
         counts.append(temporary if temporary < held else 0)
-    _core._set_temporary_refcounts(*counts, dis.opmap.get("CALL_FUNCTION_EX", -1))
+    _core._set_temporary_refcounts(counts[0], counts[1], dis.opmap.get("CALL_FUNCTION_EX", -1))
 
 
 _calibrate_temporaries()

@@ -49,4 +49,4 @@ def _resource_usage(self: _core.Function) -> KernelResources:
 
 def install() -> None:
     """Makes ``resource_usage`` a method of ``manycore.Function`` (a nanobind class), once."""
-    _core.Function.resource_usage = _resource_usage
+    setattr(_core.Function, "resource_usage", _resource_usage)

@@ -157,7 +157,7 @@ def run_checked(script: str, args: Sequence[str] = (), env: dict[str, str] | Non
 
 def find_compute_sanitizer(env: dict[str, str] | None = None) -> str | None:
     """compute-sanitizer's path: on PATH, else in $CUDA_HOME/bin, else /usr/local/cuda/bin."""
-    env = os.environ if env is None else env
+    env = dict(os.environ) if env is None else env
     found = shutil.which("compute-sanitizer", path=env.get("PATH"))
     if found:
         return found

@@ -139,8 +139,9 @@ def _mpi_pairs() -> list[tuple[str, object]]:
             mpi4py = f"installed, version {importlib.metadata.version('mpi4py')}"
         except importlib.metadata.PackageNotFoundError:  # importable without metadata
             mpi4py = "installed"
-    launchers = [(name, shutil.which(name) or "not on PATH") for name in ("mpirun", "mpiexec")]
-    return [("mpi4py", mpi4py)] + launchers
+    launchers: list[tuple[str, object]] = [
+        (name, shutil.which(name) or "not on PATH") for name in ("mpirun", "mpiexec")]
+    return [("mpi4py", mpi4py), *launchers]
 
 
 def cmd_info(args: argparse.Namespace) -> int:

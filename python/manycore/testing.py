@@ -49,6 +49,8 @@ def _as_numpy(value: Any, name: str) -> np.ndarray:
         return value.get()
     if isinstance(value, np.ndarray):
         return value
+    out: np.ndarray | None
+    error: Exception | None
     try:
         out = np.asarray(value)
     except Exception as exc:  # a GPU tensor refusing __array__, say
@@ -177,10 +179,12 @@ def assert_close(
             ec = e.astype(a.dtype).ravel()
             ulp = np.where(a_nan | e_nan, np.uint64(0), _ulp_distance(ac, ec))
         if ulps is not None:
+            assert ulp is not None  # ulps= of another dtype was refused above
             ok = same | (a_nan & e_nan) | (~nan_mismatch & ~inf_mismatch & (ulp <= np.uint64(ulps)))
             badness = ulp.astype(np.float64)
             rule = f"ulps={int(ulps)}"
         else:
+            assert rtol is not None and atol is not None  # the defaults were filled in above
             bound = atol + rtol * np.abs(ef)
             ok = same | (a_nan & e_nan) | (~nan_mismatch & ~inf_mismatch & (abs_err <= bound))
             badness = np.where(bound > 0, abs_err / bound, np.where(abs_err > 0, np.inf, 0.0))
@@ -213,9 +217,10 @@ def assert_close(
     order = bad[np.argsort(-badness[bad], kind="stable")][:_WORST]
     lines.append(f"worst {len(order)}:" if bad.size > len(order) else "elements that differ:")
     flat_a, flat_e = a.ravel(), e.ravel()
-    rows = [("index", "actual", "expected", "abs err", "rel err") + (("ulps",) if ulp is not None else ())]
+    rows: list[tuple[str, ...]] = [
+        ("index", "actual", "expected", "abs err", "rel err") + (("ulps",) if ulp is not None else ())]
     for i in order:
-        cells = (
+        cells: tuple[str, ...] = (
             _index_text(int(i), shape),
             _value_text(flat_a[i]),
             _value_text(flat_e[i]),

@@ -221,9 +221,12 @@ void bind_array(nb::module_& m) {
     nb::class_<Array>(m, "Array",
                       "An n-dimensional array on a device. On the CPU it shares memory with "
                       "numpy.asarray(a); everywhere, a.get() returns a NumPy copy.")
-        .def_prop_ro("shape", [](const Array& a) { return to_tuple(a.shape()); })
-        .def_prop_ro("strides", [](const Array& a) { return to_tuple(a.strides()); })
-        .def_prop_ro("dtype", &numpy_dtype)
+        .def_prop_ro("shape", [](const Array& a) { return to_tuple(a.shape()); },
+                     nb::for_getter(nb::sig("def shape(self, /) -> tuple[int, ...]")))
+        .def_prop_ro("strides", [](const Array& a) { return to_tuple(a.strides()); },
+                     nb::for_getter(nb::sig("def strides(self, /) -> tuple[int, ...]")))
+        .def_prop_ro("dtype", &numpy_dtype,
+                     nb::for_getter(nb::sig("def dtype(self, /) -> numpy.dtype[typing.Any]")))
         .def_prop_ro("device", &Array::device)
         .def_prop_ro("nbytes", &Array::nbytes)
         .def_prop_ro("size", &Array::size)

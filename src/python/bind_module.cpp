@@ -488,7 +488,13 @@ void bind_module(nb::module_& m) {
     }, nb::arg("scheme"), "Sets the scheme of modules built from now on: 'auto' or 'fibers'.");
     nb::class_<Function>(m, "Function", "A kernel of a module; call it to launch.")
         .def("__call__", &call,
-             "Launches the kernel: f(*args, grid=..., block=..., shared=0, stream=None, lint=True).")
+             nb::sig("def __call__(self, *args: object, grid: int | collections.abc.Sequence[int], "
+                     "block: int | collections.abc.Sequence[int], shared: int = 0, "
+                     "stream: Stream | None = None, lint: bool = True) -> None"),
+             "Launches the kernel on the arguments, converted by its parameter types: `grid` "
+             "blocks of `block` threads (1 to 3 dimensions), `shared` bytes of dynamic shared "
+             "memory, queued on `stream` (the device's default stream when None); `lint` "
+             "False silences the launch lints of this call.")
         .def("__init__", [](Function* self, const Function& other) { new (self) Function(other); },
              nb::arg("function"), "The same kernel (for subclasses such as manycore.pycuda's).")
         .def("_pycuda_call", &call_pycuda,
@@ -497,7 +503,8 @@ void bind_module(nb::module_& m) {
             PreparedLaunch launch;
             convert_args(f, args, 0, launch, true);
             return pycuda_notes(f, launch);
-        }, "What PyCUDA's argument rules let through for these arguments: [(param, kind, "
+        }, nb::sig("def _pycuda_notes(self, *args: object) -> list[tuple[int, str, str]] | None"),
+           "What PyCUDA's argument rules let through for these arguments: [(param, kind, "
            "message)] or None.")
         .def("_pycuda_prepared_call", &prepared_call_pycuda,
              "manycore.pycuda's prepared_call when prepare()'s types are the kernel's.")

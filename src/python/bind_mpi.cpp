@@ -68,7 +68,7 @@ void bind_mpi(nb::module_& m) {
         const mmpi::Op o = mmpi::parse_op(op);
         nb::gil_scoped_release release;
         mmpi::reduce(c, in, out, o, root);
-    }, nb::arg("comm"), nb::arg("in"), nb::arg("out").none(), nb::arg("op"), nb::arg("root"));
+    }, nb::arg("comm"), nb::arg("src"), nb::arg("out").none(), nb::arg("op"), nb::arg("root"));
     m.def("mpi_bcast", [](nb::handle comm, Array& a, int root) {
         mmpi::Comm c = comm_of(comm);
         nb::gil_scoped_release release;
@@ -83,12 +83,12 @@ void bind_mpi(nb::module_& m) {
         mmpi::Comm c = comm_of(comm);
         nb::gil_scoped_release release;
         mmpi::gather(c, in, out, root);
-    }, nb::arg("comm"), nb::arg("in"), nb::arg("out").none(), nb::arg("root"));
+    }, nb::arg("comm"), nb::arg("src"), nb::arg("out").none(), nb::arg("root"));
     m.def("mpi_scatter", [](nb::handle comm, const Array* in, Array& out, int root) {
         mmpi::Comm c = comm_of(comm);
         nb::gil_scoped_release release;
         mmpi::scatter(c, in, out, root);
-    }, nb::arg("comm"), nb::arg("in").none(), nb::arg("out"), nb::arg("root"));
+    }, nb::arg("comm"), nb::arg("src").none(), nb::arg("out"), nb::arg("root"));
     m.def("mpi_alltoall", [](nb::handle comm, const Array& in, Array& out) {
         mmpi::Comm c = comm_of(comm);
         nb::gil_scoped_release release;

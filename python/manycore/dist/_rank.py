@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.argv = [module, *args]
             runpy.run_module(module, run_name="__main__", alter_sys=True)
         else:
+            assert script is not None  # _parse gives a script or a module
             sys.argv = [script, *args]
             sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
             runpy.run_path(script, run_name="__main__")

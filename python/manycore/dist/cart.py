@@ -154,6 +154,7 @@ class CartGrid:
         displs = [int(x) for x in np.cumsum([0] + counts[:-1])]
         send = None
         if is_root:
+            assert host is not None
             packed = np.empty(sum(counts), np.uint8)
             for r in range(self.size):
                 block = np.ascontiguousarray(host[self._block_slices(shape, r)])
@@ -183,7 +184,7 @@ class CartGrid:
                 [packed, counts, displs, mpi.BYTE] if is_root else None,
                 root=root,
             )
-        if not is_root:
+        if packed is None:  # not the root
             return None
         out = np.empty(shape, dtype)
         for r in range(self.size):

@@ -125,6 +125,8 @@ class Comm:
     messages never match the user's. Collectives must be called by every rank, in the same
     order (MPI's rule). ``.mpi4py`` is the duplicate, for anything manycore does not wrap."""
 
+    mpi4py: Any  # the mpi4py communicator (a duplicate unless told otherwise)
+
     def __init__(self, comm: Any = None, *, duplicate: bool = True) -> None:
         mpi = _mpi.MPI()
         if comm is None:

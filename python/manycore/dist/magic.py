@@ -48,7 +48,9 @@ def run_cell(line: str, cell: str, *, echo: bool = True) -> subprocess.Completed
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired as e:
-            done = subprocess.CompletedProcess(cmd, 124, e.stdout or "", (e.stderr or "") + "\n(killed)")
+            # What the child wrote before it was killed comes as bytes, even with text=True.
+            out, err = (s.decode() if isinstance(s, bytes) else s or "" for s in (e.stdout, e.stderr))
+            done = subprocess.CompletedProcess(cmd, 124, out, err + "\n(killed)")
     if echo:
         sys.stdout.write(done.stdout if isinstance(done.stdout, str) else done.stdout.decode())
         if done.stderr:

@@ -11,6 +11,7 @@ importable by every worker.
 from __future__ import annotations
 
 from multiprocessing import shared_memory
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +45,7 @@ def add_slice(start: int, stop: int) -> int:
     return stop - start
 
 
-_value = None
+_value: Any = None  # a multiprocessing.Value, set by share_value
 
 
 def share_value(value) -> None:
@@ -121,6 +122,7 @@ def keep_points(points: np.ndarray) -> None:
 def kmeans_slice(first: int, last: int, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One Lloyd step's share of points [first, last): the labels, and per cluster the
     coordinate sums (float64) and counts."""
+    assert _points is not None, "the pool's initializer is keep_points"
     points = _points[first:last]
     d = ((points[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
     labels = d.argmin(axis=1)

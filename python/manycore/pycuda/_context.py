@@ -45,9 +45,16 @@ MAX_PERSISTING_L2_CACHE_SIZE 108 MAX_ACCESS_POLICY_WINDOW_SIZE 109
 RESERVED_SHARED_MEMORY_PER_BLOCK 111 MEMORY_POOLS_SUPPORTED 115 CLUSTER_LAUNCH 120"""
 
 _pairs = _ATTRIBUTES.split()
+
+
+def _int_enum(name: str, members: list[tuple[str, int]]) -> Any:
+    # Typed Any: a type checker cannot see members made from a table.
+    return enum.IntEnum(name, members)
+
+
 #: CUDA's device attributes (``CUdevice_attribute``), PyCUDA's ``driver.device_attribute``.
-device_attribute = enum.IntEnum("device_attribute", [(_pairs[i], int(_pairs[i + 1]))
-                                                     for i in range(0, len(_pairs), 2)])
+device_attribute = _int_enum("device_attribute", [(_pairs[i], int(_pairs[i + 1]))
+                                                  for i in range(0, len(_pairs), 2)])
 
 #: CUDA's function attributes (``CUfunction_attribute``), PyCUDA's ``driver.function_attribute``.
 function_attribute = enum.IntEnum("function_attribute", [
@@ -123,6 +130,8 @@ class Device:
     none (a ``manycore.Device`` is taken too). On the CPU, what only a GPU has is answered for
     the architecture the CPU stands in for (``MANYCORE_EMULATED_ARCH``), which its name says."""
 
+    _attributes: dict[int, int] | None
+
     def __init__(self, number: Any = 0) -> None:
         devices = mc_devices()
         if isinstance(number, _core.Device):  # manycore's own device (the CPU on a GPU machine)
@@ -135,7 +144,7 @@ class Device:
                              f"(0 to {len(devices) - 1})")
         self._number = number
         self.mc_device = devices[number]
-        self._attributes: dict[int, int] | None = None
+        self._attributes = None
 
     @staticmethod
     def count() -> int:
@@ -173,12 +182,13 @@ class Device:
             if self.mc_device.kind == "cpu":
                 self._attributes = _cpu_attributes(self.mc_device)
             else:
-                self._attributes = {}
+                known: dict[int, int] = {}
                 for a in device_attribute:
                     try:
-                        self._attributes[a] = _core.device_attribute(self.mc_device, int(a))
+                        known[a] = _core.device_attribute(self.mc_device, int(a))
                     except Exception:  # noqa: BLE001 - attributes this driver does not know
                         continue
+                self._attributes = known
         return {device_attribute(k): v for k, v in self._attributes.items()}
 
     def __getattr__(self, name: str) -> int:

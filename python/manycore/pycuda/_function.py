@@ -102,7 +102,7 @@ class Function(_core.Function):
     runs in the core with no Python in between; ``_launch`` below does the rest."""
 
     # The core's launch with PyCUDA's rules; it hands anything else to _launch.
-    __call__ = _core.Function._pycuda_call
+    __call__ = _core.Function._pycuda_call  # type: ignore[assignment]  # PyCUDA's signature
 
     def __init__(self, mc_function: Any, module: Any) -> None:
         super().__init__(mc_function)
@@ -198,7 +198,8 @@ class Function(_core.Function):
         """The warnings stack level of the first frame outside manycore.pycuda."""
         import sys
 
-        frame, level = sys._getframe(1), 1
+        frame: types.FrameType | None = sys._getframe(1)
+        level = 1
         while frame is not None and frame.f_globals.get("__name__", "").startswith("manycore.pycuda"):
             frame, level = frame.f_back, level + 1
         return level
@@ -224,7 +225,8 @@ class Function(_core.Function):
         self.__dict__.pop("prepared_call", None)
         if all(c is None for c in converters):
             # The kernel's own types: the core's prepared launch, no Python in between.
-            self.prepared_call = types.MethodType(_core.Function._pycuda_prepared_call, self)
+            self.prepared_call = types.MethodType(  # type: ignore[method-assign]
+                _core.Function._pycuda_prepared_call, self)
         return self
 
     def _prepared_args(self, args: tuple) -> tuple:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import time
 import weakref
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -54,10 +54,11 @@ class DeviceAllocation:
         self._array = array  # a 1-d uint8 manycore array
         self.size = array.nbytes
         self._start = array.ptr
-        self._mc_kernel_arg = (array, False)
+        self._mc_kernel_arg: tuple[Any, bool] | None = (array, False)
         if array.nbytes:
-            bisect.insort(_starts, self._start)
-            _by_start[self._start] = weakref.ref(self, lambda _, s=self._start: _forget(s))
+            start = self._start
+            bisect.insort(_starts, start)
+            _by_start[start] = weakref.ref(self, lambda _: _forget(start))
 
     def __int__(self) -> int:
         self._check()
@@ -88,7 +89,7 @@ class DeviceAllocation:
         if self._array.device.kind != "cpu":
             raise LogicError("DeviceAllocation.as_buffer(): GPU memory is not addressable from the "
                              "host; copy it with memcpy_dtoh")
-        return memoryview(np.asarray(self._array)[offset:offset + size])
+        return np.asarray(self._array)[offset:offset + size].data
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, DeviceAllocation) and int(other) == int(self)
@@ -115,7 +116,7 @@ class PointerHolderBase:
 
     def as_buffer(self, size: int, offset: int = 0) -> memoryview:
         array = device_bytes(int(self) + offset, size)
-        return memoryview(np.asarray(array))
+        return np.asarray(array).data
 
 
 def pointer_of(x: Any) -> int:
@@ -249,7 +250,7 @@ def to_device(bf_obj: Any) -> DeviceAllocation:
     return alloc
 
 
-def from_device(devptr: Any, shape: Any, dtype: Any, order: str = "C") -> np.ndarray:
+def from_device(devptr: Any, shape: Any, dtype: Any, order: Literal["C", "F"] = "C") -> np.ndarray:
     out = np.empty(shape, dtype, order=order)
     memcpy_dtoh(out, devptr)
     return out
@@ -261,7 +262,8 @@ def from_device_like(devptr: Any, other_ary: np.ndarray) -> np.ndarray:
     return out
 
 
-def pagelocked_empty(shape: Any, dtype: Any, order: str = "C", mem_flags: int = 0) -> np.ndarray:
+def pagelocked_empty(shape: Any, dtype: Any, order: Literal["C", "F"] = "C",
+                     mem_flags: int = 0) -> np.ndarray:
     """Page-locked host memory as a NumPy array: on a GPU, copies to and from it run at full
     speed and may be asynchronous; on the CPU it is ordinary memory."""
     dt = np.dtype(dtype)
@@ -273,14 +275,15 @@ def pagelocked_empty(shape: Any, dtype: Any, order: str = "C", mem_flags: int = 
     return pinned.view(dt).reshape(shape, order=order)
 
 
-def pagelocked_zeros(shape: Any, dtype: Any, order: str = "C", mem_flags: int = 0) -> np.ndarray:
+def pagelocked_zeros(shape: Any, dtype: Any, order: Literal["C", "F"] = "C",
+                     mem_flags: int = 0) -> np.ndarray:
     a = pagelocked_empty(shape, dtype, order, mem_flags)
     a.fill(0)
     return a
 
 
 def pagelocked_empty_like(array: np.ndarray, mem_flags: int = 0) -> np.ndarray:
-    order = "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
+    order: Literal["C", "F"] = "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
     return pagelocked_empty(array.shape, array.dtype, order, mem_flags)
 
 

@@ -87,7 +87,7 @@ class Event(_core.Event):
         self._sequence = next(_sequence)
         return self
 
-    def synchronize(self) -> Event:
+    def synchronize(self) -> Event:  # type: ignore[override]  # PyCUDA's returns the event
         super().synchronize()
         host_waited()
         return self

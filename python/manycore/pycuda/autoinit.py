@@ -11,8 +11,9 @@ from . import driver as cuda
 from .tools import clear_context_caches, make_default_context
 
 cuda.init()
-context = make_default_context()
-device = context.get_device()
+_context = make_default_context()
+context: cuda.Context | None = _context
+device = _context.get_device()
 
 
 def _finish_up() -> None:

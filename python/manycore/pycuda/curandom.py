@@ -93,7 +93,7 @@ class PseudoRandomNumberGenerator:
         with translated():
             z = mc_random.normal(shape, mean, stddev, dtype=_float_dtype(dtype),
                                  seed=self._next_seed(), device=current_device())
-        return cumath.exp(GPUArray._wrap(z))
+        return cumath.exp(GPUArray._wrap(z))  # type: ignore[attr-defined]  # made in a loop
 
     def fill_uniform(self, data: GPUArray, stream: Any = None) -> GPUArray:
         data.mc_array[...] = self.gen_uniform(data.shape, data.dtype).mc_array

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -205,6 +205,8 @@ class PooledDeviceAllocation(DeviceAllocation):
     """An allocation from a ``DeviceMemoryPool``; ``free()`` gives it back to the pool."""
 
     __slots__ = ("_pool", "_bin")
+    _pool: DeviceMemoryPool
+    _bin: int
 
     def free(self) -> None:
         if self._array is not None:
@@ -285,7 +287,7 @@ class PageLockedMemoryPool:
     def held_blocks(self) -> int:
         return sum(len(v) for v in self._held.values())
 
-    def allocate(self, shape: Any, dtype: Any, order: str = "C") -> np.ndarray:
+    def allocate(self, shape: Any, dtype: Any, order: Literal["C", "F"] = "C") -> np.ndarray:
         self.active_blocks += 1
         return pagelocked_empty(shape, dtype, order)
 
@@ -370,7 +372,7 @@ _C_NAMES = {
 }
 
 
-def parse_c_arg(c_arg: str) -> _Argument:
+def parse_c_arg(c_arg: str) -> VectorArg | ScalarArg:
     """``"float *x"`` -> VectorArg(float32, "x"); ``"int n"`` -> ScalarArg(int32, "n")."""
     c_arg = c_arg.replace("const", "").replace("__restrict__", "").strip()
     pointer = "*" in c_arg
@@ -381,9 +383,10 @@ def parse_c_arg(c_arg: str) -> _Argument:
     else:
         from .gpuarray import vec
 
-        dtype = vec.types_by_name.get(tp)
-        if dtype is None:
+        vector = vec.types_by_name.get(tp)
+        if vector is None:
             raise ValueError(f"unknown type '{tp}'")
+        dtype = vector
     return (VectorArg if pointer else ScalarArg)(dtype, name)
 
 

@@ -144,7 +144,8 @@ class SiteProfile:
             merged: list[str] = []
             for layer in reversed(layers):
                 value = layer.get(key, [])
-                merged += [value] if isinstance(value, str) else list(value)
+                # A list of strings once _load_profile has checked it.
+                merged += [value] if isinstance(value, str) else list(value)  # type: ignore[call-overload]
             setattr(o, key, merged + getattr(o, key))
         return o
 
@@ -152,7 +153,7 @@ class SiteProfile:
 def site_profile_path(env: dict[str, str] | None = None) -> str | None:
     """MANYCORE_SLURM_PROFILE when set (empty: no profile), else
     ``$XDG_CONFIG_HOME/manycore/slurm.toml`` (``~/.config/...``) when that file exists."""
-    env = os.environ if env is None else env
+    env = dict(os.environ) if env is None else env
     if "MANYCORE_SLURM_PROFILE" in env:
         return env["MANYCORE_SLURM_PROFILE"] or None
     config = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
@@ -165,7 +166,7 @@ def _read_toml(path: str) -> dict:
         import tomllib
     except ImportError:  # Python 3.10
         try:
-            import tomli as tomllib  # type: ignore[no-redef]
+            import tomli as tomllib  # type: ignore[no-redef,unused-ignore]
         except ImportError:
             raise ValueError(f"site profile {path}: reading TOML needs Python 3.11 or "
                              "`pip install tomli`") from None

@@ -129,7 +129,7 @@ def _refusal(message: str, o: SubmitOptions) -> str:
 # --- the record of submitted jobs ---------------------------------------------------------------
 
 def _record_path(env: dict[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
+    env = dict(os.environ) if env is None else env
     state = env.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
     return Path(state) / "manycore" / "slurm-jobs.tsv"
 

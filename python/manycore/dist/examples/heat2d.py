@@ -97,6 +97,7 @@ class Heat2D:
         nx, ny = self.u.shape
         if overlap:
             pending = self.u.exchange_halos(wait=False)
+            assert pending is not None  # wait=False gives the exchange to wait for
             self._update(1, nx - 1, 1, ny - 1)  # cells whose neighbours are all in the block
             pending.wait()
             # Then the edge strips, which read the halo (empty ranges are skipped).
@@ -150,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
           f"(dims {grid.dims}): {elapsed:.3f} s, {args.steps / elapsed:.1f} steps/s, "
           f"final residual {residuals[-1] if residuals else 0.0:.3e}")
     if args.check:
+        assert u0 is not None and u is not None  # rank 0's
         ref, ref_res = serial(u0, args.steps)
         same = np.array_equal(u.view(np.uint64), ref.view(np.uint64)) and residuals == ref_res
         print("heat2d: bitwise identical to the serial NumPy version" if same else
