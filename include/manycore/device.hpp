@@ -56,7 +56,7 @@ class Device {
 void PrintTo(const Device& device, std::ostream* os);
 
 /// A GPU's value of CUDA device attribute `attribute` (a CUdevice_attribute number), from its
-/// driver. Throws DeviceUnavailable for the CPU or a build without the CUDA room. Thread-safe.
+/// driver. Throws DeviceUnavailable for the CPU or a build without the CUDA backend. Thread-safe.
 int device_attribute(const Device& device, int attribute);
 
 /// (free, total) bytes of the device's memory: the driver's on a GPU, the host's on the CPU.
@@ -68,9 +68,10 @@ std::vector<Device> devices();
 /// MANYCORE_DEVICE when set, else a GPU (the first; under MPI, the node-local rank's share of
 /// the node's GPUs), else the CPU.
 Device default_device();
-/// Where a module or array asked for on `asked` is made: the CPU under
-/// MANYCORE_CHECK_ON_CPU=1 (so a GPU script runs checked anywhere), else `asked`. Thread-safe.
-Device placed(const Device& asked);
+/// The device that work asked for on `asked` (a module, an array, a stream) is given: the CPU
+/// under MANYCORE_CHECK_ON_CPU=1, so a GPU script runs checked anywhere, else `asked`.
+/// Thread-safe.
+Device effective_device(const Device& asked);
 
 /// This process's rank among the MPI ranks on its node: what the launcher says
 /// (OMPI_COMM_WORLD_LOCAL_RANK, MPI_LOCALRANKID, MV2_COMM_WORLD_LOCAL_RANK, SLURM_LOCALID),

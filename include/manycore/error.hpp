@@ -91,7 +91,7 @@ class CudaError : public Error {
 };
 
 /// An MPI call failed (Python: mc.MpiError, a RuntimeError). Carries MPI's error class and
-/// MPI_Error_string's text; raised only by the MPI room.
+/// MPI_Error_string's text; raised only by the MPI backend.
 class MpiError : public Error {
   public:
     MpiError(const std::string& message, int error_class, std::string error_string)

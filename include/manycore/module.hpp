@@ -36,7 +36,7 @@ struct LaunchConfig {
     Dim3 grid;
     Dim3 block;
     std::size_t shared_bytes = 0;  // dynamic shared memory per block
-    void* stream = nullptr;  // the room's stream handle (Stream::handle()); nullptr: the default stream
+    void* stream = nullptr;  // the backend's stream handle (Stream::handle()); nullptr: the default stream
 };
 
 /// One kernel parameter: its name and spelling from the source, its layout from the compiler.

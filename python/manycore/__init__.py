@@ -35,6 +35,7 @@ from .errors import (
     ArgumentTypeError,
     CompatWarning,
     CompileError,
+    CudaError,
     DeviceUnavailable,
     Error,
     InvalidArgument,
@@ -42,6 +43,7 @@ from .errors import (
     KernelFault,
     KernelNotFound,
     LaunchWarning,
+    MpiError,
     OutOfMemory,
 )
 
@@ -58,6 +60,7 @@ __all__ = [
     "ArgumentTypeError",
     "CompatWarning",
     "CompileError",
+    "CudaError",
     "Device",
     "DeviceUnavailable",
     "Error",
@@ -68,6 +71,7 @@ __all__ = [
     "KernelFault",
     "KernelNotFound",
     "LaunchWarning",
+    "MpiError",
     "OutOfMemory",
     "SourceModule",
     "lints_enabled",

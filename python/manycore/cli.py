@@ -76,7 +76,7 @@ def _device_line(d) -> str:
 
 
 def _cuda_status(devices) -> str:
-    """The GPUs manycore sees, else why there are none: no CUDA room in this build, or a room
+    """The GPUs manycore sees, else why there are none: no CUDA backend in this build, or a backend
     that found no driver or no GPU (its own reason)."""
     import manycore as mc
 
@@ -84,12 +84,12 @@ def _cuda_status(devices) -> str:
     if gpus:
         return "available: " + ", ".join(f"{d} ({d.name})" for d in gpus)
     try:
-        _ = mc.Device("cuda:0").name  # asks the room; raises with its reason when unusable
+        _ = mc.Device("cuda:0").name  # asks the backend; raises with its reason when unusable
     except mc.DeviceUnavailable as e:
         if "no cuda backend in this build" in str(e):
             return "not built in this version"
         reason = str(e)
-        if reason.startswith("Device("):  # "Device('cuda:0'): <the room's reason>"
+        if reason.startswith("Device("):  # "Device('cuda:0'): <the backend's reason>"
             reason = reason.split(": ", 1)[-1]
         return f"built, but no GPU is usable here: {reason}"
     return "built; no GPU listed"

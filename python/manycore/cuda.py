@@ -111,7 +111,7 @@ def compile(source: str, arch: int | str | None = None, options: Iterable[str] =
         from .errors import DeviceUnavailable
 
         raise DeviceUnavailable("manycore.cuda.compile(): this manycore was built without the "
-                                "CUDA room (MANYCORE_ENABLE_CUDA=OFF)")
+                                "CUDA backend (MANYCORE_ENABLE_CUDA=OFF)")
     if isinstance(options, str):
         raise TypeError("options must be a sequence of strings, e.g. ['-lineinfo'], not one string")
     image, cubin, target, log = _core.cuda_compile(

@@ -20,6 +20,7 @@ __all__ = [
     "KernelNotFound",
     "OutOfMemory",
     "MpiError",
+    "CudaError",
     "LaunchWarning",
     "CompatWarning",
 ]
@@ -97,6 +98,15 @@ class MpiError(Error, RuntimeError):
 
     error_class: int = 0
     error_string: str = ""
+
+
+class CudaError(Error, RuntimeError):
+    """A CUDA driver call failed for a reason that is neither a kernel fault nor a lack of memory.
+    Attributes ``code`` (the driver's ``CUresult``, e.g. 101) and ``name`` (its name,
+    ``"CUDA_ERROR_INVALID_DEVICE"``)."""
+
+    code: int = 0
+    name: str = ""
 
 
 class LaunchWarning(UserWarning):

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
-// Arrays: allocation through the device's room, views, host copies.
+// Arrays: allocation through the device's backend, views, host copies.
 #include "manycore/array.hpp"
 
 #include <cstdint>
@@ -84,7 +84,7 @@ std::shared_ptr<Buffer> allocate(const Device& device, std::size_t bytes) {
 
 Array Array::empty(std::vector<std::int64_t> shape, DType dtype, const Device& asked,
                    std::size_t itemsize) {
-    const Device device = placed(asked);
+    const Device device = effective_device(asked);
     itemsize = detail::resolve_itemsize(dtype, itemsize);
     const std::size_t bytes = detail::byte_count(shape, itemsize);
     auto buffer = allocate(device, bytes);

@@ -11,6 +11,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace manycore::detail {
@@ -40,6 +41,8 @@ class VerifiedFile {
     std::size_t payload_size() const noexcept { return payload_size_; }
     /// "/proc/self/fd/<fd>", for dlopen.
     std::string proc_path() const;
+    /// Gives up the descriptor without closing it (a loaded library keeps it for good).
+    int release() noexcept { return std::exchange(fd_, -1); }
 
   private:
     int fd_ = -1;

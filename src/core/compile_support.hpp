@@ -22,7 +22,7 @@ struct KernelDecl;
 std::string first_log_lines(const std::string& log, std::size_t count);
 
 /// XXH3-128 (hex) of every embedded prelude header, so a change to the prelude invalidates
-/// every room's cached modules. Computed once.
+/// every backend's cached modules. Computed once.
 const std::string& prelude_digest();
 
 /// "size=...;mtime=...;dev=...;ino=..." of the file at `path` (after symbolic links): what

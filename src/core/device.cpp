@@ -46,18 +46,18 @@ std::string Device::str() const {
 void PrintTo(const Device& device, std::ostream* os) { *os << device.str(); }
 
 const DeviceInfo& Device::info() const {
-    const auto& room = detail::backend(kind_);
-    const auto probe = room.probe();
+    const auto& backend = detail::backend(kind_);
+    const auto probe = backend.probe();
     if (!probe.available) {
         throw DeviceUnavailable("Device('" + str() + "'): " + probe.reason);
     }
-    if (index_ >= room.device_count()) {
+    if (index_ >= backend.device_count()) {
         throw DeviceUnavailable("Device('" + str() + "'): there are only " +
-                                std::to_string(room.device_count()) + " " +
-                                std::string(room.name()) + " devices (0 to " +
-                                std::to_string(room.device_count() - 1) + ")");
+                                std::to_string(backend.device_count()) + " " +
+                                std::string(backend.name()) + " devices (0 to " +
+                                std::to_string(backend.device_count() - 1) + ")");
     }
-    return room.device_info(index_);
+    return backend.device_info(index_);
 }
 
 std::pair<std::size_t, std::size_t> memory_info(const Device& device) {
@@ -72,9 +72,9 @@ int device_attribute(const Device& device, int attribute) {
 
 std::vector<Device> devices() {
     std::vector<Device> out;
-    for (const auto* room : detail::backends()) {
-        if (!room->probe().available) continue;
-        for (int i = 0; i < room->device_count(); ++i) out.emplace_back(room->kind(), i);
+    for (const auto* backend : detail::backends()) {
+        if (!backend->probe().available) continue;
+        for (int i = 0; i < backend->device_count(); ++i) out.emplace_back(backend->kind(), i);
     }
     return out;
 }
@@ -125,7 +125,7 @@ Device default_device() {
         detail::gpu_for_rank(static_cast<int>(gpus.size()), node_local_rank()))];
 }
 
-Device placed(const Device& asked) {
+Device effective_device(const Device& asked) {
     if (asked.kind() != DeviceKind::cpu && Config::get().check_on_cpu) return Device::cpu();
     return asked;
 }
@@ -133,8 +133,8 @@ Device placed(const Device& asked) {
 namespace detail {
 
 const Backend& backend(DeviceKind kind) {
-    for (const auto* room : backends()) {
-        if (room->kind() == kind) return *room;
+    for (const auto* backend : backends()) {
+        if (backend->kind() == kind) return *backend;
     }
     throw DeviceUnavailable(std::string("no ") + std::string(kind_name(kind)) +
                             " backend in this build of manycore; rebuild with it enabled or use "

@@ -34,7 +34,7 @@ KernelResources KernelImpl::resources() const {
 
 std::vector<KernelResources> Backend::offline_resources(const ModuleSource&,
                                                         const ArchLimits&) const {
-    throw DeviceUnavailable("this manycore was built without the CUDA room "
+    throw DeviceUnavailable("this manycore was built without the CUDA backend "
                             "(MANYCORE_ENABLE_CUDA=OFF), which compiles kernels with NVRTC");
 }
 

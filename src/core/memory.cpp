@@ -27,11 +27,11 @@ std::map<std::uintptr_t, std::size_t>& pinned_ranges() {
     return *ranges;
 }
 
-// The room that can pin host memory: the first whose probe succeeds and that offers it.
+// The backend that can pin host memory: the first whose probe succeeds and that offers it.
 std::shared_ptr<Buffer> pinned_from_rooms(std::size_t bytes) {
-    for (const auto* room : detail::backends()) {
-        if (room->kind() == DeviceKind::cpu || !room->probe().available) continue;
-        if (auto buffer = room->allocate_pinned(bytes)) return buffer;
+    for (const auto* backend : detail::backends()) {
+        if (backend->kind() == DeviceKind::cpu || !backend->probe().available) continue;
+        if (auto buffer = backend->allocate_pinned(bytes)) return buffer;
     }
     return nullptr;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
-// Modules and functions: the in-process module cache, launch checks, dispatch to the rooms.
+// Modules and functions: the in-process module cache, launch checks, dispatch to the backends.
 #include "manycore/module.hpp"
 
 #include <atomic>
@@ -217,7 +217,7 @@ std::vector<LaunchLint> Function::lints(const LaunchConfig& config,
 }
 
 Module::Module(std::string_view source, const Device& asked, ModuleOptions options) {
-    const Device device = placed(asked);
+    const Device device = effective_device(asked);
     // On a GPU, checked mode is bounds checks; races, barriers and uninitialized reads there are
     // compute-sanitizer's (`manycore check --sanitizer`).
     if (Config::get().check && options.follow_environment) options.checked = true;

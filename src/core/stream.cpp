@@ -20,9 +20,9 @@ struct Stream::State {
 };
 
 // Streams, events and waits follow their modules and arrays to the CPU under
-// MANYCORE_CHECK_ON_CPU=1 (placed()), so a GPU script's stream code runs there unchanged.
+// MANYCORE_CHECK_ON_CPU=1 (effective_device()), so a GPU script's stream code runs there unchanged.
 Stream::Stream(const Device& asked) {
-    const Device device = placed(asked);
+    const Device device = effective_device(asked);
     (void)device.info();  // DeviceUnavailable names the device
     auto state = std::make_shared<State>();
     state->device = device;
@@ -32,7 +32,7 @@ Stream::Stream(const Device& asked) {
 }
 
 Stream Stream::default_stream(const Device& asked) {
-    const Device device = placed(asked);
+    const Device device = effective_device(asked);
     (void)device.info();
     auto state = std::make_shared<State>();
     state->device = device;
@@ -76,7 +76,7 @@ struct Event::State {
 };
 
 Event::Event(const Device& asked, bool timing) {
-    const Device device = placed(asked);
+    const Device device = effective_device(asked);
     (void)device.info();
     auto state = std::make_shared<State>();
     state->device = device;
@@ -132,7 +132,7 @@ const Device& Event::device() const noexcept { return state_->device; }
 void* Event::handle() const noexcept { return state_->handle; }
 
 void synchronize(const Device& asked) {
-    const Device device = placed(asked);
+    const Device device = effective_device(asked);
     (void)device.info();
     detail::backend(device.kind()).synchronize_device(device.index());
 }

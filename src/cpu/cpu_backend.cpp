@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
-// The CPU room: host memory, and modules compiled by the host compiler and run on the pool.
+// The CPU backend: host memory, and modules compiled by the host compiler and run on the pool.
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -266,16 +266,13 @@ class CpuModule final : public ModuleImpl {
   public:
     CpuModule(void* handle, VerifiedFile file, bool from_cache, const DeviceInfo& info)
         : handle_(handle), file_(std::move(file)), from_cache_(from_cache), info_(info) {}
-    // No Function of this module is alive (each holds the module), so the library can go. Its
-    // descriptor stays open for the life of the process: the loader knows the library by the
-    // name /proc/self/fd/N, and a reused N would hand a later module this one's code.
-    ~CpuModule() override {
-        ::dlclose(handle_);
-        static std::mutex mutex;
-        static std::vector<VerifiedFile> retired;
-        std::lock_guard lock(mutex);
-        retired.push_back(std::move(file_));
-    }
+    // The library stays loaded until the process ends, and its descriptor open: the process's
+    // module registry holds every module until exit anyway, and at exit static destructors
+    // run while other threads (a launch's pool threads among them) may still be in kernel
+    // code, which an unload would pull from under them. The loader knows the library by the
+    // name /proc/self/fd/N, so the descriptor is kept with it: a reused N would hand a later
+    // module this one's code.
+    ~CpuModule() override { (void)file_.release(); }
 
     const Device& device() const noexcept override { return device_; }
     const DeviceInfo& device_info() const noexcept override { return info_; }

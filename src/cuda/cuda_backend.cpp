@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
-// The CUDA room: GPUs through the driver API and NVRTC, both loaded at run time.
+// The CUDA backend: GPUs through the driver API and NVRTC, both loaded at run time.
 #include <cstdio>
 #include <algorithm>
 #include <cstdint>

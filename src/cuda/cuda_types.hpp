@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
-// Our own declarations of the CUDA driver and NVRTC types we use, so the room builds with no toolkit.
+// Our own declarations of the CUDA driver and NVRTC types we use, so the backend builds with no toolkit.
 //
 // Values and layouts are those of cuda.h and nvrtc.h (CUDA 12.0 and later): they are part of the
-// driver's stable ABI. Only what this room calls is declared; names keep CUDA's spelling so the
+// driver's stable ABI. Only what this backend calls is declared; names keep CUDA's spelling so the
 // code reads like any other driver-API code.
 #pragma once
 
@@ -21,7 +21,7 @@ using CUfunction = struct CUfunc_st*;
 using CUstream = struct CUstream_st*;
 using CUevent = struct CUevent_st*;
 
-// CUresult values this room tells apart (cuda.h's cudaError_enum).
+// CUresult values this backend tells apart (cuda.h's cudaError_enum).
 inline constexpr CUresult CUDA_SUCCESS = 0;
 inline constexpr CUresult CUDA_ERROR_INVALID_VALUE = 1;
 inline constexpr CUresult CUDA_ERROR_OUT_OF_MEMORY = 2;

@@ -109,7 +109,7 @@ std::string load_driver(const std::string& explicit_path, DriverApi& out) noexce
         }
         if (loaded_path().empty()) loaded_path() = opened;
         // Each entry point at the ABI of the floor version, legacy default-stream flavour: the
-        // NULL stream means the legacy stream everywhere in this room (docs/architecture.md).
+        // NULL stream means the legacy stream everywhere in this backend (docs/architecture.md).
 #define MC_CUDA_RESOLVE(name, ret, ...)                                                        \
         {                                                                                      \
             void* fn = nullptr;                                                                \

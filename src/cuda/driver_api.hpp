@@ -11,10 +11,10 @@
 
 namespace manycore::cuda {
 
-/// The oldest driver this room runs on (cuDriverGetVersion's encoding: 1000 * major + 10 * minor).
+/// The oldest driver this backend runs on (cuDriverGetVersion's encoding: 1000 * major + 10 * minor).
 inline constexpr int kMinimumDriverVersion = 12000;
 
-// Every driver entry point this room calls: name, return type, parameter types. The names are
+// Every driver entry point this backend calls: name, return type, parameter types. The names are
 // CUDA's unversioned ones; cuGetProcAddress at kMinimumDriverVersion picks each one's ABI
 // (cuMemAlloc -> cuMemAlloc_v2, ...), so the signatures below are those of that version.
 #define MC_CUDA_DRIVER_FUNCTIONS(X)                                                              \

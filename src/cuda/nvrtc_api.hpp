@@ -11,7 +11,7 @@
 
 namespace manycore::cuda {
 
-/// The oldest NVRTC this room uses (it needs -std=c++20 and nvrtcGetCUBIN).
+/// The oldest NVRTC this backend uses (it needs -std=c++20 and nvrtcGetCUBIN).
 inline constexpr int kMinimumNvrtcMajor = 12;
 
 #define MC_NVRTC_FUNCTIONS(X)                                                                   \

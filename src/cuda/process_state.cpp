@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
-// Fork and exit detection for the CUDA room (pthread_atfork, atexit), without driver calls.
+// Fork and exit detection for the CUDA backend (pthread_atfork, atexit), without driver calls.
 #include "cuda/process_state.hpp"
 
 #include <pthread.h>

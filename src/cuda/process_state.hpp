@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
-// Process-wide facts the CUDA room must respect: a fork after cuInit, and the process exiting.
+// Process-wide facts the CUDA backend must respect: a fork after cuInit, and the process exiting.
 #pragma once
 
 namespace manycore::cuda {

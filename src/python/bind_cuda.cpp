@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
-// Python view of what only the CUDA room offers: compiling for a GPU architecture without one.
+// Python view of what only the CUDA backend offers: compiling for a GPU architecture without one.
 #include "python/bindings.hpp"
 
 #ifdef MANYCORE_PYTHON_CUDA
@@ -40,7 +40,7 @@ void bind_cuda(nb::module_& m) {
         return nb::make_tuple(driver, nvrtc);
     }, "(CUDA driver version, NVRTC version), e.g. (12040, 13000); None where not found.");
 #else
-    (void)m;  // built without the CUDA room: manycore.cuda.compile says so
+    (void)m;  // built without the CUDA backend: manycore.cuda.compile says so
 #endif
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
-// The MPI room for manycore.dist: communicators come from mpi4py's C API (PyMPIComm_Get).
+// The MPI backend for manycore.dist: communicators come from mpi4py's C API (PyMPIComm_Get).
 // Compiled to nothing unless CMake found MPI and mpi4py's headers (MANYCORE_PYTHON_MPI).
 #ifdef MANYCORE_PYTHON_MPI
 

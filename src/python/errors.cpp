@@ -84,6 +84,11 @@ void translate(const std::exception_ptr& p, void*) {
             o.attr("error_class") = nb::int_(e.error_class());
             o.attr("error_string") = nb::str(e.error_string().c_str());
         });
+    } catch (const CudaError& e) {
+        raise("CudaError", e.what(), [&](nb::object& o) {
+            o.attr("code") = nb::int_(e.code());
+            o.attr("name") = nb::str(e.name().c_str());
+        });
     } catch (const DeviceUnavailable& e) {
         raise("DeviceUnavailable", e.what());
     } catch (const ArgumentTypeError& e) {

@@ -2,6 +2,7 @@
 // SPDX-FileCopyrightText: manycore developers
 // The Backend interface: what a backend must define, and the CPU's definitions of streams,
 // events and copies.
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -9,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/source_analysis.hpp"
 #include "manycore/detail/backend.hpp"
 #include "manycore/manycore.hpp"
 
@@ -93,6 +95,29 @@ TEST(CpuBackend, MemoryIsTheHostsAndHasNoPool) {
     EXPECT_LE(free, total);
     EXPECT_EQ(total, cpu.device_info(0).total_memory);
     EXPECT_EQ(cpu.allocate_pinned(64), nullptr);
+}
+
+// At exit, static destructors run while other threads may still be in kernel code: a CPU
+// module's library is never unloaded, so its code and data outlive the module.
+TEST(CpuBackend, AModulesLibraryStaysLoadedAfterTheModuleIsGone) {
+    const std::string source =
+        "__device__ int marker = 7;\n__global__ void k(int* p) { p[0] = marker; }\n"
+        "// library lifetime test\n";
+    const auto analysis = manycore::detail::analyse_source(source, {});
+    manycore::detail::ModuleSource m;
+    m.user_source = source;
+    m.prepared_source = analysis.prepared_source;
+    m.kernels = analysis.kernels;
+    const void* marker = nullptr;
+    {
+        const auto module = manycore::detail::backend(manycore::DeviceKind::cpu).build(0, m);
+        ASSERT_EQ(module.use_count(), 1);  // not kept by anything else: this scope drops it
+        marker = module->global("marker").address;
+        ASSERT_NE(marker, nullptr);
+    }
+    Dl_info info{};
+    EXPECT_NE(::dladdr(marker, &info), 0) << "the library was unloaded with its module";
+    EXPECT_EQ(*static_cast<const int*>(marker), 7);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
-// The CUDA room on a GPU: launches, faults, the memory pool, streams, events, copies, threads, fork.
+// The CUDA backend on a GPU: launches, faults, the memory pool, streams, events, copies, threads, fork.
 // Every case skips with the probe's reason where there is no GPU.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -398,19 +398,19 @@ TEST(CudaDevice, ForkedChildIsRefused) {
 TEST(CudaDevice, CachedModuleLoadsFast) {
     REQUIRE_GPU();
     // A source of its own, so the first build compiles or finds a disk entry; the second build
-    // goes past the in-process registry straight to the room, so it loads from the disk cache.
+    // goes past the in-process registry straight to the backend, so it loads from the disk cache.
     const std::string source = std::string(kSaxpy) + "// cached-load test\n";
     auto analysis = manycore::detail::analyse_source(source, {});
     manycore::detail::ModuleSource m;
     m.user_source = source;
     m.prepared_source = analysis.prepared_source;
     m.kernels = analysis.kernels;
-    const auto& room = manycore::detail::backend(manycore::DeviceKind::cuda);
-    auto first = room.build(0, m);
+    const auto& backend = manycore::detail::backend(manycore::DeviceKind::cuda);
+    auto first = backend.build(0, m);
     double best = 1e9;
     for (int i = 0; i < 5; ++i) {
         const auto t0 = std::chrono::steady_clock::now();
-        auto again = room.build(0, m);
+        auto again = backend.build(0, m);
         const auto t1 = std::chrono::steady_clock::now();
         ASSERT_TRUE(again->from_cache());
         best = std::min(best, std::chrono::duration<double, std::milli>(t1 - t0).count());

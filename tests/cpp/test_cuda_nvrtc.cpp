@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
-// The CUDA room without a GPU: NVRTC compiles, parameter tables, headers, loading and its errors.
+// The CUDA backend without a GPU: NVRTC compiles, parameter tables, headers, loading and its errors.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -437,11 +437,11 @@ TEST(CudaDriver, NoDeviceAndMissingSymbolsBecomeStubs) {
 }
 
 TEST(CudaDriver, WithoutAGpuOnlyTheCpuIsListed) {
-    const auto& room = manycore::detail::backend(manycore::DeviceKind::cuda);
-    const auto probe = room.probe();
+    const auto& backend = manycore::detail::backend(manycore::DeviceKind::cuda);
+    const auto probe = backend.probe();
     if (probe.available) GTEST_SKIP() << "a CUDA device is present";
     EXPECT_FALSE(probe.reason.empty());
-    EXPECT_EQ(room.probe().reason, probe.reason);  // cached, same answer
+    EXPECT_EQ(backend.probe().reason, probe.reason);  // cached, same answer
     const auto all = manycore::devices();
     ASSERT_EQ(all.size(), 1u);
     EXPECT_EQ(all[0], manycore::Device::cpu());

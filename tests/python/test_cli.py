@@ -46,7 +46,7 @@ def test_info(cache: Path) -> None:
     assert "MANYCORE_NUM_THREADS=2" in out
     assert str(cache) in out  # the cache folder reported is the one in use
     if not any(d.kind == "cuda" for d in mc.devices()):
-        # No GPU: either this build has no CUDA room, or the room says why it found none.
+        # No GPU: either this build has no CUDA backend, or the backend says why it found none.
         assert "not built in this version" in out or "no GPU is usable here" in out
 
 

@@ -3,7 +3,7 @@
 """manycore.dist under MPI: collectives, CartGrid, halo exchange, scatter/gather, heat2d.
 
 Run by test_dist_launch.py as ``manycore run -n N -m pytest --with-mpi -m mpi`` for N = 1..4;
-every test runs on both paths (the C++ room where it is compiled in, and pure mpi4py).
+every test runs on both paths (the C++ backend where it is compiled in, and pure mpi4py).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def path(request: pytest.FixtureRequest):
     from manycore.dist import _mpi
 
     if request.param == "native" and not _mpi.native():
-        pytest.skip("manycore was built without its MPI room (no MPI or mpi4py at build time)")
+        pytest.skip("manycore was built without its MPI backend (no MPI or mpi4py at build time)")
     saved = _mpi.use_native
     _mpi.use_native = request.param == "native"
     yield request.param

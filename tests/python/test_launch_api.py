@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # SPDX-FileCopyrightText: manycore developers
-"""The public launch API of DESIGN.md: modules, functions, arrays and every bad input."""
+"""The public launch API of docs/design.md: modules, functions, arrays and every bad input."""
 
 from __future__ import annotations
 

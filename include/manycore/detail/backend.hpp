@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
-// The interface every device room (cpu, cuda, ...) implements; the core sees rooms only here.
+// The interface every device backend (cpu, cuda, ...) implements; the core sees backends only here.
 #pragma once
 
 #include <cstddef>
@@ -37,7 +37,7 @@ struct KernelDecl {
     std::vector<std::string> param_types;
 };
 
-/// Everything a room needs to build a module.
+/// Everything a backend needs to build a module.
 struct ModuleSource {
     std::string user_source;       // exactly as given (for error messages)
     std::string prepared_source;   // after line-preserving rewrites (extern __shared__)
@@ -54,7 +54,7 @@ struct ArgExtent {
     bool known = false;
 };
 
-/// A compiled kernel, launchable on its room's device.
+/// A compiled kernel, launchable on its backend's device.
 class KernelImpl {
   public:
     virtual ~KernelImpl() = default;
@@ -114,7 +114,7 @@ struct CopyRequest {
     const char* caller = "manycore.copy";  // what an error message names as the failing call
 };
 
-/// Whether a room can be used here and, when not, why.
+/// Whether a backend can be used here and, when not, why.
 struct Probe {
     bool available = false;
     std::string reason;  // empty when available
@@ -162,7 +162,7 @@ class Backend {
     /// (free, total) bytes of the device's memory.
     virtual std::pair<std::size_t, std::size_t> memory_info(int index) const = 0;
     /// Each kernel's resources (source.kernels' order) when compiled for the GPU architecture
-    /// `limits` without a device; the CUDA room does it with NVRTC. Entries carry a reason
+    /// `limits` without a device; the CUDA backend does it with NVRTC. Entries carry a reason
     /// instead of numbers when that cannot be done. The default throws DeviceUnavailable.
     virtual std::vector<KernelResources> offline_resources(const ModuleSource& source,
                                                            const ArchLimits& limits) const;
@@ -171,9 +171,9 @@ class Backend {
     virtual int device_attribute(int index, int attribute) const;
 };
 
-/// The room for `kind`; throws DeviceUnavailable when this build has none.
+/// The backend for `kind`; throws DeviceUnavailable when this build has none.
 const Backend& backend(DeviceKind kind);
-/// Every room this build has, in registration order (cpu first).
+/// Every backend this build has, in registration order (cpu first).
 const std::vector<const Backend*>& backends();
 
 }  // namespace manycore::detail

@@ -152,7 +152,7 @@ static_assert(sizeof(::__mc::checked_ptr<int>) == sizeof(mc_gpu_checked_ptr) &&
 
 /// The generated table's one entry per kernel: MC_PARAM_TABLE(0, *static_cast<void (*)(float*)>(&saxpy))
 /// defines the device
-/// symbol __mc_params_0 that the CUDA room reads after loading the module.
+/// symbol __mc_params_0 that the CUDA backend reads after loading the module.
 // The kernel comes as `*address` of its exact type (a function lvalue, so decltype is a
 // reference to the function type).
 #define MC_PARAM_TABLE(index, ...)                                                          \

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # SPDX-FileCopyrightText: manycore developers
-"""Lazy access to mpi4py and to the optional native binding of manycore's MPI room.
+"""Lazy access to mpi4py and to the optional native binding of manycore's MPI backend.
 
 Importing mpi4py.MPI initialises MPI, so it happens on the first call that needs MPI, never at
 ``import manycore`` or ``import manycore.dist``.
@@ -39,7 +39,7 @@ def MPI() -> Any:  # noqa: N802  (mpi4py's name)
 
 
 def native() -> bool:
-    """True when the C++ MPI room is compiled into manycore._core and enabled."""
+    """True when the C++ MPI backend is compiled into manycore._core and enabled."""
     return use_native and bool(getattr(_core, "mpi_native", False))
 
 

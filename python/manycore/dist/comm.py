@@ -3,7 +3,7 @@
 """Communicators and collectives on mc.Array (any device) and NumPy arrays.
 
 NumPy arrays and CPU mc.Arrays go to MPI without copies through mpi4py's buffer methods (or the
-C++ room, where compiled in). GPU arrays go directly when the MPI library is CUDA-aware and are
+C++ backend, where compiled in). GPU arrays go directly when the MPI library is CUDA-aware and are
 staged through host copies otherwise. Every call returns an array of the kind it was given, or
 fills ``out=`` in place and returns it.
 """
@@ -138,7 +138,7 @@ class Comm:
         self.mpi4py = comm.Dup() if duplicate else comm
         self.rank: int = self.mpi4py.Get_rank()
         self.size: int = self.mpi4py.Get_size()
-        # Decided once: whether mc.Arrays go through the C++ room (see _mpi.use_native).
+        # Decided once: whether mc.Arrays go through the C++ backend (see _mpi.use_native).
         self._native = _mpi.native()
 
     def __repr__(self) -> str:
@@ -148,7 +148,7 @@ class Comm:
         return _mpi.operation(name, self, x, extra)
 
     def _native_ok(self, *arrays: Any) -> bool:
-        # The C++ room takes contiguous mc.Arrays; anything else goes through mpi4py, which
+        # The C++ backend takes contiguous mc.Arrays; anything else goes through mpi4py, which
         # copies strided inputs (outputs must be contiguous either way).
         if not self._native:
             return False

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // SPDX-FileCopyrightText: manycore developers
-// The MPI room under mpiexec: collectives on Arrays, CartGrid blocks, halo exchange, MpiError.
+// The MPI backend under mpiexec: collectives on Arrays, CartGrid blocks, halo exchange, MpiError.
 #include <gtest/gtest.h>
 #include <mpi.h>
 
