@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <string>
@@ -425,15 +426,19 @@ class CpuBackend final : public Backend {
             std::ofstream(file.path().string() + ".cpp") << tu;
         }
 
-        const int image = private_image(file);
+        // The sealed copy and the library are given up again unless they become a module: until
+        // then no code of the library can have run.
+        Fd image(private_image(file));
         const std::string image_path =
-            image >= 0 ? "/proc/self/fd/" + std::to_string(image) : file.proc_path();
-        void* handle = ::dlopen(image_path.c_str(), RTLD_NOW | RTLD_LOCAL);
-        if (handle == nullptr) {
+            image ? "/proc/self/fd/" + std::to_string(image.get()) : file.proc_path();
+        std::unique_ptr<void, int (*)(void*)> library(::dlopen(image_path.c_str(), RTLD_NOW | RTLD_LOCAL),
+                                                      &::dlclose);
+        if (library == nullptr) {
             throw Error("SourceModule: the compiled module " + file.path().string() +
                         " could not be loaded: " + ::dlerror() +
                         "; clear the cache with `manycore cache clear` and retry");
         }
+        void* handle = library.get();
         auto table_fn = reinterpret_cast<mc_module_table_fn>(::dlsym(handle, MC_MODULE_TABLE_SYMBOL));
         const mc_module_table* table = table_fn ? table_fn() : nullptr;
         if (table == nullptr || table->abi_version != MC_ABI_VERSION) {
@@ -446,6 +451,8 @@ class CpuBackend final : public Backend {
         for (const auto& k : source.kernels) names.push_back(k.name);
 
         auto module = std::make_shared<CpuModule>(handle, std::move(file), from_cache, info_);
+        (void)library.release();
+        (void)image.release();  // the loaded library's name: open for good (see ~CpuModule)
         for (std::uint32_t i = 0; i < table->nkernels; ++i) {
             const auto& entry = table->kernels[i];
             const auto& decl = source.kernels.at(i);

@@ -235,10 +235,18 @@ void FiberBlock::run(const BlockJob& job) {
     }
     if (live_ != 0) {
         if (job.checker != nullptr) {
-            // A finding of the checked launch, which goes on with the next block.
-            report_deadlock();
+            // A finding of the checked launch, which goes on with the next block. Recording it
+            // may fail (out of memory): the block's fibers are unwound first, then that error
+            // ends the launch.
+            std::exception_ptr failed;
+            try {
+                report_deadlock();
+            } catch (...) {
+                failed = std::current_exception();
+            }
             abandon();
             job_ = nullptr;
+            if (failed) std::rethrow_exception(failed);
             return;
         }
         std::string message = deadlock_message();
@@ -562,10 +570,9 @@ void FiberBlock::check_barrier_skipped() noexcept {
 // Checked launches: a completed collective whose masks name lanes that are not there.
 void FiberBlock::check_warp_masks(std::uint32_t w, std::uint32_t group) noexcept {
     const Warp& warp = warps_[w];
-    constexpr std::uint32_t kEveryLaneOnPurpose = 0x80000000u;  // __activemask
     for (std::uint32_t m = group; m != 0; m &= m - 1) {
         const Thread& t = threads_[w * 32 + static_cast<unsigned>(__builtin_ctz(m))];
-        if (t.site & kEveryLaneOnPurpose) continue;
+        if (t.site & MC_SITE_EVERY_LANE) continue;
         const std::uint32_t missing = t.warp_mask & ~group;
         if (missing == 0) continue;
         const bool nonexistent = (missing & ~warp.exists) != 0;
@@ -580,7 +587,7 @@ void FiberBlock::check_warp_masks(std::uint32_t w, std::uint32_t group) noexcept
     }
 }
 
-void FiberBlock::report_deadlock() noexcept {
+void FiberBlock::report_deadlock() {
     const Thread* at_barrier = nullptr;
     const Thread* in_warp = nullptr;
     for (std::uint32_t i = 0; i < n_; ++i) {
@@ -591,12 +598,9 @@ void FiberBlock::report_deadlock() noexcept {
     const Thread* first = at_barrier != nullptr ? at_barrier : in_warp;
     const Thread* other = at_barrier != nullptr && in_warp != nullptr ? in_warp : first;
     if (first == nullptr) return;
-    try {
-        job_->checker->deadlocked(job_->block_idx, first->idx, first->site & 0x7fffffffu,
-                                  first == in_warp, other->idx, other->site & 0x7fffffffu,
-                                  other == in_warp);
-    } catch (...) {
-    }
+    const auto line = [](std::uint32_t site) { return site & ~MC_SITE_EVERY_LANE; };
+    job_->checker->deadlocked(job_->block_idx, first->idx, line(first->site), first == in_warp,
+                              other->idx, line(other->site), other == in_warp);
 }
 
 std::string FiberBlock::deadlock_message() const {

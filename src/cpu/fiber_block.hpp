@@ -124,7 +124,8 @@ class FiberBlock {
     void check_barrier_sites() noexcept;
     void check_barrier_skipped() noexcept;
     void check_warp_masks(std::uint32_t w, std::uint32_t group) noexcept;
-    void report_deadlock() noexcept;
+    /// A checked block's deadlock as a finding; throws what recording it throws.
+    void report_deadlock();
     void stopped(std::uint32_t index);
 
     StackPool& stacks_;

@@ -5,7 +5,10 @@
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
+#include <link.h>
+
 #include <cstring>
+#include <filesystem>
 #include <numeric>
 #include <type_traits>
 #include <vector>
@@ -118,6 +121,41 @@ TEST(CpuBackend, AModulesLibraryStaysLoadedAfterTheModuleIsGone) {
     Dl_info info{};
     EXPECT_NE(::dladdr(marker, &info), 0) << "the library was unloaded with its module";
     EXPECT_EQ(*static_cast<const int*>(marker), 7);
+}
+
+std::size_t loaded_objects() {
+    std::size_t n = 0;
+    ::dl_iterate_phdr([](dl_phdr_info*, std::size_t, void* count) {
+        ++*static_cast<std::size_t*>(count);
+        return 0;
+    }, &n);
+    return n;
+}
+
+std::size_t open_descriptors() {
+    return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                                                  std::filesystem::directory_iterator{}));
+}
+
+// A library that loads but is no module of this version (its table names another ABI) is an
+// error, and leaves neither the library loaded nor its descriptor open.
+TEST(CpuBackend, ALibraryThatIsNoModuleIsUnloadedAgain) {
+    const std::string source =
+        "__global__ void k(int* p) { p[0] = 1; }\n#undef MC_ABI_VERSION\n#define MC_ABI_VERSION 999\n";
+    const auto try_to_load = [&] {
+        try {
+            manycore::Module module(source, manycore::Device::cpu());
+            ADD_FAILURE() << "expected an Error";
+        } catch (const manycore::Error& e) {
+            EXPECT_NE(std::string(e.what()).find("is not a manycore module of this version"),
+                      std::string::npos) << e.what();
+        }
+    };
+    try_to_load();  // compiles it (or finds it in the cache)
+    const std::size_t objects = loaded_objects(), descriptors = open_descriptors();
+    for (int i = 0; i < 3; ++i) try_to_load();
+    EXPECT_EQ(loaded_objects(), objects);
+    EXPECT_EQ(open_descriptors(), descriptors);
 }
 
 }  // namespace

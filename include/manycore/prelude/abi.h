@@ -164,13 +164,18 @@ typedef struct mc_check_event {
     mc_access other;  // races: the earlier access it conflicts with
 } mc_check_event;
 
+/// The high bit of a collective's site (mc_check_state.site_line): it names every lane on
+/// purpose (__activemask), so no lane counts as missing; the rest of the site is its line.
+#define MC_SITE_EVERY_LANE 0x80000000u
+
 /// The runtime's side of a checked launch, one per lane.
 typedef struct mc_check_state {
     uint32_t threads_per_block;
     uint32_t block_epoch;    // barriers the running block has passed, and the generation (mc_access)
     uint16_t* warp_epochs;   // per warp of the running block: collectives it completed
     mc_check_var* params;    // one per kernel parameter (meaningful for pointers)
-    uint32_t site_line;      // the line of the barrier or warp intrinsic being entered
+    uint32_t site_line;      // the line of the barrier or warp intrinsic being entered, with
+                             // MC_SITE_EVERY_LANE for a collective that names every lane
     uint32_t self_base;      // 1 + block_linear * threads_per_block of the running block
     // Where the kernel code running the lane keeps threadIdx, set by that code at its first
     // recorded access (NULL until then), and blockDim.x and blockDim.x * blockDim.y: the

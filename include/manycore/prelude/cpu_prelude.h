@@ -187,8 +187,7 @@ inline void __syncwarp(unsigned mask = 0xffffffffu MC_SITE) {
 // reaches this point (or exits) before any goes on, as a converged warp would.
 inline unsigned __activemask(MC_SITE_ONLY) {
 #if MC_CHECKED
-    // The high bit: this collective names every lane on purpose, so no lane is "missing".
-    return ::__mc::collect(0xffffffffu, 0u, __mc_line | 0x80000000u).took_part;
+    return ::__mc::collect(0xffffffffu, 0u, __mc_line | MC_SITE_EVERY_LANE).took_part;
 #else
     return ::__mc::collect(0xffffffffu, 0u).took_part;
 #endif
