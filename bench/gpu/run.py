@@ -248,7 +248,7 @@ def bench_bandwidth(gpu, rows, quick):
     total = mc.zeros(1, np.float64, device=gpu)
 
     def reduce():
-        mc.copy(total, np.zeros(1, np.float64))
+        mc.copyto(total, np.zeros(1, np.float64))
         wsum(a, n // 4, total, grid=sm * 4, block=512)
 
     ms = event_ms(reduce, repeats, gpu)
@@ -256,19 +256,19 @@ def bench_bandwidth(gpu, rows, quick):
     rows.append((f"sum, {n:,} float32", "manycore warp-shuffle kernel", 4 * n / (ms * 1e-3) / gb, "GB/s", ">= 2700 GB/s"))
     ms = event_ms(lambda: a.sum(), repeats, gpu)
     rows.append((f"sum, {n:,} float32", "manycore a.sum()", 4 * n / (ms * 1e-3) / gb, "GB/s", ""))
-    ms = event_ms(lambda: mc.copy(c, a), repeats, gpu)
-    rows.append((f"D2D copy, {4 * n >> 20} MiB", "manycore mc.copy", 2 * 4 * n / (ms * 1e-3) / gb, "GB/s", ""))
+    ms = event_ms(lambda: mc.copyto(c, a), repeats, gpu)
+    rows.append((f"D2D copy, {4 * n >> 20} MiB", "manycore mc.copyto", 2 * 4 * n / (ms * 1e-3) / gb, "GB/s", ""))
 
     m = min(n, 1 << 26)  # 256 MiB host buffers
     pinned = mc.pinned_empty(m, np.float32)
     np.asarray(pinned)[:] = 1
     dst = mc.empty(m, np.float32, device=gpu)
-    ms = median_ms(lambda: mc.copy(dst, pinned), repeats, lambda: mc.synchronize(gpu))
+    ms = median_ms(lambda: mc.copyto(dst, pinned), repeats, lambda: mc.synchronize(gpu))
     mine_pinned = 4 * m / (ms * 1e-3) / gb
-    rows.append((f"H2D pinned, {4 * m >> 20} MiB", "manycore mc.copy", mine_pinned, "GB/s", ">= 80% of CuPy"))
+    rows.append((f"H2D pinned, {4 * m >> 20} MiB", "manycore mc.copyto", mine_pinned, "GB/s", ">= 80% of CuPy"))
     pageable = np.ones(m, np.float32)
-    ms = median_ms(lambda: mc.copy(dst, pageable), repeats, lambda: mc.synchronize(gpu))
-    rows.append((f"H2D pageable, {4 * m >> 20} MiB", "manycore mc.copy", 4 * m / (ms * 1e-3) / gb, "GB/s", ""))
+    ms = median_ms(lambda: mc.copyto(dst, pageable), repeats, lambda: mc.synchronize(gpu))
+    rows.append((f"H2D pageable, {4 * m >> 20} MiB", "manycore mc.copyto", 4 * m / (ms * 1e-3) / gb, "GB/s", ""))
     del a, b, c, dst
 
     if cp is None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from . import _core
 from ._arrays import empty, empty_like, pinned_empty, to_device, zeros, zeros_like
-from ._core import Array, Device, Event, Function, Stream, copy, default_device, devices
+from ._core import Array, Device, Event, Function, Stream, default_device, devices
 from ._core import is_pinned, synchronize
 from ._module import SourceModule, cpu_scheme, lints_enabled, set_cpu_scheme, set_lints
 from . import _array_ops, reduction as _reduction
@@ -28,7 +28,8 @@ from .reduction import ReductionKernel, sum, prod, min, max, mean, dot, argmin, 
 from .scan import ExclusiveScanKernel, InclusiveScanKernel, cumsum
 from . import cuda, math, random, testing
 from ._resources import KernelResources, emulated_arch
-from . import _resources
+from . import _flags, _resources
+from ._copyto import copy, copyto
 from .findings import Finding
 from .errors import (
     ArgumentRangeError,
@@ -53,6 +54,7 @@ __version__: str = _core.__version__
 _array_ops.install()
 _reduction.install()
 _resources.install()
+_flags.install()
 
 __all__ = [
     "Array",
@@ -111,6 +113,7 @@ __all__ = [
     "Stream",
     "Event",
     "synchronize",
+    "copyto",
     "copy",
     "pinned_empty",
     "is_pinned",

@@ -363,9 +363,23 @@ def get(self: Array):
     return _get(self if self.is_contiguous else copy(self))
 
 
-def array_(self: Array, dtype: Any = None, copy: Any = None):
-    out = get(self)
-    return out if dtype is None else out.astype(dtype)
+def array_(self: Array, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+    """NumPy's conversion (numpy.asarray, numpy.array), with NumPy 2's ``copy``: on the CPU the
+    array's own memory unless ``copy=True`` or ``dtype`` needs a conversion; from a GPU always
+    a copy, so ``copy=False`` there is a ValueError, as NumPy asks of a copy it cannot avoid."""
+    want = None if dtype is None else np.dtype(dtype)
+    if copy is not True and self.device.kind == "cpu":
+        out = np.asarray(self)  # through __array_interface__: the same memory
+    elif copy is False:
+        raise ValueError(f"Array.__array__(copy=False): the array is on {self.device}, whose memory "
+                         "reaches the host only as a copy; use copy=None or a.get()")
+    else:
+        out = get(self)
+    if want is not None and want != out.dtype:
+        if copy is False:
+            raise ValueError(f"Array.__array__(copy=False): {out.dtype} to {want} needs a copy")
+        out = out.astype(want)
+    return out
 
 
 def item(self: Array) -> Any:

@@ -125,7 +125,7 @@ class SourceModule:
 
     def get_global(self, name: str):
         """The bytes of the module's ``__constant__`` or ``__device__`` variable ``name`` (at
-        namespace scope), as a uint8 ``Array`` on the module's device: ``mc.copy(g, host)`` sets
+        namespace scope), as a uint8 ``Array`` on the module's device: ``mc.copyto(g, host)`` sets
         what the kernels read. A ``KernelNotFound`` when there is none."""
         return _core.module_global(self._module, name)
 

@@ -252,12 +252,6 @@ void bind_array(nb::module_& m) {
             d["version"] = 3;
             return d;
         })
-        .def("__array__", [](const Array& a, nb::handle dtype, nb::handle copy) {
-            nb::object out = get(a);
-            if (!dtype.is_none()) out = out.attr("astype")(dtype);
-            (void)copy;
-            return out;
-        }, nb::arg("dtype") = nb::none(), nb::arg("copy") = nb::none())
         .def("__repr__", &repr)
         .def_prop_ro("is_contiguous", &Array::is_c_contiguous, "True when the elements lie in C order without gaps.")
         .def_prop_ro("writable", &Array::writable,

@@ -26,6 +26,46 @@ def test_get_of_non_contiguous_views(device):
     np.testing.assert_array_equal(np.array(a[::2]), x[::2])
 
 
+def test_array_conversion_follows_numpy_2_copy_keyword(device):
+    x = np.arange(6, dtype=np.int32)
+    a = mc.to_device(x, device)
+    for copy in (None, True):
+        np.testing.assert_array_equal(a.__array__(copy=copy), x)
+        np.testing.assert_array_equal(np.array(a, copy=copy), x)
+    assert not np.shares_memory(a.__array__(copy=True), np.asarray(a.get()))
+    np.testing.assert_array_equal(a.__array__(np.float64), x.astype(np.float64))
+    assert a.__array__(np.float64).dtype == np.float64
+    with pytest.raises(ValueError, match="needs a copy"):
+        a.__array__(np.float64, copy=False)  # a conversion cannot share memory
+    if device.kind == "cpu":
+        shared = a.__array__()  # the array's own memory, as numpy.asarray gives it
+        shared[0] = 42
+        assert a.get()[0] == 42
+        assert np.shares_memory(a.__array__(copy=False), np.asarray(a))
+        assert not np.shares_memory(np.array(a, copy=True), np.asarray(a))
+    else:
+        with pytest.raises(ValueError, match="only as a copy"):
+            a.__array__(copy=False)
+        with pytest.raises(ValueError):
+            np.asarray(a, copy=False)  # NumPy 2 asks __array__ for a copy it cannot avoid
+
+
+def test_flags_as_numpy_names_them(cpu):
+    a = mc.zeros((3, 4), np.float32, cpu)
+    assert a.flags.c_contiguous and a.flags["C_CONTIGUOUS"] and a.flags["C"]
+    assert not a.flags.f_contiguous and not a.flags["F"]
+    assert a.flags.writeable and a.flags["WRITEABLE"] and a.flags["w"]
+    t = a[:, ::2]
+    assert not t.flags.c_contiguous and not t.flags.f_contiguous
+    column = mc.zeros((4, 1), np.float32, cpu)
+    assert column.flags.c_contiguous and column.flags.f_contiguous
+    ro = mc.asarray(np.frombuffer(bytes(16), np.float32), device=cpu)
+    assert not ro.flags.writeable and not ro.flags["WRITEABLE"]
+    assert "C_CONTIGUOUS : True" in repr(a.flags)
+    with pytest.raises(KeyError, match="has no flag 'OWNDATA'"):
+        a.flags["OWNDATA"]
+
+
 def test_dlpack_export_cpu(cpu):
     a = mc.arange(10, dtype=np.float32, device=cpu)
     assert a.__dlpack_device__() == (1, 0)

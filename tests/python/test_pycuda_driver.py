@@ -212,7 +212,7 @@ def test_get_global(ctx):  # noqa: F811
                              device=ctx.get_device().mc_device)
     g = native.get_global("k")
     assert g.nbytes == 16 and g.dtype == np.uint8
-    mc.copy(g, np.array([0, 0, 9, 0], np.int32).view(np.uint8))
+    mc.copyto(g, np.array([0, 0, 9, 0], np.int32).view(np.uint8))
     o = mc.zeros(1, np.int32, native.device)
     native.get_function("f")(o, grid=1, block=1)
     assert o.get()[0] == 9

@@ -41,7 +41,7 @@ def test_copy_into_a_read_only_numpy_array_is_refused():
     dst.flags.writeable = False
     src = mc.to_device(np.arange(8, dtype=np.uint8), device="cpu")
     with pytest.raises(ValueError, match="dst is read-only"):
-        mc.copy(dst, src)
+        mc.copyto(dst, src)
     assert (dst == 0).all()
 
 
@@ -49,7 +49,7 @@ def test_copy_into_an_array_over_immutable_bytes_is_refused():
     data = b"abcdefgh"
     dst = np.frombuffer(data, np.uint8)
     with pytest.raises(ValueError, match="read-only"):
-        mc.copy(dst, mc.to_device(np.zeros(8, np.uint8), device="cpu"))
+        mc.copyto(dst, mc.to_device(np.zeros(8, np.uint8), device="cpu"))
     assert data == b"abcdefgh"
 
 

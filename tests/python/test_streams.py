@@ -96,10 +96,10 @@ def test_pinned_memory_round_trip_synchronously_and_on_a_stream(device):
     assert host.device.kind == "cpu" and host.shape == (n,)
     np.asarray(host)[:] = np.arange(n)
     gpu = mc.empty(n, np.float64, device=device)
-    mc.copy(gpu, host)
+    mc.copyto(gpu, host)
     back = mc.pinned_empty(n, np.float64)
     stream = mc.Stream(device)
-    mc.copy(back, gpu, stream=stream)
+    mc.copyto(back, gpu, stream=stream)
     stream.synchronize()
     np.testing.assert_array_equal(np.asarray(back), np.arange(n))
     if device.kind == "cuda":
@@ -110,22 +110,30 @@ def test_copy_between_devices_numpy_and_arrays(device):
     src = np.arange(1000, dtype=np.int32)
     a = mc.to_device(src, device)
     b = mc.empty(1000, np.int32, device=device)
-    mc.copy(b, a)  # device to device
+    mc.copyto(b, a)  # device to device
     out = np.zeros(1000, np.int32)
-    mc.copy(out, b)  # device to a NumPy array
+    mc.copyto(out, b)  # device to a NumPy array
     np.testing.assert_array_equal(out, src)
-    mc.copy(b, np.full(1000, 7, np.int32))  # a NumPy array to the device
+    mc.copyto(b, np.full(1000, 7, np.int32))  # a NumPy array to the device
     np.testing.assert_array_equal(b.get(), np.full(1000, 7))
+
+
+def test_copy_is_a_deprecated_name_of_copyto(device):
+    a = mc.zeros(4, np.int32, device=device)
+    with pytest.warns(DeprecationWarning, match="use manycore.copyto"):
+        mc.copy(a, np.arange(4, dtype=np.int32))
+    np.testing.assert_array_equal(a.get(), np.arange(4))
+    assert "copyto" in mc.__all__
 
 
 def test_copy_rejects_mismatched_sizes_and_non_contiguous(device):
     a = mc.zeros(10, np.float32, device=device)
     with pytest.raises(ValueError, match="same size"):
-        mc.copy(a, mc.zeros(11, np.float32, device=device))
+        mc.copyto(a, mc.zeros(11, np.float32, device=device))
     with pytest.raises(ValueError, match="contiguous"):
-        mc.copy(np.zeros(20, np.float32)[::2], a)
+        mc.copyto(np.zeros(20, np.float32)[::2], a)
     with pytest.raises(TypeError, match="manycore.Array or a NumPy array"):
-        mc.copy(a, "not an array")
+        mc.copyto(a, "not an array")
 
 
 def test_synchronize_waits_for_the_device(device):

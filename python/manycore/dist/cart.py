@@ -233,18 +233,14 @@ class DistArray:
         return self.local.device
 
     @property
-    def interior(self) -> Any:
+    def interior(self) -> Array:
         """The block without its halo: a view sharing ``local``'s memory, as an mc.Array on
         the block's device (``numpy.asarray(u.interior)`` is a zero-copy NumPy view on the
-        CPU). Where mc.Array has no views (an older core), a NumPy view, CPU blocks only."""
+        CPU)."""
         local = self.local
-        if hasattr(local, "_view"):
-            strides = list(local.strides)
-            offset = sum(self.halo * strides[d] for d in range(self.grid.ndim))
-            return local._view(offset, list(self.shape), strides)
-        if local.device.kind != "cpu":
-            raise InvalidArgument("DistArray.interior of a GPU block needs mc.Array views; use local.get()")
-        return np.asarray(local)[self._interior]
+        strides = list(local.strides)
+        offset = sum(self.halo * strides[d] for d in range(self.grid.ndim))
+        return local._view(offset, list(self.shape), strides)
 
     def _host_interior(self) -> np.ndarray:
         """The interior as NumPy: a view on the CPU, a copy from a GPU."""

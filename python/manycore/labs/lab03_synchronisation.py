@@ -238,7 +238,7 @@ n_kernel = threads * increments + 3
 d_counter = mc.zeros(1, np.uint64, lab.device)
 lab.variant("kernel atomicAdd",
             lambda: count_kernel(n_kernel, d_counter, grid=((n_kernel + 255) // 256,), block=(256,)),
-            reset=lambda: mc.copy(d_counter, np.zeros(1, np.uint64)), runs_as=f"manycore {lab.device.kind}",
+            reset=lambda: mc.copyto(d_counter, np.zeros(1, np.uint64)), runs_as=f"manycore {lab.device.kind}",
             kernels=[count_kernel], compiled="kernels", size=f"{n_kernel:,} threads",
             check=lambda: kit.assert_equal(d_counter, np.array([n_kernel], np.uint64)))
 

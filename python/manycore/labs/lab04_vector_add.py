@@ -190,7 +190,7 @@ def copy_in():
 
 
 lab.variant("kernel with copies", lambda: add_1d(n, d_a, d_b, d_c, grid=grid, block=(block,)),
-            copy_in=copy_in, copy_out=lambda: mc.copy(h_c, d_c),
+            copy_in=copy_in, copy_out=lambda: mc.copyto(h_c, d_c),
             group="1-D", runs_as=f"manycore {on.kind}", size=f"{n:,}", work=work_1d,
             kernels=[add_1d], compiled="kernels",
             check=lambda: kit.assert_equal(h_c, reference))
@@ -206,10 +206,10 @@ lab.variant("kernel with copies", lambda: add_1d(n, d_a, d_b, d_c, grid=grid, bl
 if lab.on_gpu:
     pinned = mc.pinned_empty(n, np.float32)
     pinned[:] = a
-    lab.variant("copy to device, pageable", lambda: mc.copy(d_a, a), group="copies",
+    lab.variant("copy to device, pageable", lambda: mc.copyto(d_a, a), group="copies",
                 runs_as="copy", size=f"{n:,}", work=kit.Work(bytes=4 * n),
                 check=lambda: kit.assert_equal(d_a, a))
-    lab.variant("copy to device, pinned", lambda: mc.copy(d_a, pinned), group="copies",
+    lab.variant("copy to device, pinned", lambda: mc.copyto(d_a, pinned), group="copies",
                 runs_as="copy", size=f"{n:,}", work=kit.Work(bytes=4 * n),
                 baseline="copy to device, pageable", check=lambda: kit.assert_equal(d_a, a))
     g_a = mc.random.uniform(n, dtype=np.float32, device=on, seed=1)

@@ -266,7 +266,7 @@ for name, (grid, block) in launches.items():
         return (g if name in ("v1_one_block", "v5_grid_stride", "v6_shuffle") else (m + b - 1) // b), b
 
     def run(f=f, grid=grid, block=block):
-        mc.copy(d_total, zero)
+        mc.copyto(d_total, zero)
         f(n_kernel, d_x, d_total, grid=(grid,), block=(block,))
 
     lab.variant(name, run, runs_as=f"manycore {on.kind}", kernels=[f], compiled="kernels",

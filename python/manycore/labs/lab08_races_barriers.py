@@ -127,7 +127,7 @@ d_a = mc.to_device(a0, on)
 d_b = mc.zeros(n, np.float32, on)
 f1 = module.get_function("rotate_one_block")
 lab.variant("rotate: one block in place, with barriers", lambda: f1(n, d_a, grid=(1,), block=(1024,)),
-            reset=lambda: mc.copy(d_a, a0), runs_as=f"manycore {on.kind}", kernels=[f1],
+            reset=lambda: mc.copyto(d_a, a0), runs_as=f"manycore {on.kind}", kernels=[f1],
             compiled="kernels", size=f"{n:,}", work=kit.Work(bytes=8 * n),
             check=lambda: kit.assert_equal(d_a, rotated))
 f2 = module.get_function("rotate_out_of_place")
@@ -144,14 +144,14 @@ def two_kernels():
     fcopy(n, d_c, d_a, grid=grid, block=(B,))
 
 
-lab.variant("rotate: two kernels, in place", two_kernels, reset=lambda: mc.copy(d_a, a0),
+lab.variant("rotate: two kernels, in place", two_kernels, reset=lambda: mc.copyto(d_a, a0),
             runs_as=f"manycore {on.kind}", kernels=[f2, fcopy], compiled="kernels", size=f"{n:,}",
             work=kit.Work(bytes=16 * n), check=lambda: kit.assert_equal(d_a, rotated))
 fadd = module.get_function("add_next")
 sums = np.append(a0[:-1] + a0[1:], np.float32(0))
 d_a = mc.to_device(a0, on)
 lab.variant("a[i] + a[i+1]: out of place", lambda: fadd(n, d_a, d_b, grid=grid, block=(B,)),
-            reset=lambda: mc.copy(d_b, np.zeros(n, np.float32)), runs_as=f"manycore {on.kind}",
+            reset=lambda: mc.copyto(d_b, np.zeros(n, np.float32)), runs_as=f"manycore {on.kind}",
             kernels=[fadd], compiled="kernels", size=f"{n:,}", work=kit.Work(bytes=12 * n),
             check=lambda: kit.assert_equal(d_b, sums))
 

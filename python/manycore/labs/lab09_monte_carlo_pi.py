@@ -150,7 +150,7 @@ kernel_counts = []
 
 
 def kernel_pi():
-    mc.copy(counters, np.zeros(2, np.uint64))
+    mc.copyto(counters, np.zeros(2, np.uint64))
     throw_points(n_kernel, SEED, inside_counter, drawn_counter, grid=(blocks,), block=(256,))
 
 
@@ -170,7 +170,7 @@ lab.variant("kernel (Philox per point)", kernel_pi, runs_as=f"manycore {lab.devi
 
 # %%
 def other_shape():
-    mc.copy(counters, np.zeros(2, np.uint64))
+    mc.copyto(counters, np.zeros(2, np.uint64))
     throw_points(n_kernel, SEED, inside_counter, drawn_counter, grid=(blocks // 2 + 1,), block=(128,))
 
 

@@ -156,8 +156,8 @@ def kmeans_kernel():
     centroids, history = start, []
     for _ in range(iters):
         history.append(centroids)
-        mc.copy(d_sums, zero_sums)
-        mc.copy(d_counts, zero_counts)
+        mc.copyto(d_sums, zero_sums)
+        mc.copyto(d_counts, zero_counts)
         assign_and_sum(n, K, d_points, mc.to_device(centroids, on), d_labels, d_sums, d_counts,
                        grid=((n + 255) // 256,), block=(256,))
         centroids = update(d_sums.get(), d_counts.get().astype(np.int64), centroids)

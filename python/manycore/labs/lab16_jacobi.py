@@ -121,7 +121,7 @@ for name in ("jacobi_naive", "jacobi_tiled"):
 
     def run(f=f, pair=pair, name=name):
         for d in pair:
-            mc.copy(d, u0)
+            mc.copyto(d, u0)
         a, b = pair
         for _ in range(steps):
             f(N, a, b, grid=grid, block=(32, 8))

@@ -119,7 +119,7 @@ def gpu_peak(device: mc.Device) -> dict:
     for _ in range(6):
         mc.synchronize(device)
         t0 = time.perf_counter()
-        mc.copy(b, a)
+        mc.copyto(b, a)
         mc.synchronize(device)
         best = min(best, time.perf_counter() - t0)
     bandwidth = 2 * 4 * n / best
