@@ -140,6 +140,49 @@ bool type_word(std::string_view w) {
            w == "size_t" || w == "ptrdiff_t" || w == "auto" || w == "__restrict__";
 }
 
+// A local passed whole to a function that is not a pure one (`pull(xi, tile[k], sx, sy)`) may
+// be bound to a reference parameter and written: it counts as written, so it is never taken
+// for a value every thread shares.
+void mark_reference_arguments(Body& body, const std::vector<Token>& t) {
+    const auto punct = [&](std::size_t i, char c) {
+        return i < t.size() && t[i].kind == Kind::punct && t[i].text[0] == c;
+    };
+    for (Ref& r : body.refs) {
+        if (r.write || r.token == 0 || !(punct(r.token - 1, '(') || punct(r.token - 1, ','))) continue;
+        std::size_t after = r.token + 1;
+        while (punct(after, '.') && after + 1 < t.size() && t[after + 1].kind == Kind::ident) after += 2;
+        if (!(punct(after, ',') || punct(after, ')'))) continue;
+        // The call's opening parenthesis, and the name before it.
+        int depth = 0;
+        std::size_t open = r.token;
+        while (open-- > 0) {
+            if (t[open].kind != Kind::punct) continue;
+            const char c = t[open].text[0];
+            if (c == ')' || c == ']' || c == '}') ++depth;
+            if (c == '(' || c == '[' || c == '{') {
+                if (depth == 0) break;
+                --depth;
+            }
+        }
+        if (open >= t.size() || !punct(open, '(') || open == 0) continue;
+        std::size_t name = open - 1;
+        if (punct(name, '>')) {  // a template's call, or static_cast<T>(v)
+            int angle = 0;
+            while (name > 0) {
+                if (punct(name, '>')) ++angle;
+                if (punct(name, '<') && --angle == 0) break;
+                --name;
+            }
+            if (name == 0) continue;
+            --name;
+        }
+        if (t[name].kind != Kind::ident) continue;
+        const std::string_view w = t[name].text;
+        if (pure_function(w) || type_word(w) || (source::classify(w) & source::keyword) != 0) continue;
+        r.write = true;
+    }
+}
+
 // ---- the plan ------------------------------------------------------------------------------
 
 enum class PieceKind {
@@ -2649,7 +2692,8 @@ KernelPlan plan_kernel(std::string_view source, const std::vector<Token>& t, std
         while (open < k.size() && !(k[open].kind == Kind::punct && k[open].text[0] == '{')) ++open;
     }
     if (open >= k.size()) return fibers("its body could not be found", 0);
-    const Body body = parse_body(in.kernel.text, k, p, open);
+    Body body = parse_body(in.kernel.text, k, p, open);
+    mark_reference_arguments(body, k);
     if (!body.error.empty()) {
         const int l = body.error_token < k.size() && k[body.error_token].line <= in.kernel.lines()
                           ? in.kernel.line_of[static_cast<std::size_t>(k[body.error_token].line)]

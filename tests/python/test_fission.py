@@ -591,6 +591,45 @@ def test_compile_errors_in_a_split_kernel_name_the_users_line(cpu):
     assert "kernel.cu:5" in str(e.value) and "undeclared_name" in str(e.value)
 
 
+REFERENCE_HELPER = r"""
+__device__ void add_to(float v, float& sum, int& count) { sum += v; count += 1; }
+
+__global__ void tiled_sums(const float* x, float* sums, int* counts, int n) {
+    __shared__ float tile[64];
+    float sum = 0;      // written through the helper's references, by each thread for itself
+    int count = 0;
+    for (int start = 0; start < n; start += 64) {
+        tile[threadIdx.x] = start + threadIdx.x < n ? x[start + threadIdx.x] : 0.0f;
+        __syncthreads();
+        for (int k = 0; k < 64; ++k) add_to(tile[k] * (threadIdx.x + 1), sum, count);
+        __syncthreads();
+    }
+    sums[threadIdx.x] = sum;
+    counts[threadIdx.x] = count;
+}
+
+__global__ void plain_sums(const float* x, float* sums, int n) {
+    float sum = 0;
+    int count = 0;
+    for (int j = 0; j < n; ++j) add_to(x[j] * (threadIdx.x + 1), sum, count);
+    sums[blockIdx.x * blockDim.x + threadIdx.x] = sum + count;
+}
+"""
+
+
+def test_locals_a_helper_writes_through_references_stay_each_threads_own(device):
+    n = 200
+    x = (np.arange(n, dtype=np.float32) % 7) / 4
+    sums, counts = run(device, REFERENCE_HELPER, "tiled_sums",
+                       lambda: [x, np.zeros(64, np.float32), np.zeros(64, np.int32), n], [1, 2],
+                       dict(grid=1, block=64))
+    np.testing.assert_array_equal(counts, np.full(64, 256))
+    np.testing.assert_allclose(sums, x.sum() * np.arange(1, 65), rtol=1e-5)
+    (plain,) = run(device, REFERENCE_HELPER, "plain_sums", lambda: [x, np.zeros(128, np.float32), n], [1],
+                   dict(grid=2, block=64), mode="loop")
+    np.testing.assert_allclose(plain, x.sum() * (np.arange(128) % 64 + 1) + n, rtol=1e-5)
+
+
 # ---- bounds checks a block decides at once ------------------------------------------------------
 
 # Guards that hold for every thread of most blocks (`i < n ? x[i] : 0`, `if (row < n && col <
