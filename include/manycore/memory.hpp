@@ -50,7 +50,8 @@ struct MemoryPoolStats {
     std::size_t cached_blocks = 0;  // freed blocks kept for reuse
 };
 
-/// The pool of `device` (all zero on the CPU, which allocates directly). Thread-safe.
+/// The pool of `device`; on the CPU, the large blocks (4 MiB and more) in use and kept for
+/// reuse (smaller ones are allocated directly). Thread-safe.
 MemoryPoolStats memory_pool_stats(const Device& device);
 /// Returns the cached blocks of `device`'s pool to the driver; the bytes freed (Python:
 /// manycore.cuda.memory_pool().free_all_blocks()). Thread-safe.

@@ -23,18 +23,13 @@
 #include "cpu/elf_tls.hpp"
 #include "cpu/executor.hpp"
 #include "cpu/host_compiler.hpp"
+#include "cpu/host_memory.hpp"
 #include "manycore/config.hpp"
 #include "manycore/detail/backend.hpp"
 #include "manycore/error.hpp"
 
 namespace manycore::detail {
 namespace {
-
-class HostBuffer final : public Buffer {
-  public:
-    HostBuffer(void* data, std::size_t size) : Buffer(data, size, Device::cpu()) {}
-    ~HostBuffer() override { std::free(data()); }
-};
 
 std::string cpu_model_name() {
     std::ifstream cpuinfo("/proc/cpuinfo");
@@ -262,16 +257,10 @@ class CpuBackend final : public Backend {
     const DeviceInfo& device_info(int) const override { return info_; }
 
     std::shared_ptr<Buffer> allocate(int, std::size_t bytes) const override {
-        // 64-byte alignment: a cache line, and what AVX-512 loads want.
-        const std::size_t rounded = (bytes + 63) / 64 * 64;
-        void* data = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-        if (data == nullptr) {
-            throw OutOfMemory("manycore.empty: cannot allocate " + std::to_string(bytes) +
-                                  " bytes of host memory",
-                              bytes, 0);
-        }
-        return std::make_shared<HostBuffer>(data, bytes);
+        return cpu::allocate_host(bytes);
     }
+    MemoryPoolStats memory_pool_stats(int) const override { return cpu::host_cache_stats(); }
+    std::size_t free_all_blocks(int) const override { return cpu::free_cached_host_blocks(); }
     void copy_to_host(void* dst, const void* src, std::size_t bytes) const override {
         if (bytes) std::memcpy(dst, src, bytes);
     }
