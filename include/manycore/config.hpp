@@ -24,6 +24,7 @@ struct Config {
     bool check = false;             // MANYCORE_CHECK=1: every CPU module is checked
     std::string check_collect;      // MANYCORE_CHECK_COLLECT: findings appended here, no raise
     bool check_on_cpu = false;      // MANYCORE_CHECK_ON_CPU=1: GPU modules and arrays on the CPU
+    bool peer_copy = true;          // MANYCORE_PEER_COPY=0: copies between GPUs go through host memory
 
     /// The process-wide settings, read from the environment on first use. Thread-safe.
     static const Config& get();

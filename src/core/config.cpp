@@ -67,6 +67,7 @@ Config Config::from_environment() {
     c.check = flag("MANYCORE_CHECK");
     c.check_collect = env("MANYCORE_CHECK_COLLECT");
     c.check_on_cpu = flag("MANYCORE_CHECK_ON_CPU");
+    c.peer_copy = env("MANYCORE_PEER_COPY").empty() || flag("MANYCORE_PEER_COPY");
     return c;
 }
 
