@@ -6,7 +6,9 @@ argmax any all`` over all elements or along one axis.
 Two stages on every device: the first writes one partial per block, the next passes reduce
 the partials until one value is left. On a GPU a block is 256 threads that stride over the
 input, then combine through shared memory and warp shuffles. On the CPU a block is one thread
-over a contiguous run of ``CPU_CHUNK`` elements with 8 accumulators (vectorised, no fibers).
+over a contiguous run of ``CPU_CHUNK`` elements with ``CPU_LANES`` accumulators (vectorised, no
+fibers); ``min``/``max``/``argmin``/``argmax`` find their extreme lane by lane with one
+comparison and one select (``cpu_extreme``). Reductions along an axis are ``_reduce_axis``.
 
 Accuracy of float sums: each accumulator adds at most ``CPU_CHUNK / CPU_LANES`` (CPU) or
 ``n / (threads)`` (GPU) terms in order, and the partials are combined in further passes of

@@ -14,6 +14,8 @@ the next tile, holds it in registers, publishes the tile's total, then combines 
 prefixes the tiles before it have published, reading back only until it meets a prefix. A warp
 owns contiguous steps of 32 lanes x 16 bytes (one coalesced vector load a lane, a lane's items
 consecutive) and scans them with shuffles. Memory traffic is two passes (read, write).
+``cumsum`` reads its input's type and writes the wider accumulator type (int32 -> int64) in
+that same pass: a lane holds the narrow elements it loaded and converts them as it scans.
 """
 
 from __future__ import annotations

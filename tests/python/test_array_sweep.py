@@ -272,20 +272,14 @@ def test_dot_random_and_generated_kernels(device, n):
 BIG = 2**31 + 11
 
 
-def _gpu(device):
+def _periodic_past_2_31(device):
+    """x[i] = i % 7 - 3 as BIG int8 on a GPU with room for it and an int64 result."""
     if device.kind != "cuda":
         pytest.skip("sizes past 2**31 are for GPUs (the CPU tests cover the same code paths at 1000003)")
-    return device
-
-
-def _need(device, nbytes):
+    nbytes = BIG * (1 + 8 + 8)
     if device.total_memory < nbytes * 1.25:
         pytest.skip(f"{device} has {device.total_memory / 2**30:.0f} GiB; this test needs {nbytes / 2**30:.0f} GiB")
-
-
-def _periodic(device, n):
-    """x[i] = i % 7 - 3 as int8 on the device."""
-    return mc.to_device(np.resize(np.arange(7, dtype=np.int8) - 3, n), device)
+    return mc.to_device(np.resize(np.arange(7, dtype=np.int8) - 3, BIG), device)
 
 
 def _prefix(i):
@@ -298,9 +292,7 @@ def _prefix(i):
 @pytest.mark.gpu
 @pytest.mark.slow
 def test_reductions_past_2_31_elements(device):
-    d = _gpu(device)
-    _need(d, BIG * (1 + 8 + 8))
-    x = _periodic(d, BIG)
+    x = _periodic_past_2_31(device)
     x[2**31 + 3] = 100
     x[5] = -100
     total = int(_prefix(BIG - 1)) + (100 - ((2**31 + 3) % 7 - 3)) + (-100 - (5 % 7 - 3))
@@ -321,12 +313,34 @@ def test_reductions_past_2_31_elements(device):
 @pytest.mark.gpu
 @pytest.mark.slow
 def test_cumsum_past_2_31_elements(device):
-    d = _gpu(device)
-    _need(d, BIG * (1 + 8 + 8))
-    x = _periodic(d, BIG)
+    x = _periodic_past_2_31(device)
     out = mc.cumsum(x)
     assert out.dtype == np.int64 and out.shape == (BIG,)
     for start in (0, 2**31 - 70000, 2**31 - 5, BIG - 40):
         got = out[start:start + 40].get()
         want = _prefix(np.arange(start, min(start + 40, BIG)))
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+def test_the_sweep_benchmark_runs_and_checks_every_row(tmp_path):
+    """bench/arrays/sweep.py at tiny sizes on the CPU: every row runs, and manycore's result
+    agrees with NumPy's on each (the benchmark exits 1 otherwise)."""
+    import os
+    import runpy
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    sweep = Path(__file__).resolve().parents[2] / "bench" / "arrays" / "sweep.py"
+    if not sweep.exists():
+        pytest.skip(f"{sweep} is not here (an installed package without the source tree)")
+    done = subprocess.run([sys.executable, str(sweep), "--device", "cpu", "--size", "2^12", "--small", "2^6",
+                           "--repeat", "1", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=380, env=dict(os.environ))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = [line for line in done.stdout.splitlines() if " check " in line]
+    assert len(rows) == 2 * len(runpy.run_path(str(sweep))["cases"]())  # each at two sizes
+    assert all("check ok" in line for line in rows), rows
+    assert list(tmp_path.glob("*-sweep.md")) and list(tmp_path.glob("*-sweep.csv"))
