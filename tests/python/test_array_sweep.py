@@ -184,6 +184,23 @@ def test_gpu_axis_kernels_on_the_cpu(cpu, monkeypatch, shape, axis):
     close(mc.to_device(c, cpu).sum(axis=axis), c.sum(axis=axis), rtol=1e-4)
 
 
+def test_gpu_strided_elementwise_kernels_compile_for_sm_90():
+    """The GPU's strided kernels (the index unravelled in 32-bit arithmetic, or 64-bit past
+    2**32 elements), as the operators generate them."""
+    import types
+
+    from manycore import elementwise as ew
+
+    facts = types.SimpleNamespace(gpu=True, key="cuda:sm_90", units=132, max_threads=1024, warp=32)
+    f32, i64 = np.dtype(np.float32), np.dtype(np.int64)
+    for index32 in (True, False):
+        src, _ = ew._build("k", "mc_sub<{L0} >({0}, {1})", [f32, f32], [f32, f32], ["s", "s"], f32, "s", 2,
+                           facts, ("c", "z", "g"), index32)
+        mc.cuda.compile(src, arch="sm_90")
+    src, _ = ew._build("k", "{0}", [i64], [i64], ["s"], i64, "c", 3, facts, ("g",), True)
+    mc.cuda.compile(src, arch="sm_90")
+
+
 def test_gpu_axis_kernels_compile_for_sm_90():
     for op, dt in [("sum", np.float32), ("argmax", np.float64), ("sum", np.complex128), ("max", np.int8)]:
         mc.cuda.compile(reduce_axis_module._source(op, np.dtype(dt), True), arch="sm_90")
