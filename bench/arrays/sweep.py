@@ -160,7 +160,7 @@ class CuPy(_Kernels):
         return self.cp.random.randint(0, 1000, n, dtype=np.int32)
 
     def scan_into(self, x, out):
-        return self.cp.cumsum(x, out=out)
+        return self.cp.cumsum(x, dtype=np.int32, out=out)
 
     def events(self):
         return self.cp.cuda.Event(), self.cp.cuda.Event()
@@ -206,7 +206,7 @@ class NumPy:
         return np.dot(x, y)
 
     def scan_into(self, x, out):
-        return np.cumsum(x, out=out)
+        return np.cumsum(x, dtype=np.int32, out=out)
 
 
 def blas_limits(threads: int):
