@@ -17,7 +17,8 @@ checked against the anchor's before it is timed (``check``: ok, or what differed
 
 Writes ``<date>-<machine>-sweep.md`` and ``.csv`` into ``--out`` (default bench/results).
 GPU times are CUDA events around the call on the default stream (the median of the repeats);
-CPU times are host clocks (the best of the repeats). Outputs are allocated by every call, as
+CPU times are host clocks (the best of the repeats); the repeats of a row take turns, one
+call of each contender per round. Outputs are allocated by every call, as
 users call these functions; the scan kernel row writes into an array allocated once, as that
 API takes one.
 """
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import importlib.util
 import statistics
 import sys
 import time
@@ -46,15 +48,7 @@ F32, F64, I32, I64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int
 
 # Why a row stays below its anchor, where the cause lies outside manycore's reach. The table
 # prints the note beside any row under 1.0; a row under 1.0 without one is a defect to find.
-WHY_BELOW: dict[tuple[str, str], str] = {
-    ("cpu", "random normal float32"): "NumPy's ziggurat draws most normals from one 64-bit "
-    "word and a table lookup; manycore's Box-Muller (the same numbers on every device) computes "
-    "a Philox block, log, sqrt and cos in double precision for every element, which GCC does "
-    "not vectorise (no vector libm without -ffast-math)",
-    ("cuda", "random normal float32"): "cuRAND's Box-Muller yields two normals per pair of "
-    "uniforms in single precision; manycore's (the same numbers on every device) computes a "
-    "Philox block, log, sqrt and cos in double precision for every element",
-}
+WHY_BELOW: dict[tuple[str, str], str] = {}
 
 
 # ---- the libraries, behind one small interface ----------------------------------------------
@@ -209,12 +203,13 @@ class NumPy:
         return np.cumsum(x, dtype=np.int32, out=out)
 
 
+HAVE_THREADPOOLCTL = importlib.util.find_spec("threadpoolctl") is not None
+
+
 def blas_limits(threads: int):
-    """A context that limits NumPy's BLAS to ``threads`` (threadpoolctl); None without it."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return None
+    """NumPy's BLAS limited to ``threads`` from now until the context's exit (threadpoolctl)."""
+    from threadpoolctl import threadpool_limits
+
     return threadpool_limits(limits=threads, user_api="blas")
 
 
@@ -316,46 +311,32 @@ def host_input(kind: str, dt: np.dtype, n: int, shape: tuple[int, ...]) -> np.nd
 # ---- timing -----------------------------------------------------------------------------------
 
 
-def time_call(lib, fn: Callable[[], Any], repeat: int) -> float:
-    """Seconds per call: CUDA events around each call on a GPU (median), host clock on the CPU (best)."""
-    fn()
-    lib.sync()
+def sample(lib, fn: Callable[[], Any], per_call: bool, calls: int) -> float:
+    """Seconds per call, once: CUDA events around the call on a GPU, the host clock on the CPU;
+    for per-call rows, a loop of ``calls`` back-to-back calls to the device's end."""
+    if per_call:
+        lib.sync()
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        lib.sync()
+        return (time.perf_counter() - t0) / calls
     if lib.gpu:
         start, end = lib.events()
-        samples = []
-        for _ in range(repeat):
-            start.record()
-            fn()
-            end.record()
-            end.synchronize()
-            samples.append(_elapsed(lib, start, end) / 1e3)
-        return statistics.median(samples)
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
+        start.record()
         fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+        end.record()
+        end.synchronize()
+        return _elapsed(lib, start, end) / 1e3
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 def _elapsed(lib, start, end) -> float:
     if isinstance(lib, CuPy):
         return lib.cp.cuda.get_elapsed_time(start, end)
     return start.elapsed_time(end)
-
-
-def time_per_call(lib, fn: Callable[[], Any], calls: int) -> float:
-    """Seconds per call of a loop of ``calls`` back-to-back calls (the best of three loops)."""
-    fn()
-    lib.sync()
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        lib.sync()
-        best = min(best, (time.perf_counter() - t0) / calls)
-    return best
 
 
 # ---- checking ---------------------------------------------------------------------------------
@@ -424,29 +405,42 @@ def measure_case(case: Case, ours, anchors, n: int, repeat: int, device: mc.Devi
     nbytes = case.bytes(n, rows_, cols)
     row = {"device": str(device), "operation": case.name, "elements": n, "bytes": nbytes,
            "per_call": per_call, "check": "", "note": ""}
-    results = {}
+    results, ready = {}, []
     calls = max(20, min(2000, (1 << 24) // max(n, 1)))
     for lib in [ours] + anchors:
         numpy_threads = isinstance(lib, NumPy) and lib.threads is not None
         if numpy_threads and not case.threads:
             row[lib.name] = None  # NumPy runs this single-threaded whatever the setting
             continue
-        limit = blas_limits(lib.threads or 1) if isinstance(lib, NumPy) and case.threads else None
-        if isinstance(lib, NumPy) and case.threads and limit is None:
+        limit = (lambda lib=lib: blas_limits(lib.threads or 1)) if isinstance(lib, NumPy) and case.threads else None
+        if limit is not None and not HAVE_THREADPOOLCTL:
             row["note"] = "threadpoolctl missing: NumPy's BLAS ran with its default threads"
+            limit = None
             if numpy_threads:
                 row[lib.name] = None
                 continue
         try:
-            with limit if limit is not None else contextlib.nullcontext():
+            with limit() if limit is not None else contextlib.nullcontext():
                 args = inputs_for(case, lib, n)
                 results[lib.name] = lib.host(case.run(lib, *args))
                 args = inputs_for(case, lib, n)  # fresh inputs: in-place rows changed them
-                fn = lambda: case.run(lib, *args)  # noqa: E731
-                row[lib.name] = time_per_call(lib, fn, calls) if per_call else time_call(lib, fn, repeat)
+                fn = (lambda lib=lib, args=args: case.run(lib, *args))
+                fn()
+                lib.sync()
+            ready.append((lib, fn, limit))
         except Exception as e:  # an anchor that lacks the call: say so in the table
             row[lib.name] = None
             row["note"] = f"{lib.name}: {type(e).__name__}: {str(e).splitlines()[0][:120]}"
+    # Rounds that take one sample of each in turn: a burst of other work on the machine then
+    # falls on every contender alike, not on whichever was being timed.
+    samples: dict[str, list[float]] = {lib.name: [] for lib, _, _ in ready}
+    for _ in range(3 if per_call else repeat):
+        for lib, fn, limit in ready:
+            with limit() if limit is not None else contextlib.nullcontext():
+                samples[lib.name].append(sample(lib, fn, per_call, calls))
+    for lib, _, _ in ready:
+        got = samples[lib.name]
+        row[lib.name] = statistics.median(got) if lib.gpu and not per_call else min(got)
     anchor_results = [results[a.name] for a in anchors if a.name in results]
     if ours.name in results and anchor_results:
         row["check"] = compare(case, results[ours.name], anchor_results[0], n)

@@ -6,8 +6,10 @@ Element ``i`` of a draw with ``seed`` is computed from (counter ``i``, key ``see
 ``uniform(n, seed=s, device=d)`` is bitwise the same on the CPU and on every GPU, and kernels get
 the same numbers through ``#include <manycore/random.h>`` (``mc_uniform_double(seed, i)``...).
 The mapping from bits to values is documented in that header: float64 uses 53 bits, float32
-24 bits, ``normal`` is Box-Muller (equal across devices up to a few ulp of log/cos/sqrt),
-``integers`` is a multiply-shift of 64 bits (bias below range/2**64).
+24 bits, ``normal`` is Box-Muller (float64: equal across devices up to a few ulp of the
+devices' log/cos/sqrt; float32: four numbers from each Philox block, with the header's own
+log, sin and cos, bitwise equal everywhere), ``integers`` is a multiply-shift of 64 bits (bias
+below range/2**64).
 """
 
 from __future__ import annotations
@@ -62,6 +64,36 @@ def _draw(kind: str, expr: str, shape: tuple[int, ...], dt: np.dtype, device: An
     return out
 
 
+def _normal_float32(shape: tuple[int, ...], device: Any, seed: int, loc: float, scale: float) -> Array:
+    """Float32 normals four at a time, one Philox block each (``mc_normal_float4``)."""
+    dev = _core.default_device() if device is None else (device if isinstance(device, _core.Device) else _core.Device(str(device)))
+    out = _core.empty(shape, "float32", 4, dev)
+    facts = cg.facts(dev)
+
+    def build():
+        # The groups of four, then (one thread) the last partial group.
+        def store(k: str) -> str:
+            return f"out[4 * i + {k}] = (float)fma(mc_scale, (double)z[{k}], mc_loc);"
+
+        src = (HEADER + "__global__ void mc_random_normal4(long long n, long long mc_chunk, unsigned long long mc_seed, "
+               "double mc_loc, double mc_scale, float* __restrict__ out) {\n"
+               "    const long long groups = n / 4;\n"
+               "    { const long long n = groups;\n"
+               f"    {cg.loop_header(facts)} {{ float z[4]; mc_normal_float4(mc_seed, (unsigned long long)i, z);\n"
+               f"        {store('0')} {store('1')} {store('2')} {store('3')} }} }}\n"
+               "    if (n % 4 && blockIdx.x == 0 && threadIdx.x == 0) {\n"
+               "        const long long i = groups; float z[4]; mc_normal_float4(mc_seed, (unsigned long long)i, z);\n"
+               f"        for (int k = 0; k < (int)(n % 4); ++k) {store('k')}\n    }}\n}}\n")
+        return src, "mc_random_normal4"
+
+    fn = cg.cached_function(("random", "normal4", facts.key), build, dev)
+    n = out.size
+    if n:
+        grid, block, chunk = cg.launch_1d(facts, max(1, n // 4))
+        fn(n, chunk, seed, float(loc), float(scale), out, grid=grid, block=block)
+    return out
+
+
 def uniform(size: Any, low: float = 0.0, high: float = 1.0, dtype: Any = np.float64,
             seed: Any = None, device: Any = None) -> Array:
     """Uniform numbers in [low, high): ``fma(high - low, u, low)`` with u in [0, 1)."""
@@ -84,6 +116,8 @@ def normal(size: Any, loc: float = 0.0, scale: float = 1.0, dtype: Any = np.floa
     dt = np.dtype(dtype)
     if dt.kind != "f" or dt.itemsize not in (4, 8):
         raise TypeError(f"normal: dtype must be float32 or float64, not {dt}")
+    if dt == np.float32:
+        return _normal_float32(_shape(size), device, _seed(seed), loc, scale)
     expr = f"({cg.c_type(dt)})(mc_loc + mc_scale * mc_normal_double(mc_seed, (unsigned long long)i))"
     return _draw("normal", expr, _shape(size), dt, device,
                  [("unsigned long long", "mc_seed", _seed(seed)), ("double", "mc_loc", float(loc)),

@@ -100,3 +100,40 @@ __global__ void draw(int n, unsigned long long seed, double* out) {
     out = mc.empty(300, np.float64, device)
     f(300, 42, out, grid=2, block=256)
     np.testing.assert_array_equal(out.get(), mc.random.uniform(300, seed=42, device=device).get())
+
+
+def test_normal_float32_is_box_muller_of_the_documented_words(device):
+    """Float32 normals: four from each Philox block, (r0, r1) and (r2, r3) each a Box-Muller
+    pair (cosine, then sine), within a few ulp of the exact values of those words, and the same
+    numbers as the kernel-side mc_normal_float of each index."""
+    n = 4099  # a partial last group of four
+    got = mc.random.normal(n, seed=77, dtype=np.float32, device=device).get()
+    assert got.dtype == np.float32
+    r = philox(np.arange((n + 3) // 4), 77).astype(np.float64)
+    u1 = np.stack([r[:, 0], r[:, 2]], 1) * 2.0**-32 + 2.0**-33
+    t = np.floor(np.stack([r[:, 1], r[:, 3]], 1) / 256) * 2.0**-24
+    radius = np.sqrt(-2 * np.log(u1))
+    want = np.stack([radius[:, 0] * np.cos(2 * np.pi * t[:, 0]), radius[:, 0] * np.sin(2 * np.pi * t[:, 0]),
+                     radius[:, 1] * np.cos(2 * np.pi * t[:, 1]), radius[:, 1] * np.sin(2 * np.pi * t[:, 1])], 1)
+    np.testing.assert_allclose(got, want.reshape(-1)[:n], rtol=2e-6, atol=2e-6)
+    k = mc.ElementwiseKernel("unsigned long long seed, float *out",
+                             "out[i] = mc_normal_float(seed, (unsigned long long)i)",
+                             preamble=mc.random.HEADER)
+    out = mc.empty(n, np.float32, device)
+    k(np.uint64(77), out)
+    np.testing.assert_array_equal(out.get(), got)
+    big = mc.random.normal(2**20, loc=3.0, scale=2.0, seed=5, dtype=np.float32, device=device).get()
+    assert abs(big.mean() - 3) < 0.01 and abs(big.std() - 2) < 0.01
+    assert abs(((big - 3) / 2 > 1.959964).mean() - 0.025) < 0.002
+
+
+def test_normal_float32_compiles_for_sm_90():
+    mc.cuda.compile(mc.random.HEADER + "__global__ void k(unsigned long long s, float* o) {"
+                    " float z[4]; mc_normal_float4(s, threadIdx.x, z); o[threadIdx.x] = z[0] + mc_normal_float(s, 3); }",
+                    arch="sm_90")
+
+
+def test_normal_float32_is_the_same_on_every_device():
+    draws = [mc.random.normal(5001, seed=3, dtype=np.float32, device=d).get() for d in mc.devices()]
+    for d in draws[1:]:
+        np.testing.assert_array_equal(d, draws[0])
