@@ -123,6 +123,10 @@ def _cpu_kernels(stage: int, act: str, out_param: str, neutral: str, in_ct: str,
     else:
         lanes = _cpu_lanes(act, neutral, map_expr.replace("mc_at", "mc_row + i"), "lo", "hi", "acc")
     at_cols = map_expr.replace("mc_at", "mc_row + jj")
+    at_cols2 = map_expr.replace("mc_at", "mc_row2 + jj")
+    # Two rows a pass halve the loads and stores of the accumulators per element read; GCC keeps
+    # that loop scalar for the select-based extremes, which take one row a pass.
+    pairs = "false" if extreme else "true"
     return f"""
 __global__ void mc_rows{stage}(long long tasks, long long mc_chunk, long long len, long long segs,
                                long long seglen, {param} __restrict__ x, {out_param} __restrict__ mc_out) {{
@@ -150,7 +154,17 @@ __global__ void mc_cols{stage}(long long tasks, long long mc_chunk, long long le
         const long long lo = s * seglen, hi = lo + seglen < len ? lo + seglen : len;
         {act} acc[{CPU_STRIP}];
         for (long long jj = 0; jj < jn; ++jj) acc[jj] = {neutral};
-        for (long long i = lo; i < hi; ++i) {{
+        long long mc_i = lo;
+        for (; {pairs} && mc_i + 1 < hi; mc_i += 2) {{
+            const long long mc_row = (o * len + mc_i) * inner + j0, mc_row2 = mc_row + inner;
+            for (long long jj = 0; jj < jn; ++jj) {{
+                {act} first, second;
+                {{ const long long i = mc_i; first = {at_cols}; }}
+                {{ const long long i = mc_i + 1; second = {at_cols2}; }}
+                acc[jj] = mc_reduce(acc[jj], mc_reduce(first, second));
+            }}
+        }}
+        for (long long i = mc_i; i < hi; ++i) {{
             const long long mc_row = (o * len + i) * inner + j0;
             for (long long jj = 0; jj < jn; ++jj) acc[jj] = mc_reduce(acc[jj], {at_cols});
         }}

@@ -2,7 +2,8 @@
 # SPDX-FileCopyrightText: manycore developers
 """Random numbers that are the same on every device: Philox4x32-10, counter-based.
 
-Element ``i`` of a draw with ``seed`` is computed from (counter ``i``, key ``seed``) alone, so
+Element ``i`` of a draw with ``seed`` is computed from (counter ``i``, key ``seed``) alone
+(float32 draws: counter ``i // 4``, four numbers a block), so
 ``uniform(n, seed=s, device=d)`` is bitwise the same on the CPU and on every GPU, and kernels get
 the same numbers through ``#include <manycore/random.h>`` (``mc_uniform_double(seed, i)``...).
 The mapping from bits to values is documented in that header: float64 uses 53 bits, float32
@@ -64,33 +65,39 @@ def _draw(kind: str, expr: str, shape: tuple[int, ...], dt: np.dtype, device: An
     return out
 
 
-def _normal_float32(shape: tuple[int, ...], device: Any, seed: int, loc: float, scale: float) -> Array:
-    """Float32 normals four at a time, one Philox block each (``mc_normal_float4``)."""
+def _by_fours(kind: str, shape: tuple[int, ...], device: Any, scalars: list[tuple[str, str, Any]],
+              value: str) -> Array:
+    """Float32 numbers four at a time, one Philox block each: ``value[0]`` fills ``float z[4]``
+    from the group index ``g`` (a statement), and element ``4g + k`` is ``value[1]`` with ``V``
+    standing for ``z[k]``."""
     dev = _core.default_device() if device is None else (device if isinstance(device, _core.Device) else _core.Device(str(device)))
     out = _core.empty(shape, "float32", 4, dev)
     facts = cg.facts(dev)
+    key = ("random", kind + "4", facts.key)
 
     def build():
-        # The groups of four, then (one thread) the last partial group.
-        def store(k: str) -> str:
-            return f"out[4 * i + {k}] = (float)fma(mc_scale, (double)z[{k}], mc_loc);"
+        params = ", ".join(f"{t} {n}" for t, n, _ in scalars)
 
-        src = (HEADER + "__global__ void mc_random_normal4(long long n, long long mc_chunk, unsigned long long mc_seed, "
-               "double mc_loc, double mc_scale, float* __restrict__ out) {\n"
+        def store(k: str) -> str:
+            return f"out[4 * g + {k}] = {value[1].replace('V', f'z[{k}]')};"
+
+        # The groups of four on every thread, then the last partial group on one.
+        src = (HEADER + f"__global__ void mc_random_{kind}4(long long n, long long mc_chunk, {params}, "
+               "float* __restrict__ out) {\n"
                "    const long long groups = n / 4;\n"
                "    { const long long n = groups;\n"
-               f"    {cg.loop_header(facts)} {{ float z[4]; mc_normal_float4(mc_seed, (unsigned long long)i, z);\n"
+               f"    {cg.loop_header(facts)} {{ const unsigned long long g = (unsigned long long)i; float z[4]; {value[0]}\n"
                f"        {store('0')} {store('1')} {store('2')} {store('3')} }} }}\n"
                "    if (n % 4 && blockIdx.x == 0 && threadIdx.x == 0) {\n"
-               "        const long long i = groups; float z[4]; mc_normal_float4(mc_seed, (unsigned long long)i, z);\n"
+               f"        const unsigned long long g = (unsigned long long)groups; float z[4]; {value[0]}\n"
                f"        for (int k = 0; k < (int)(n % 4); ++k) {store('k')}\n    }}\n}}\n")
-        return src, "mc_random_normal4"
+        return src, f"mc_random_{kind}4"
 
-    fn = cg.cached_function(("random", "normal4", facts.key), build, dev)
+    fn = cg.cached_function(key, build, dev)
     n = out.size
     if n:
         grid, block, chunk = cg.launch_1d(facts, max(1, n // 4))
-        fn(n, chunk, seed, float(loc), float(scale), out, grid=grid, block=block)
+        fn(n, chunk, *[v for _, _, v in scalars], out, grid=grid, block=block)
     return out
 
 
@@ -102,8 +109,10 @@ def uniform(size: Any, low: float = 0.0, high: float = 1.0, dtype: Any = np.floa
         expr = "fma(mc_hi - mc_lo, mc_uniform_double(mc_seed, (unsigned long long)i), mc_lo)"
         t = "double"
     elif dt == np.float32:
-        expr = "fmaf(mc_hi - mc_lo, mc_uniform_float(mc_seed, (unsigned long long)i), mc_lo)"
-        t = "float"
+        return _by_fours("uniform", _shape(size), device,
+                         [("unsigned long long", "mc_seed", _seed(seed)), ("float", "mc_lo", float(low)),
+                          ("float", "mc_hi", float(high))],
+                         ("mc_uniform_float4(mc_seed, g, z);", "fmaf(mc_hi - mc_lo, V, mc_lo)"))
     else:
         raise TypeError(f"uniform: dtype must be float32 or float64, not {dt}")
     return _draw("uniform", expr, _shape(size), dt, device,
@@ -117,7 +126,10 @@ def normal(size: Any, loc: float = 0.0, scale: float = 1.0, dtype: Any = np.floa
     if dt.kind != "f" or dt.itemsize not in (4, 8):
         raise TypeError(f"normal: dtype must be float32 or float64, not {dt}")
     if dt == np.float32:
-        return _normal_float32(_shape(size), device, _seed(seed), loc, scale)
+        return _by_fours("normal", _shape(size), device,
+                         [("unsigned long long", "mc_seed", _seed(seed)), ("double", "mc_loc", float(loc)),
+                          ("double", "mc_scale", float(scale))],
+                         ("mc_normal_float4(mc_seed, g, z);", "(float)fma(mc_scale, (double)V, mc_loc)"))
     expr = f"({cg.c_type(dt)})(mc_loc + mc_scale * mc_normal_double(mc_seed, (unsigned long long)i))"
     return _draw("normal", expr, _shape(size), dt, device,
                  [("unsigned long long", "mc_seed", _seed(seed)), ("double", "mc_loc", float(loc)),

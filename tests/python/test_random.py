@@ -41,9 +41,15 @@ def test_uniform_float64_equals_independent_philox(device):
     r = philox(np.arange(n), 12345).astype(np.uint64)
     want = (((r[:, 0] << np.uint64(32)) | r[:, 1]) >> np.uint64(11)).astype(np.float64) * 2.0**-53
     np.testing.assert_array_equal(got, want)
-    got32 = mc.random.uniform(n, seed=7, dtype=np.float32, device=device).get()
-    r = philox(np.arange(n), 7)
-    np.testing.assert_array_equal(got32, (r[:, 0] >> 8).astype(np.float32) * np.float32(2.0**-24))
+    # Float32: four numbers from each block, counter i // 4, word i % 4.
+    got32 = mc.random.uniform(n + 3, seed=7, dtype=np.float32, device=device).get()
+    r = philox(np.arange((n + 6) // 4), 7).reshape(-1)[:n + 3]
+    np.testing.assert_array_equal(got32, (r >> 8).astype(np.float32) * np.float32(2.0**-24))
+    k = mc.ElementwiseKernel("unsigned long long seed, float *out",
+                             "out[i] = mc_uniform_float(seed, (unsigned long long)i)", preamble=mc.random.HEADER)
+    out = mc.empty(n + 3, np.float32, device)
+    k(np.uint64(7), out)
+    np.testing.assert_array_equal(out.get(), got32)
 
 
 def test_streams_repeat_and_differ_by_seed(device):
@@ -127,9 +133,10 @@ def test_normal_float32_is_box_muller_of_the_documented_words(device):
     assert abs(((big - 3) / 2 > 1.959964).mean() - 0.025) < 0.002
 
 
-def test_normal_float32_compiles_for_sm_90():
+def test_float32_generators_compile_for_sm_90():
     mc.cuda.compile(mc.random.HEADER + "__global__ void k(unsigned long long s, float* o) {"
-                    " float z[4]; mc_normal_float4(s, threadIdx.x, z); o[threadIdx.x] = z[0] + mc_normal_float(s, 3); }",
+                    " float z[4]; mc_normal_float4(s, threadIdx.x, z); mc_uniform_float4(s, threadIdx.x, z);"
+                    " o[threadIdx.x] = z[0] + mc_normal_float(s, 3) + mc_uniform_float(s, 5); }",
                     arch="sm_90")
 
 

@@ -9,7 +9,8 @@
 //   counter = (lo32(index), hi32(index), 0, 0), key = (lo32(seed), hi32(seed)),
 // and maps the four 32-bit outputs r0..r3 as follows:
 //   float64 in [0, 1): (((u64)r0 << 32 | r1) >> 11) * 2^-53
-//   float32 in [0, 1): (r0 >> 8) * 2^-24
+//   float32 in [0, 1): four elements from one block, counter = index / 4: element 4g + k is
+//     (r[k] >> 8) * 2^-24
 //   uniform(low, high) = fma(high - low, u, low) in the element type
 //   normal (Box-Muller, cosine branch): u1 from (r0, r1) mapped to (0, 1] as 1 - u,
 //     u2 from (r2, r3) as above; z = sqrt(-2 log u1) * cos(2 pi u2); loc + scale * z
@@ -89,10 +90,17 @@ MC_RANDOM_FN double mc_uniform_double(unsigned long long seed, unsigned long lon
     return mc_bits_to_double(r.v[0], r.v[1]);
 }
 
-/// Uniform in [0, 1): 24 random bits.
+/// Uniform numbers 4g .. 4g + 3 in [0, 1), 24 random bits each, from one block.
+MC_RANDOM_FN void mc_uniform_float4(unsigned long long seed, unsigned long long group, float (&u)[4]) {
+    const mc_philox4 r = mc_random_bits(seed, group);
+    for (int k = 0; k < 4; ++k) u[k] = (float)(r.v[k] >> 8) * (1.0f / 16777216.0f);
+}
+
+/// Uniform in [0, 1): 24 random bits; element `index` of manycore.random.uniform(dtype=float32).
 MC_RANDOM_FN float mc_uniform_float(unsigned long long seed, unsigned long long index) {
-    const mc_philox4 r = mc_random_bits(seed, index);
-    return (float)(r.v[0] >> 8) * (1.0f / 16777216.0f);
+    float u[4];
+    mc_uniform_float4(seed, index >> 2, u);
+    return u[index & 3];
 }
 
 /// Standard normal (Box-Muller); equal across devices up to their log/cos/sqrt (a few ulp).
