@@ -3,7 +3,7 @@
 """Random numbers that are the same on every device: Philox4x32-10, counter-based.
 
 Element ``i`` of a draw with ``seed`` is computed from (counter ``i``, key ``seed``) alone
-(float32 draws: counter ``i // 4``, four numbers a block), so
+(float32 draws: counter ``i // 4``, four numbers a block; integers: ``i // 2``, two), so
 ``uniform(n, seed=s, device=d)`` is bitwise the same on the CPU and on every GPU, and kernels get
 the same numbers through ``#include <manycore/random.h>`` (``mc_uniform_double(seed, i)``...).
 The mapping from bits to values is documented in that header: float64 uses 53 bits, float32
@@ -65,38 +65,39 @@ def _draw(kind: str, expr: str, shape: tuple[int, ...], dt: np.dtype, device: An
     return out
 
 
-def _by_fours(kind: str, shape: tuple[int, ...], device: Any, scalars: list[tuple[str, str, Any]],
-              value: str) -> Array:
-    """Float32 numbers four at a time, one Philox block each: ``value[0]`` fills ``float z[4]``
-    from the group index ``g`` (a statement), and element ``4g + k`` is ``value[1]`` with ``V``
-    standing for ``z[k]``."""
+def _by_blocks(kind: str, shape: tuple[int, ...], dt: np.dtype, device: Any, scalars: list[tuple[str, str, Any]],
+               per: int, value: tuple[str, str]) -> Array:
+    """Numbers ``per`` (2 or 4) at a time, one Philox block each: ``value[0]`` fills the array
+    ``z[per]`` (of the C type ``value[2]``) from the group index ``g`` (a statement), and element
+    ``per * g + k`` is ``value[1]`` with ``V`` standing for ``z[k]``."""
     dev = _core.default_device() if device is None else (device if isinstance(device, _core.Device) else _core.Device(str(device)))
-    out = _core.empty(shape, "float32", 4, dev)
+    out = _core.empty(shape, dt.name, dt.itemsize, dev)
     facts = cg.facts(dev)
-    key = ("random", kind + "4", facts.key)
+    ct, zt = cg.c_type(dt), value[2]
+    key = ("random", kind, dt, facts.key)
 
     def build():
         params = ", ".join(f"{t} {n}" for t, n, _ in scalars)
 
         def store(k: str) -> str:
-            return f"out[4 * g + {k}] = {value[1].replace('V', f'z[{k}]')};"
+            return f"out[{per} * g + {k}] = {value[1].replace('V', f'z[{k}]')};"
 
-        # The groups of four on every thread, then the last partial group on one.
-        src = (HEADER + f"__global__ void mc_random_{kind}4(long long n, long long mc_chunk, {params}, "
-               "float* __restrict__ out) {\n"
-               "    const long long groups = n / 4;\n"
+        # The whole groups on every thread, then the last partial group on one.
+        src = (HEADER + f"__global__ void mc_random_{kind}(long long n, long long mc_chunk, {params}, "
+               f"{ct}* __restrict__ out) {{\n"
+               f"    const long long groups = n / {per};\n"
                "    { const long long n = groups;\n"
-               f"    {cg.loop_header(facts)} {{ const unsigned long long g = (unsigned long long)i; float z[4]; {value[0]}\n"
-               f"        {store('0')} {store('1')} {store('2')} {store('3')} }} }}\n"
-               "    if (n % 4 && blockIdx.x == 0 && threadIdx.x == 0) {\n"
-               f"        const unsigned long long g = (unsigned long long)groups; float z[4]; {value[0]}\n"
-               f"        for (int k = 0; k < (int)(n % 4); ++k) {store('k')}\n    }}\n}}\n")
-        return src, f"mc_random_{kind}4"
+               f"    {cg.loop_header(facts)} {{ const unsigned long long g = (unsigned long long)i; {zt} z[{per}]; {value[0]}\n"
+               f"        {' '.join(store(str(k)) for k in range(per))} }} }}\n"
+               f"    if (n % {per} && blockIdx.x == 0 && threadIdx.x == 0) {{\n"
+               f"        const unsigned long long g = (unsigned long long)groups; {zt} z[{per}]; {value[0]}\n"
+               f"        for (int k = 0; k < (int)(n % {per}); ++k) {store('k')}\n    }}\n}}\n")
+        return src, f"mc_random_{kind}"
 
     fn = cg.cached_function(key, build, dev)
     n = out.size
     if n:
-        grid, block, chunk = cg.launch_1d(facts, max(1, n // 4))
+        grid, block, chunk = cg.launch_1d(facts, max(1, n // per))
         fn(n, chunk, *[v for _, _, v in scalars], out, grid=grid, block=block)
     return out
 
@@ -109,10 +110,10 @@ def uniform(size: Any, low: float = 0.0, high: float = 1.0, dtype: Any = np.floa
         expr = "fma(mc_hi - mc_lo, mc_uniform_double(mc_seed, (unsigned long long)i), mc_lo)"
         t = "double"
     elif dt == np.float32:
-        return _by_fours("uniform", _shape(size), device,
-                         [("unsigned long long", "mc_seed", _seed(seed)), ("float", "mc_lo", float(low)),
-                          ("float", "mc_hi", float(high))],
-                         ("mc_uniform_float4(mc_seed, g, z);", "fmaf(mc_hi - mc_lo, V, mc_lo)"))
+        return _by_blocks("uniform", _shape(size), dt, device,
+                          [("unsigned long long", "mc_seed", _seed(seed)), ("float", "mc_lo", float(low)),
+                           ("float", "mc_hi", float(high))],
+                          4, ("mc_uniform_float4(mc_seed, g, z);", "fmaf(mc_hi - mc_lo, V, mc_lo)", "float"))
     else:
         raise TypeError(f"uniform: dtype must be float32 or float64, not {dt}")
     return _draw("uniform", expr, _shape(size), dt, device,
@@ -126,10 +127,10 @@ def normal(size: Any, loc: float = 0.0, scale: float = 1.0, dtype: Any = np.floa
     if dt.kind != "f" or dt.itemsize not in (4, 8):
         raise TypeError(f"normal: dtype must be float32 or float64, not {dt}")
     if dt == np.float32:
-        return _by_fours("normal", _shape(size), device,
-                         [("unsigned long long", "mc_seed", _seed(seed)), ("double", "mc_loc", float(loc)),
-                          ("double", "mc_scale", float(scale))],
-                         ("mc_normal_float4(mc_seed, g, z);", "(float)fma(mc_scale, (double)V, mc_loc)"))
+        return _by_blocks("normal", _shape(size), dt, device,
+                          [("unsigned long long", "mc_seed", _seed(seed)), ("double", "mc_loc", float(loc)),
+                           ("double", "mc_scale", float(scale))],
+                          4, ("mc_normal_float4(mc_seed, g, z);", "(float)fma(mc_scale, (double)V, mc_loc)", "float"))
     expr = f"({cg.c_type(dt)})(mc_loc + mc_scale * mc_normal_double(mc_seed, (unsigned long long)i))"
     return _draw("normal", expr, _shape(size), dt, device,
                  [("unsigned long long", "mc_seed", _seed(seed)), ("double", "mc_loc", float(loc)),
@@ -150,7 +151,8 @@ def integers(low: int, high: int | None = None, size: Any = 1, dtype: Any = np.i
     info = np.iinfo(dt)
     if low < info.min or high - 1 > info.max:
         raise ValueError(f"integers: [{low}, {high}) does not fit in {dt}")
-    expr = f"({cg.c_type(dt)})(mc_low + mc_random_below(mc_seed, (unsigned long long)i, mc_range))"
-    return _draw("integers", expr, _shape(size), dt, device,
-                 [("unsigned long long", "mc_seed", _seed(seed)), ("unsigned long long", "mc_low", low % 2**64),
-                  ("unsigned long long", "mc_range", (high - low) % 2**64)])
+    return _by_blocks("integers", _shape(size), dt, device,
+                      [("unsigned long long", "mc_seed", _seed(seed)), ("unsigned long long", "mc_low", low % 2**64),
+                       ("unsigned long long", "mc_range", (high - low) % 2**64)],
+                      2, ("mc_random_below2(mc_seed, g, mc_range, z);", f"({cg.c_type(dt)})(mc_low + V)",
+                          "unsigned long long"))

@@ -144,3 +144,20 @@ def test_normal_float32_is_the_same_on_every_device():
     draws = [mc.random.normal(5001, seed=3, dtype=np.float32, device=d).get() for d in mc.devices()]
     for d in draws[1:]:
         np.testing.assert_array_equal(d, draws[0])
+
+
+def test_integers_are_the_documented_multiply_shift(device):
+    """Two integers from each Philox block: element 2g + p is low + the high 64 bits of
+    ((r[2p] << 32) | r[2p + 1]) * range; the kernel-side mc_random_below gives the same."""
+    n, low, high = 1001, -7, 1000003
+    got = mc.random.integers(low, high, size=n, dtype=np.int64, seed=11, device=device).get()
+    r = philox(np.arange((n + 1) // 2), 11).astype(object)
+    words = [(int(a) << 32) | int(b) for row in r for a, b in ((row[0], row[1]), (row[2], row[3]))][:n]
+    want = np.array([low + ((w * (high - low)) >> 64) for w in words], np.int64)
+    np.testing.assert_array_equal(got, want)
+    k = mc.ElementwiseKernel("unsigned long long seed, long long *out",
+                             f"out[i] = {low}LL + (long long)mc_random_below(seed, (unsigned long long)i, {high - low}ULL)",
+                             preamble=mc.random.HEADER)
+    out = mc.empty(n, np.int64, device)
+    k(np.uint64(11), out)
+    np.testing.assert_array_equal(out.get(), got)

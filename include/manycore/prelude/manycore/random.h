@@ -20,7 +20,8 @@
 //     in single precision with this file's own log, sin, cos and sqrt evaluated by fmaf, so
 //     every device gives the same bits; loc + scale * z as fma in double, rounded to
 //     float. (Up to 6.7 sigma, as cuRAND's single-precision normals.)
-//   integers in [low, low + range): low + hi64(((u64)r0 << 32 | r1) * range)
+//   integers in [low, low + range): two elements from one block, counter = index / 2: element
+//     2g + p is low + hi64(((u64)r[2p] << 32 | r[2p+1]) * range)
 //     (Lemire's multiply-shift without rejection; bias below range / 2^64).
 #ifndef MANYCORE_RANDOM_H
 #define MANYCORE_RANDOM_H
@@ -195,16 +196,29 @@ MC_RANDOM_FN float mc_normal_float(unsigned long long seed, unsigned long long i
     return z[index & 3];
 }
 
-/// 64 random bits mapped to [0, range) by multiply-shift (exact 64x64 -> high 64 product).
-MC_RANDOM_FN unsigned long long mc_random_below(unsigned long long seed, unsigned long long index,
-                                                unsigned long long range) {
-    const mc_philox4 r = mc_random_bits(seed, index);
-    const unsigned long long x = (unsigned long long)r.v[0] << 32 | r.v[1];
+/// The high 64 bits of the 128-bit product x * range: x mapped to [0, range).
+MC_RANDOM_FN unsigned long long mc_random_scale(unsigned long long x, unsigned long long range) {
     const unsigned long long x0 = x & 0xffffffffull, x1 = x >> 32;
     const unsigned long long y0 = range & 0xffffffffull, y1 = range >> 32;
     const unsigned long long p00 = x0 * y0, p01 = x0 * y1, p10 = x1 * y0, p11 = x1 * y1;
     const unsigned long long mid = (p00 >> 32) + (p01 & 0xffffffffull) + (p10 & 0xffffffffull);
     return p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+}
+
+/// Numbers 2g and 2g + 1 in [0, range), 64 random bits each, from one block.
+MC_RANDOM_FN void mc_random_below2(unsigned long long seed, unsigned long long group, unsigned long long range,
+                                   unsigned long long (&v)[2]) {
+    const mc_philox4 r = mc_random_bits(seed, group);
+    v[0] = mc_random_scale((unsigned long long)r.v[0] << 32 | r.v[1], range);
+    v[1] = mc_random_scale((unsigned long long)r.v[2] << 32 | r.v[3], range);
+}
+
+/// Number `index` in [0, range) of the stream `seed`: manycore.random.integers less its low.
+MC_RANDOM_FN unsigned long long mc_random_below(unsigned long long seed, unsigned long long index,
+                                                unsigned long long range) {
+    unsigned long long v[2];
+    mc_random_below2(seed, index >> 1, range, v);
+    return v[index & 1];
 }
 
 #endif  // MANYCORE_RANDOM_H
