@@ -124,8 +124,9 @@ def _cpu_kernels(stage: int, act: str, out_param: str, neutral: str, in_ct: str,
         lanes = _cpu_lanes(act, neutral, map_expr.replace("mc_at", "mc_row + i"), "lo", "hi", "acc")
     at_cols = map_expr.replace("mc_at", "mc_row + jj")
     at_cols2 = map_expr.replace("mc_at", "mc_row2 + jj")
-    # Two rows a pass halve the loads and stores of the accumulators per element read; GCC keeps
-    # that loop scalar for the select-based extremes, which take one row a pass.
+    # Two rows a pass halve the loads and stores of the accumulators per element read (adding
+    # in the rows' order, as one row a pass would); GCC keeps that loop scalar for the
+    # select-based extremes, which take one row a pass.
     pairs = "false" if extreme else "true"
     return f"""
 __global__ void mc_rows{stage}(long long tasks, long long mc_chunk, long long len, long long segs,
@@ -161,7 +162,7 @@ __global__ void mc_cols{stage}(long long tasks, long long mc_chunk, long long le
                 {act} first, second;
                 {{ const long long i = mc_i; first = {at_cols}; }}
                 {{ const long long i = mc_i + 1; second = {at_cols2}; }}
-                acc[jj] = mc_reduce(acc[jj], mc_reduce(first, second));
+                acc[jj] = mc_reduce(mc_reduce(acc[jj], first), second);  // the rows' order
             }}
         }}
         for (long long i = mc_i; i < hi; ++i) {{
