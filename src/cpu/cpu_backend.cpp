@@ -36,12 +36,6 @@
 namespace manycore::detail {
 namespace {
 
-class HostBuffer final : public Buffer {
-  public:
-    HostBuffer(void* data, std::size_t size) : Buffer(data, size, Device::cpu()) {}
-    ~HostBuffer() override { cpu::free_host(data(), size()); }
-};
-
 std::string cpu_model_name() {
     std::ifstream cpuinfo("/proc/cpuinfo");
     std::string line;
@@ -363,14 +357,10 @@ class CpuBackend final : public Backend {
     const DeviceInfo& device_info(int) const override { return info_; }
 
     std::shared_ptr<Buffer> allocate(int, std::size_t bytes) const override {
-        void* data = cpu::allocate_host(bytes);
-        try {
-            return std::make_shared<HostBuffer>(data, bytes);
-        } catch (...) {
-            cpu::free_host(data, bytes);
-            throw;
-        }
+        return cpu::allocate_host(bytes);
     }
+    MemoryPoolStats memory_pool_stats(int) const override { return cpu::host_cache_stats(); }
+    std::size_t free_all_blocks(int) const override { return cpu::free_cached_host_blocks(); }
     void copy_to_host(void* dst, const void* src, std::size_t bytes) const override {
         if (bytes) std::memcpy(dst, src, bytes);
     }
