@@ -52,12 +52,6 @@ std::int64_t steady_ns() {
         .count();
 }
 
-class HostBuffer final : public Buffer {
-  public:
-    HostBuffer(void* data, std::size_t size) : Buffer(data, size, Device::cpu()) {}
-    ~HostBuffer() override { cpu::free_host(data(), size()); }
-};
-
 std::string cpu_model_name() {
     std::ifstream cpuinfo("/proc/cpuinfo");
     std::string line;
@@ -331,13 +325,7 @@ class CpuBackend final : public Backend {
     const DeviceInfo& device_info(int) const override { return info_; }
 
     std::shared_ptr<Buffer> allocate(int, std::size_t bytes) const override {
-        void* data = cpu::allocate_host(bytes);
-        try {
-            return std::make_shared<HostBuffer>(data, bytes);
-        } catch (...) {
-            cpu::free_host(data, bytes);
-            throw;
-        }
+        return cpu::allocate_host(bytes);
     }
     void fill_zero(int, void* dst, std::size_t bytes) const override {
         if (bytes) std::memset(dst, 0, bytes);
@@ -370,9 +358,18 @@ class CpuBackend final : public Backend {
     void copy(int, const CopyRequest& r) const override {
         if (r.bytes) std::memmove(r.dst, r.src, r.bytes);
     }
+    // The CPU has one device: every copy is within it.
+    CopyPath copy_between(int dst_index, int src_index, const CopyRequest&) const override {
+        throw InvalidArgument("copy between CPU devices " + std::to_string(src_index) + " and " +
+                              std::to_string(dst_index) + ": the CPU backend has one device");
+    }
+    CopyPath path_between(int dst_index, int src_index) const override {
+        if (dst_index == src_index) return CopyPath::device;
+        throw InvalidArgument("the CPU backend has one device");
+    }
     std::shared_ptr<Buffer> allocate_pinned(std::size_t) const override { return nullptr; }
-    MemoryPoolStats memory_pool_stats(int) const override { return {}; }
-    std::size_t free_all_blocks(int) const override { return 0; }
+    MemoryPoolStats memory_pool_stats(int) const override { return cpu::host_cache_stats(); }
+    std::size_t free_all_blocks(int) const override { return cpu::free_cached_host_blocks(); }
     std::pair<std::size_t, std::size_t> memory_info(int) const override {
         const long pages = ::sysconf(_SC_AVPHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
         const std::size_t free = pages > 0 && page > 0 ? static_cast<std::size_t>(pages) * page : 0;
@@ -404,6 +401,10 @@ class CpuBackend final : public Backend {
         const auto tu = translation_unit(source, split);
         auto options = source.options.compiler_options.empty() ? cpu::default_compile_options()
                                                                : source.options.compiler_options;
+        // Split kernels are short loops over a block's threads inside the kernel's own loops
+        // (a tile's k loop, a tree's halving steps): unrolled, their vector loops run 15-40%
+        // fewer instructions, for about a second more of compiling.
+        if (split && source.options.compiler_options.empty()) options.emplace_back("-funroll-loops");
         const auto key = CacheKey::of({"cpu", version(), std::to_string(MC_ABI_VERSION),
                                        compiler.identity, key_field(options), prelude_digest(), tu});
         bool from_cache = false;

@@ -64,6 +64,22 @@ TEST(CpuBackend, CopiesEveryKindAndOverlappingRanges) {
     }
 }
 
+// The CPU is one device: a copy within it takes the device's own path, and one between two
+// CPU devices is refused, not done as if they were one.
+TEST(CpuBackend, HasOneDeviceToCopyBetween) {
+    const Backend& cpu = manycore::detail::backend(manycore::DeviceKind::cpu);
+    EXPECT_EQ(cpu.path_between(0, 0), manycore::CopyPath::device);
+    EXPECT_THROW((void)cpu.path_between(1, 0), manycore::InvalidArgument);
+    int a = 1, b = 2;
+    CopyRequest r;
+    r.kind = CopyKind::device_to_device;
+    r.dst = &a;
+    r.src = &b;
+    r.bytes = sizeof(int);
+    EXPECT_THROW((void)cpu.copy_between(1, 0, r), manycore::InvalidArgument);
+    EXPECT_EQ(a, 1);
+}
+
 TEST(CpuBackend, StreamsAreDistinctTokensAlwaysIdle) {
     const Backend& cpu = manycore::detail::backend(manycore::DeviceKind::cpu);
     void* a = cpu.create_stream(0);

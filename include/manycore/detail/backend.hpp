@@ -112,6 +112,7 @@ struct CopyRequest {
     void* stream = nullptr;
     bool async = false;
     const char* caller = "manycore.copy";  // what an error message names as the failing call
+    bool stream_on_source = false;  // copy_between: `stream` belongs to the source device
 };
 
 /// Whether a backend can be used here and, when not, why.
@@ -154,6 +155,11 @@ class Backend {
     /// The one way bytes move between the device's memory and the host's (or within the
     /// device): Array's copies to and from the host and manycore.copy all come here.
     virtual void copy(int index, const CopyRequest& request) const = 0;
+    /// A copy from device `src_index`'s memory to device `dst_index`'s (two devices of this
+    /// backend); returns the path it took. A backend of one device refuses.
+    virtual CopyPath copy_between(int dst_index, int src_index, const CopyRequest& request) const = 0;
+    /// The path copy_between takes for these two devices (device, peer or staged).
+    virtual CopyPath path_between(int dst_index, int src_index) const = 0;
     /// Page-locked host memory (a PinnedBuffer); nullptr when the device has none.
     virtual std::shared_ptr<Buffer> allocate_pinned(std::size_t bytes) const = 0;
     virtual MemoryPoolStats memory_pool_stats(int index) const = 0;
