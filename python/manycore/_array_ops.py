@@ -516,14 +516,19 @@ def _index_kernel(name: str, expr: str, out: Array, scalars: list[tuple[str, str
 
 
 def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None, device: Any = None) -> Array:
-    """Like numpy.arange: values ``start + i*step`` (integers exact)."""
+    """Like numpy.arange: values ``start + i*step`` (integers exact), made on the device."""
     if stop is None:
         start, stop = 0, start
+    if any(isinstance(v, (complex, np.complexfloating)) for v in (start, stop, step)):
+        raise TypeError("mc.arange: start, stop and step must be real numbers; for a complex "
+                        "array use mc.arange(...).astype(complex)")
+    if step == 0:
+        raise ZeroDivisionError("mc.arange: step must not be zero")
     dt = np.dtype(dtype) if dtype is not None else np.arange(start, start + step, step).dtype
-    n = len(np.arange(start, stop, step, dtype=np.float64 if dt.kind == "f" else None)) if dt.kind != "c" else 0
+    if dt.kind == "c":  # the real values, converted on the device
+        return arange(start, stop, step, np.float64 if dt.itemsize == 16 else np.float32, device).astype(dt)
+    n = _arange_length(start, stop, step)
     if dt.kind in "iub":
-        n = max(0, -(-(int(stop) - int(start)) // int(step))) if all(
-            isinstance(v, (int, np.integer)) for v in (start, stop, step)) else n
         out = _core.empty((n,), dt.name, dt.itemsize, _device(device))
         return _index_kernel("arange_int", f"mc_cast<{_ct(dt)} >(mc_add<long long>(start, mc_mul<long long>(i, step)))", out,
                              [("long long", "start", int(start)), ("long long", "step", int(step))])
@@ -531,6 +536,17 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None, devic
     delta = float((start + step) - start)
     return _index_kernel("arange_float", f"({_ct(dt)})(start + (double)i * delta)", out,
                          [("double", "start", float(start)), ("double", "delta", delta)])
+
+
+def _arange_length(start: Any, stop: Any, step: Any) -> int:
+    """numpy.arange's length, worked out without making the values on the host: exact for
+    integers, ``ceil((stop - start) / step)`` otherwise (``step`` is not zero)."""
+    if all(isinstance(v, (int, np.integer)) for v in (start, stop, step)):
+        return max(0, -(-(int(stop) - int(start)) // int(step)))
+    length = (float(stop) - float(start)) / float(step)
+    if not np.isfinite(length):
+        raise ValueError(f"mc.arange: cannot compute the length of arange({start}, {stop}, {step})")
+    return max(0, int(np.ceil(length)))
 
 
 def _ct(dt: np.dtype) -> str:

@@ -221,11 +221,35 @@ def test_astype_copy_reshape_ravel(device):
         a.reshape(5, 5)
 
 
+def test_arange_makes_its_values_on_the_device_not_on_the_host(cpu):
+    import tracemalloc
+
+    n = 4_000_000
+    tracemalloc.start()  # NumPy reports its arrays' memory to it
+    try:
+        a = mc.arange(n, dtype=np.int8, device=cpu)
+        b = mc.arange(0.0, float(n), 1.0, dtype=np.float32, device=cpu)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert a.shape == b.shape == (n,)
+    assert peak < n // 4, f"{peak} bytes on the host for an arange of {n} elements"
+
+
 def test_factories(device):
     check(mc.arange(10, device=device), np.arange(10))
     check(mc.arange(3, 20, 4, device=device), np.arange(3, 20, 4))
     check(mc.arange(0.0, 1.0, 0.1, device=device), np.arange(0.0, 1.0, 0.1), exact=False)
     check(mc.linspace(-1, 2, 7, device=device), np.linspace(-1, 2, 7), exact=False)
+    check(mc.arange(5, dtype=complex, device=device), np.arange(5, dtype=complex))
+    check(mc.arange(1, 4, 0.5, dtype=np.complex64, device=device), np.arange(1, 4, 0.5, dtype=np.complex64))
+    for args in [(0.5, 3.2, 0.7), (1, 0), (10, 0, -3), (0.0, 1.0, 0.3), (0, 1, 0.1)]:
+        assert mc.arange(*args, device=device).shape == np.arange(*args).shape, args
+    check(mc.arange(0, 1, 0.1, dtype=np.int8, device=device), np.arange(0, 1, 0.1, dtype=np.int8))
+    with pytest.raises(ZeroDivisionError, match="step must not be zero"):
+        mc.arange(0, 5, 0, device=device)
+    with pytest.raises(TypeError, match="real numbers"):
+        mc.arange(0, 5j, device=device)
     check(mc.linspace(0, 10, 4, endpoint=False, dtype=np.int32, device=device), np.linspace(0, 10, 4, endpoint=False, dtype=np.int32))
     check(mc.full((2, 3), 7, device=device), np.full((2, 3), 7))
     check(mc.ones(5, np.float32, device=device), np.ones(5, np.float32))
