@@ -70,7 +70,7 @@ def copy_path(dst: Device | str, src: Device | str) -> str:
     """How copies from GPU ``src`` to GPU ``dst`` go: ``'device'`` (the same GPU), ``'peer'``
     (directly, over NVLink or PCIe: the driver allows peer access between the two, and
     ``MANYCORE_PEER_COPY`` is not ``0``) or ``'staged'`` (through pinned host memory). The
-    first call for a pair enables peer access between them. ``manycore.copy`` returns the path
+    first call for a pair enables peer access between them. ``manycore.copyto`` returns the path
     each copy took."""
     return _core.gpu_copy_path(Device(dst) if isinstance(dst, str) else dst,
                                Device(src) if isinstance(src, str) else src)

@@ -14,7 +14,7 @@
 namespace manycore::cuda {
 namespace {
 
-constexpr const char* kWhere = "manycore.copy between GPUs";
+constexpr const char* kWhere = "manycore.copyto between GPUs";
 
 // Access from `from`'s context to `to`'s memory; true when it is (or already was) enabled.
 bool enable_access(DeviceState& from, DeviceState& to) {

@@ -111,7 +111,7 @@ struct CopyRequest {
     std::size_t bytes = 0;
     void* stream = nullptr;
     bool async = false;
-    const char* caller = "manycore.copy";  // what an error message names as the failing call
+    const char* caller = "manycore.copyto";  // what an error message names as the failing call
     bool stream_on_source = false;  // copy_between: `stream` belongs to the source device
 };
 
@@ -153,7 +153,7 @@ class Backend {
     /// Waits for all work on the device.
     virtual void synchronize_device(int index) const = 0;
     /// The one way bytes move between the device's memory and the host's (or within the
-    /// device): Array's copies to and from the host and manycore.copy all come here.
+    /// device): Array's copies to and from the host and manycore.copyto all come here.
     virtual void copy(int index, const CopyRequest& request) const = 0;
     /// A copy from device `src_index`'s memory to device `dst_index`'s (two devices of this
     /// backend); returns the path it took. A backend of one device refuses.
