@@ -23,6 +23,7 @@ class ModuleImpl;
 class KernelImpl;
 struct LaunchLintFacts;
 struct ModuleLints;
+class ProfilerState;
 }  // namespace detail
 
 /// Grid or block extent; unset dimensions are 1.
@@ -72,6 +73,10 @@ struct ModuleOptions {
     // Whether MANYCORE_CHECK=1 may turn `checked` on; manycore's own generated kernels (array
     // operators, reductions, scans) say no, so their answers and speed stay what they are.
     bool follow_environment = true;
+    // The memory profile's build (CPU only): checked mode's rewrite and proxies, recording how
+    // each warp's accesses and branches would go on a GPU instead of checking them. Profiler
+    // builds these; a launch of one runs the profile and drops its counts.
+    bool memory_profile = false;
 };
 
 /// A kernel of a module. Cheap to copy; launches from several threads at once are safe.
@@ -112,11 +117,20 @@ class Function {
 
   private:
     friend class Module;
+    friend class detail::ProfilerState;
     Function(std::shared_ptr<const detail::ModuleImpl> module,
              std::shared_ptr<const detail::KernelImpl> kernel,
+             std::shared_ptr<const detail::ModuleLints> module_facts,
              std::shared_ptr<const detail::LaunchLintFacts> lint_facts);
+    /// The launch itself, after the checks and the packing: checked or plain.
+    void run(const LaunchConfig& config, std::span<const KernelArg> args,
+             void* const* packed) const;
+    /// This kernel built for the memory profile on the CPU (compiled on first use, then
+    /// shared like any module). Throws CompileError when its source cannot be built so.
+    Function memory_profile_build() const;
     std::shared_ptr<const detail::ModuleImpl> module_;
     std::shared_ptr<const detail::KernelImpl> kernel_;
+    std::shared_ptr<const detail::ModuleLints> module_facts_;  // the source and options it came from
     std::shared_ptr<const detail::LaunchLintFacts> lint_facts_;  // null: none were read
 };
 

@@ -12,6 +12,7 @@
 #include "core/argument_packing.hpp"
 #include "core/compile_cache.hpp"
 #include "core/launch_lints.hpp"
+#include "core/profiler_hook.hpp"
 #include "core/source_analysis.hpp"
 #include "manycore/config.hpp"
 #include "manycore/detail/backend.hpp"
@@ -22,6 +23,9 @@ namespace manycore {
 namespace detail {
 struct ModuleLints {
     std::vector<std::pair<std::string, LaunchLintFacts>> by_kernel;
+    // What the module was built from, for its memory-profile build (Function::memory_profile_build).
+    std::string source;
+    ModuleOptions options;
 };
 }  // namespace detail
 
@@ -82,6 +86,7 @@ std::string options_text(const ModuleOptions& o) {
     text += '\x1e';
     for (const auto& name : o.name_expressions) text += name + '\x1f';
     text += o.checked ? "\x1e" "checked" : "";
+    text += o.memory_profile ? "\x1e" "memory" : "";
     return text;
 }
 
@@ -119,8 +124,10 @@ ModuleRegistry& registry() {
 
 Function::Function(std::shared_ptr<const detail::ModuleImpl> module,
                    std::shared_ptr<const detail::KernelImpl> kernel,
+                   std::shared_ptr<const detail::ModuleLints> module_facts,
                    std::shared_ptr<const detail::LaunchLintFacts> lint_facts)
-    : module_(std::move(module)), kernel_(std::move(kernel)), lint_facts_(std::move(lint_facts)) {}
+    : module_(std::move(module)), kernel_(std::move(kernel)),
+      module_facts_(std::move(module_facts)), lint_facts_(std::move(lint_facts)) {}
 
 const std::string& Function::name() const noexcept { return kernel_->name(); }
 const std::vector<ParamInfo>& Function::params() const noexcept { return kernel_->params(); }
@@ -146,6 +153,16 @@ void Function::launch(const LaunchConfig& config, std::span<const KernelArg> arg
     check_launch(name(), config, module_->device_info(), kernel_->static_shared_bytes(), device);
     detail::PackedArgs packed;
     detail::pack_arguments(name(), kernel_->params(), device, args, packed);
+    // The one test a launch makes for profiling: no profile, no profiling code.
+    if (detail::active_profile.load(std::memory_order_relaxed) != nullptr) [[unlikely]] {
+        detail::profiled_launch(*this, config, args, packed.pointers());
+        return;
+    }
+    run(config, args, packed.pointers());
+}
+
+void Function::run(const LaunchConfig& config, std::span<const KernelArg> args,
+                   void* const* packed) const {
     if (kernel_->checked()) {
         std::vector<detail::ArgExtent> extents(args.size());
         for (std::size_t i = 0; i < args.size(); ++i) {
@@ -153,15 +170,41 @@ void Function::launch(const LaunchConfig& config, std::span<const KernelArg> arg
                 extents[i] = {args[i].nbytes(), true};
             }
         }
-        kernel_->launch_checked(config, packed.pointers(), extents);
+        kernel_->launch_checked(config, packed, extents);
         return;
     }
-    kernel_->launch(config, packed.pointers());
+    kernel_->launch(config, packed);
+}
+
+Function Function::memory_profile_build() const {
+    if (!module_facts_) {
+        throw InvalidArgument("kernel '" + name() + "': its source is not known, so it cannot "
+                              "be built for the memory profile");
+    }
+    ModuleOptions options;
+    if (module_->device().kind() == DeviceKind::cpu) {
+        options.compiler_options = module_facts_->options.compiler_options;
+    } else {
+        // The host compiler takes none of NVRTC's options but its macros and folders.
+        for (const std::string& o : module_facts_->options.compiler_options)
+            if (o.rfind("-D", 0) == 0 || o.rfind("-U", 0) == 0 || o.rfind("-I", 0) == 0)
+                options.compiler_options.push_back(o);
+        if (!options.compiler_options.empty()) options.compiler_options.insert(options.compiler_options.begin(), "-O2");
+    }
+    options.name_expressions = module_facts_->options.name_expressions;
+    options.follow_environment = false;
+    options.memory_profile = true;
+    return Module(module_facts_->source, Device::cpu(), std::move(options)).function(name());
 }
 
 void detail::KernelImpl::launch_checked(const LaunchConfig&, void* const*,
                                         std::span<const ArgExtent>) const {
     throw InvalidArgument("kernel '" + name() + "': this device cannot run checked kernels");
+}
+
+MemoryProfile detail::KernelImpl::launch_memory_profile(const LaunchConfig&, void* const*,
+                                                        std::span<const ArgExtent>) const {
+    throw InvalidArgument("kernel '" + name() + "': it was not built for the memory profile");
 }
 
 void Function::check(const LaunchConfig& config, std::span<const KernelArg> args) const {
@@ -181,6 +224,10 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
     // On a GPU, checked mode is bounds checks; races, barriers and uninitialized reads there are
     // compute-sanitizer's (`manycore check --sanitizer`).
     if (Config::get().check && options.follow_environment) options.checked = true;
+    if (options.memory_profile && device.kind() != DeviceKind::cpu) {
+        throw InvalidArgument("SourceModule: the memory profile's build runs on the CPU only, "
+                              "not on " + device.str());
+    }
     (void)device.info();  // DeviceUnavailable before any work
     const auto key = detail::CacheKey::of({device.str(), source, options_text(options)}).hex();
     if (auto found = registry().find(key); found.impl) {
@@ -190,8 +237,9 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
     }
     detail::SourceAnalysis analysis;
     const auto build = [&](detail::CheckedHelpers checked_helpers) {
-        analysis = detail::analyse_source(source, options.name_expressions, options.checked,
-                                          checked_helpers);
+        analysis = detail::analyse_source(source, options.name_expressions,
+                                          options.checked || options.memory_profile,
+                                          checked_helpers, options.memory_profile);
         detail::ModuleSource module_source;
         module_source.user_source = std::string(source);
         module_source.prepared_source = analysis.prepared_source;
@@ -200,8 +248,11 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
         return detail::backend(device.kind()).build(device.index(), module_source);
     };
     const std::shared_ptr<const detail::ModuleImpl> built =
-        options.checked ? detail::build_widest_checked(build) : build(detail::CheckedHelpers::none);
+        options.checked || options.memory_profile ? detail::build_widest_checked(build)
+                                                  : build(detail::CheckedHelpers::none);
     auto lints = std::make_shared<detail::ModuleLints>();
+    lints->source = std::string(source);
+    lints->options = options;
     for (std::size_t k = 0; k < analysis.kernels.size(); ++k)
         lints->by_kernel.emplace_back(analysis.kernels[k].name, std::move(analysis.lint_facts[k]));
     auto registered = registry().insert(key, {std::move(built), std::move(lints)});
@@ -233,7 +284,7 @@ Function Module::function(std::string_view name) const {
     std::shared_ptr<const detail::LaunchLintFacts> facts;
     for (const auto& [kernel_name, kernel_facts] : lints_->by_kernel)
         if (kernel_name == name) facts = {lints_, &kernel_facts};
-    return Function(impl_, std::move(kernel), std::move(facts));
+    return Function(impl_, std::move(kernel), lints_, std::move(facts));
 }
 
 std::vector<std::string> Module::kernel_names() const { return impl_->kernel_names(); }

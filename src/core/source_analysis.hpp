@@ -33,13 +33,16 @@ enum class CheckedHelpers { none, plain, all };
 /// Analyses `source`; with `checked`, also rewrites the kernels' pointer parameters and the
 /// shared arrays into checked pointers (include/manycore/prelude/checked.h), line for line,
 /// and those of the __device__ functions `checked_helpers` names.
+/// With `branch_sites` (the memory profile), it also wraps every branch condition
+/// (branch_rewrites.hpp).
 /// Throws CompileError (with the user's line number) for constructs manycore
 /// does not support that the host compiler would not name clearly: a kernel launch inside a
 /// kernel (`<<<`), a name expression that names no template kernel.
 SourceAnalysis analyse_source(std::string_view source,
                               const std::vector<std::string>& name_expressions,
                               bool checked = false,
-                              CheckedHelpers checked_helpers = CheckedHelpers::none);
+                              CheckedHelpers checked_helpers = CheckedHelpers::none,
+                              bool branch_sites = false);
 
 /// The CompileError of a checked build that failed with every rewrite, with a note on the code
 /// checked mode cannot compile.

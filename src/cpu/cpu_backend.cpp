@@ -23,6 +23,7 @@
 #include "cpu/elf_tls.hpp"
 #include "cpu/executor.hpp"
 #include "cpu/host_compiler.hpp"
+#include "cpu/memory_launch.hpp"
 #include "manycore/config.hpp"
 #include "manycore/detail/backend.hpp"
 #include "manycore/error.hpp"
@@ -94,6 +95,8 @@ std::string translation_unit(const ModuleSource& source) {
     tu.reserve(source.prepared_source.size() + 1024);
     // A checked module is its own prelude mode (checked.h), and so its own cache entry.
     if (source.options.checked) tu += "#define MC_CHECKED 1\n";
+    // The memory profile is checked mode's rewrite and proxies, recording (memory_profile_cpu.h).
+    if (source.options.memory_profile) tu += "#define MC_CHECKED 1\n#define MC_MEMORY_PROFILE 1\n";
     tu += "#include \"manycore/prelude/cpu_prelude.h\"\n#line 1 \"kernel.cu\"\n";
     tu += source.prepared_source;
     tu += "\n#line 1 \"<manycore launch table>\"\n";
@@ -116,9 +119,9 @@ std::string translation_unit(const ModuleSource& source) {
 class CpuKernel final : public KernelImpl {
   public:
     CpuKernel(const mc_kernel_entry* entry, std::vector<ParamInfo> params, bool fibers,
-              std::size_t static_shared, bool checked)
+              std::size_t static_shared, bool checked, bool memory_profile)
         : entry_(entry), name_(entry->name), params_(std::move(params)), fibers_(fibers),
-          static_shared_(static_shared), checked_(checked) {}
+          static_shared_(static_shared), checked_(checked), memory_profile_(memory_profile) {}
 
     const std::string& name() const noexcept override { return name_; }
     const std::vector<ParamInfo>& params() const noexcept override { return params_; }
@@ -126,6 +129,10 @@ class CpuKernel final : public KernelImpl {
     std::size_t static_shared_bytes() const noexcept override { return static_shared_; }
 
     void launch(const LaunchConfig& config, void* const* args) const override {
+        if (memory_profile_) {  // its kernels need a lane's state: the profile, counts dropped
+            (void)launch_memory_profile(config, args, {});
+            return;
+        }
         cpu::LaunchRequest request;
         request.kernel = entry_;
         request.kernel_name = name_;
@@ -183,6 +190,39 @@ class CpuKernel final : public KernelImpl {
         cpu::report_findings(checked, name_);
     }
 
+    MemoryProfile launch_memory_profile(const LaunchConfig& config, void* const* args,
+                                        std::span<const ArgExtent> extents) const override {
+        if (!memory_profile_) return KernelImpl::launch_memory_profile(config, args, extents);
+        std::vector<cpu::MemoryParam> params(params_.size());
+        for (std::size_t i = 0; i < params_.size(); ++i) {
+            const mc_param_desc& d = params_[i].desc;
+            cpu::MemoryParam& p = params[i];
+            p.name = params_[i].name;
+            if (d.kind != MC_PARAM_POINTER) continue;
+            p.pointer = true;
+            p.elem_size = d.elem_size;
+            p.address = *static_cast<void* const*>(args[i]);
+            if (i < extents.size()) {
+                p.extent_bytes = extents[i].bytes;
+                p.extent_known = extents[i].known || p.address == nullptr;
+            }
+        }
+        const mc_dim3 grid{config.grid.x, config.grid.y, config.grid.z};
+        const mc_dim3 block{config.block.x, config.block.y, config.block.z};
+        cpu::MemoryLaunch profiled(params, grid, block, fibers_, cpu::worker_count());
+        cpu::LaunchRequest request;
+        request.kernel = entry_;
+        request.kernel_name = name_;
+        request.grid = grid;
+        request.block = block;
+        request.dynamic_shared_bytes = config.shared_bytes;
+        request.args = args;
+        request.use_fibers = fibers_;
+        request.checked = &profiled;
+        cpu::execute(request);
+        return profiled.finish();
+    }
+
   private:
     const mc_kernel_entry* entry_;
     std::string name_;
@@ -190,6 +230,7 @@ class CpuKernel final : public KernelImpl {
     bool fibers_;
     std::size_t static_shared_;
     bool checked_;
+    bool memory_profile_;
 };
 
 class CpuModule final : public ModuleImpl {
@@ -334,7 +375,8 @@ class CpuBackend final : public Backend {
             const auto& decl = source.kernels.at(i);
             module->add(std::make_shared<CpuKernel>(
                 &entry, param_infos(entry, decl), decl.uses_barriers,
-                cpu::static_shared_bytes(symbols, decl.name, names), source.options.checked));
+                cpu::static_shared_bytes(symbols, decl.name, names), source.options.checked,
+                source.options.memory_profile));
         }
         return module;
     }

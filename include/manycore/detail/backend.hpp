@@ -14,6 +14,7 @@
 #include "manycore/device.hpp"
 #include "manycore/memory.hpp"
 #include "manycore/module.hpp"
+#include "manycore/profile.hpp"
 
 namespace manycore::detail {
 
@@ -58,6 +59,10 @@ class KernelImpl {
     /// the findings (or appends them to MANYCORE_CHECK_COLLECT).
     virtual void launch_checked(const LaunchConfig& config, void* const* args,
                                 std::span<const ArgExtent> extents) const;
+    /// Runs a kernel built for the memory profile (ModuleOptions::memory_profile) and returns
+    /// what it counted; `extents` as for launch_checked. Throws InvalidArgument elsewhere.
+    virtual MemoryProfile launch_memory_profile(const LaunchConfig& config, void* const* args,
+                                                std::span<const ArgExtent> extents) const;
 };
 
 class ModuleImpl {
