@@ -128,6 +128,8 @@ class Function {
     /// This kernel built for the memory profile on the CPU (compiled on first use, then
     /// shared like any module). Throws CompileError when its source cannot be built so.
     Function memory_profile_build() const;
+    /// The source of the kernel's module (null for a Function made otherwise).
+    std::shared_ptr<const std::string> source_text() const;
     std::shared_ptr<const detail::ModuleImpl> module_;
     std::shared_ptr<const detail::KernelImpl> kernel_;
     std::shared_ptr<const detail::ModuleLints> module_facts_;  // the source and options it came from

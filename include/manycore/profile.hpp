@@ -70,6 +70,7 @@ struct LaunchRecord {
     // own, or an earlier one's); null without memory profiling or when it could not be made.
     std::shared_ptr<const MemoryProfile> memory;
     std::string memory_note;  // why there are no counts, when memory profiling was asked for
+    std::shared_ptr<const std::string> source;  // of the kernel's module, for listings
 };
 
 namespace detail {

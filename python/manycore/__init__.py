@@ -26,7 +26,7 @@ from ._array_ops import arange, asarray, full, linspace, ones
 from .elementwise import ElementwiseKernel
 from .reduction import ReductionKernel, sum, prod, min, max, mean, dot, argmin, argmax, any, all
 from .scan import ExclusiveScanKernel, InclusiveScanKernel, cumsum
-from . import cuda, math, random, testing
+from . import cuda, math, random, testing, tools
 from .findings import Finding
 from .errors import (
     ArgumentRangeError,
@@ -43,6 +43,16 @@ from .errors import (
 )
 
 __version__: str = _core.__version__
+
+
+def profile(memory: bool = False) -> tools.profile.Profile:
+    """A profile of the launches made in a ``with`` block: ``with mc.profile() as p:``, then
+    ``p.report()``; ``memory=True`` also counts how a GPU would serve each kernel's accesses
+    (:mod:`manycore.tools.profile`)."""
+    from .tools.profile import Profile
+
+    return Profile(memory)
+
 
 # Operators, indexing and reductions become methods of the nanobind class, once.
 _array_ops.install()
@@ -104,4 +114,6 @@ __all__ = [
     "pinned_empty",
     "is_pinned",
     "testing",
+    "tools",
+    "profile",
 ]

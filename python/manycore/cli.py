@@ -14,6 +14,9 @@ cache, and the tour.
                                          (out-of-bounds, races, barriers, uninitialized reads)
     manycore check --sanitizer script.py [args]   the script under compute-sanitizer's
                                          memcheck, racecheck, synccheck and initcheck
+    manycore profile [--memory] script.py [args]   time, GB/s and % of peak per kernel; with
+                                         --memory, sectors, bank conflicts and divergence
+    manycore peak [--device D]           the device's measured bandwidth and FLOP rates
 """
 
 from __future__ import annotations
@@ -243,6 +246,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     return checking.exit_status(run)
 
 
+def _tool(name: str):
+    """A module of manycore.tools, imported when its command runs."""
+    import importlib
+
+    return importlib.import_module(f"manycore.tools.{name}")
+
+
 def _parser() -> argparse.ArgumentParser:
     from manycore.tools import tour
 
@@ -283,6 +293,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("script", help="the Python script to run")
     p.add_argument("args", nargs=argparse.REMAINDER, help="the script's own arguments")
     p.set_defaults(func=cmd_check)
+    p = sub.add_parser("profile", help="run a script and report each kernel's time, GB/s and "
+                                       "%% of peak (--memory: how a GPU would serve its accesses)")
+    _tool("profile").add_arguments(p)
+    p.set_defaults(func=lambda a: _tool("profile").command(a))
+    p = sub.add_parser("peak", help="measure (once, then cached) the device's memory bandwidth "
+                                    "and FP32/FP64 rates")
+    _tool("peak").add_arguments(p)
+    p.set_defaults(func=lambda a: _tool("peak").command(a))
     # Listed for --help only: main() hands `run`'s arguments to the launcher untouched, since
     # everything after the script belongs to the script.
     sub.add_parser("run", help="run a Python program on N MPI ranks (manycore run -h)",

@@ -24,7 +24,7 @@ namespace detail {
 struct ModuleLints {
     std::vector<std::pair<std::string, LaunchLintFacts>> by_kernel;
     // What the module was built from, for its memory-profile build (Function::memory_profile_build).
-    std::string source;
+    std::shared_ptr<const std::string> source;
     ModuleOptions options;
 };
 }  // namespace detail
@@ -194,7 +194,11 @@ Function Function::memory_profile_build() const {
     options.name_expressions = module_facts_->options.name_expressions;
     options.follow_environment = false;
     options.memory_profile = true;
-    return Module(module_facts_->source, Device::cpu(), std::move(options)).function(name());
+    return Module(*module_facts_->source, Device::cpu(), std::move(options)).function(name());
+}
+
+std::shared_ptr<const std::string> Function::source_text() const {
+    return module_facts_ ? module_facts_->source : nullptr;
 }
 
 void detail::KernelImpl::launch_checked(const LaunchConfig&, void* const*,
@@ -251,7 +255,7 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
         options.checked || options.memory_profile ? detail::build_widest_checked(build)
                                                   : build(detail::CheckedHelpers::none);
     auto lints = std::make_shared<detail::ModuleLints>();
-    lints->source = std::string(source);
+    lints->source = std::make_shared<const std::string>(source);
     lints->options = options;
     for (std::size_t k = 0; k < analysis.kernels.size(); ++k)
         lints->by_kernel.emplace_back(analysis.kernels[k].name, std::move(analysis.lint_facts[k]));

@@ -97,6 +97,7 @@ class ProfilerState {
             r.array_bytes_read = e.read;
             r.array_bytes_written = e.written;
             r.instrumented = e.instrumented;
+            r.source = k.source;
             if (e.shape != kNoShape) {
                 r.memory = shapes_[e.shape].profile;
                 r.memory_note = shapes_[e.shape].note;
@@ -113,6 +114,7 @@ class ProfilerState {
         std::shared_ptr<const KernelImpl> impl;  // keeps its address from being reused
         std::string name;
         Device device;
+        std::shared_ptr<const std::string> source;
         std::optional<Function> memory_build;
     };
     struct Entry {
@@ -137,7 +139,8 @@ class ProfilerState {
     std::uint32_t kernel_index(const Function& f) {
         const auto [at, fresh] =
             kernel_by_impl_.try_emplace(f.kernel_.get(), static_cast<std::uint32_t>(kernels_.size()));
-        if (fresh) kernels_.push_back(Kernel{f.kernel_, f.name(), f.device(), std::nullopt});
+        if (fresh)
+            kernels_.push_back(Kernel{f.kernel_, f.name(), f.device(), f.source_text(), std::nullopt});
         return at->second;
     }
 

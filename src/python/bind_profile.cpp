@@ -63,7 +63,8 @@ nb::tuple launches(const Profiler& p) {
         records = p.launches();
     }
     std::unordered_map<const MemoryProfile*, long> index;
-    nb::list profiles, out;
+    std::unordered_map<const std::string*, long> source_index;
+    nb::list profiles, sources, out;
     for (const LaunchRecord& r : records) {
         long at = -1;
         if (r.memory) {
@@ -76,11 +77,18 @@ nb::tuple launches(const Profiler& p) {
             }
             at = it->second;
         }
+        long source = -1;
+        if (r.source) {
+            auto [it, fresh] = source_index.try_emplace(r.source.get(), static_cast<long>(source_index.size()));
+            if (fresh) sources.append(nb::str(r.source->data(), r.source->size()));
+            source = it->second;
+        }
         out.append(nb::make_tuple(r.kernel, r.device, dims(r.grid), dims(r.block),
                                   r.shared_bytes, r.seconds, r.array_bytes_read,
-                                  r.array_bytes_written, r.instrumented, at, r.memory_note));
+                                  r.array_bytes_written, r.instrumented, at, r.memory_note,
+                                  source));
     }
-    return nb::make_tuple(out, profiles);
+    return nb::make_tuple(out, profiles, sources);
 }
 
 }  // namespace
@@ -94,10 +102,10 @@ void bind_profile(nb::module_& m) {
         .def_prop_ro("started", &Profiler::started)
         .def_prop_ro("memory", &Profiler::memory)
         .def("launches", &launches,
-             "(launches, memory profiles): one tuple per launch (kernel, device, grid, block, "
-             "shared bytes, seconds, array bytes read, array bytes written, instrumented, "
-             "memory profile index or -1, note), and (sites, branches, out-of-bounds) per "
-             "memory profile.");
+             "(launches, memory profiles, sources): one tuple per launch (kernel, device, grid, "
+             "block, shared bytes, seconds, array bytes read, array bytes written, "
+             "instrumented, memory profile index or -1, note, source index or -1), "
+             "(sites, branches, out-of-bounds) per memory profile, and the modules' sources.");
     m.def("profile_hook_calls", &Profiler::hook_calls,
           "How many launches in this process entered a profile's hook.");
 }

@@ -6,10 +6,13 @@
   text tables the CLI, the tour and ``bench/`` print.
 - :mod:`manycore.tools.tour`: the course's first command (``manycore tour``): three kernels on
   the CPU, each checked against NumPy and timed against NumPy and pure Python.
+- :mod:`manycore.tools.profile`: ``mc.profile()``, time, bandwidth and roofline per kernel, and
+  with ``memory=True`` how each kernel would use a GPU's memory system (``manycore profile``).
+- :mod:`manycore.tools.peak`: the devices' measured bandwidth and FLOP rates (``manycore peak``).
 
 The submodules are imported on use, so ``import manycore`` stays cheap.
 """
 
 from __future__ import annotations
 
-__all__ = ["timing", "tour"]
+__all__ = ["timing", "tour", "profile", "peak"]

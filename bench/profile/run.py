@@ -1,0 +1,217 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# SPDX-FileCopyrightText: manycore developers
+"""What profiling costs: a launch recorded by ``mc.profile()`` against one made with no profile,
+and the memory profile's instrumented run against the plain run of the same kernel.
+
+- **Launch overhead**: ``__global__ void empty() {}`` at grid 1, block 1, launched from
+  Python, each call timed on its own, with no profile and inside ``mc.profile()`` (no memory),
+  in alternating rounds; the difference of the medians is what recording a launch costs.
+  Goal: at most 1 µs a launch.
+- **Instrumented run**: the coalesced copy and the triad (2^20 elements), the shared-memory tree
+  reduction of the tour (2^20 float32), its tiled transpose (1024 x 1024) and a warp-shuffle
+  sum: each kernel launched plainly, and as the first launch of its shape in a fresh
+  ``mc.profile(memory=True)`` (which runs it instrumented: every access and branch filed into
+  its warp's requests, and counted). Both on every thread of the pool, in alternating rounds,
+  the best of each. Goal: at most 20 times the plain run (checked mode's is 30).
+
+    python bench/profile/run.py [--size N] [--repeat R] [--quick] [--no-write]
+
+Writes bench/results/<date>-<machine>-profile.{md,csv} unless --no-write is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from run_all import (  # noqa: E402
+    COLUMNS,
+    exit_status,
+    format_value,
+    machine_info,
+    machine_slug,
+    print_rows,
+    row,
+    size_arguments,
+    size_label,
+)
+
+import manycore as mc  # noqa: E402
+from manycore import _core  # noqa: E402
+from manycore.tools import tour  # noqa: E402
+from manycore.tools.timing import measure  # noqa: E402
+
+DEFAULT_SIZE = 1 << 20
+QUICK_SIZE = 1 << 16
+OVERHEAD_GOAL_US = 1.0
+COST_GOAL = 20.0
+BLOCK = 256
+ROUNDS = 3
+CALLS = 20000
+
+KERNELS = r"""
+__global__ void empty() {}
+__global__ void copy(long n, const float* x, float* y) {
+    long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = x[i];
+}
+__global__ void triad(long n, double s, const double* a, const double* b, double* c) {
+    long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) c[i] = a[i] + s * b[i];
+}
+__global__ void warp_sum(long n, const float* x, float* out) {
+    long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+    float v = i < n ? x[i] : 0.0f;
+    for (int offset = 16; offset > 0; offset /= 2)
+        v += __shfl_down_sync(0xffffffff, v, offset);
+    if (threadIdx.x % 32 == 0) out[i / 32] = v;
+}
+"""
+
+
+def launch_overhead(repeat: int, quick: bool) -> list[dict]:
+    f = mc.SourceModule(KERNELS, device="cpu").get_function("empty")
+    calls = CALLS // 10 if quick else CALLS
+    clock = time.perf_counter
+
+    def samples() -> list[float]:
+        out = []
+        for _ in range(calls):
+            t0 = clock()
+            f(grid=1, block=1, lint=False)
+            out.append(clock() - t0)
+        return out
+
+    for _ in range(1000):
+        f(grid=1, block=1, lint=False)
+    plain, profiled = float("inf"), float("inf")
+    for _ in range(1 if quick else ROUNDS):
+        plain = min(plain, statistics.median(samples()))
+        with mc.profile() as p:
+            profiled = min(profiled, statistics.median(samples()))
+        assert len(p.launches) == calls
+    extra_us = (profiled - plain) * 1e6
+    detail = f"{calls} calls timed one by one, median, best of {1 if quick else ROUNDS} rounds"
+    return [
+        row("profile", "empty launch, no profile", f"{calls} calls", plain * 1e6, "µs", detail),
+        row("profile", "empty launch, in mc.profile()", f"{calls} calls", profiled * 1e6, "µs",
+            detail),
+        row("profile", "recording a launch", f"{calls} calls", extra_us, "µs",
+            "the difference", goal=f"<= {OVERHEAD_GOAL_US:g} µs",
+            result="PASS" if extra_us <= OVERHEAD_GOAL_US else "MISS"),
+    ]
+
+
+def instrumented_cost(n: int, repeat: int, quick: bool) -> list[dict]:
+    kernels = mc.SourceModule(KERNELS, device="cpu")
+    tours = mc.SourceModule(tour.KERNELS, device="cpu")
+    side = tour.transpose_side(n)
+    rng = np.random.default_rng(1)
+    x = rng.random(n, dtype=np.float32)
+    y = np.zeros(n, np.float32)
+    a, b, c = rng.random(n), rng.random(n), np.zeros(n)
+    partial = np.zeros((n + tour.BLOCK - 1) // tour.BLOCK, np.float32)
+    sums = np.zeros(n // 32, np.float32)
+    m = rng.random((side, side), dtype=np.float32)
+    t = np.zeros((side, side), np.float32)
+    grid = (n + BLOCK - 1) // BLOCK
+    tiles = (side // tour.TILE, side // tour.TILE)
+    cases = [
+        ("coalesced copy", f"{size_label(n)} float32", kernels.get_function("copy"),
+         (n, x, y), dict(grid=grid, block=BLOCK)),
+        ("triad", f"{size_label(n)} float64", kernels.get_function("triad"),
+         (n, 3.0, a, b, c), dict(grid=grid, block=BLOCK)),
+        ("warp-shuffle sum", f"{size_label(n)} float32", kernels.get_function("warp_sum"),
+         (n, x, sums), dict(grid=grid, block=BLOCK)),
+        ("tree reduction", f"{size_label(n)} float32", tours.get_function("block_sum"),
+         (n, x, partial), dict(grid=len(partial), block=tour.BLOCK)),
+        ("tiled transpose", f"{side}x{side} float32", tours.get_function("transpose"),
+         (side, side, m, t), dict(grid=tiles, block=(tour.TILE, tour.TILE_ROWS))),
+    ]
+    rows = []
+    rounds = 1 if quick else ROUNDS
+    threads = _core.num_threads()
+    for name, label, f, args, shape in cases:
+
+        def instrumented() -> float:
+            with mc.profile(memory=True) as p:
+                f(*args, **shape)
+            (launch,) = p.launches
+            assert launch.instrumented, launch.note
+            return launch.seconds
+
+        instrumented()  # builds (or loads) the instrumented module
+        plain_best, instrumented_best = float("inf"), float("inf")
+        for _ in range(rounds):
+            plain_best = min(plain_best, measure(lambda: f(*args, **shape), repeat=repeat,
+                                                 warmup=1).best)
+            instrumented_best = min(instrumented_best, min(instrumented() for _ in range(repeat)))
+        detail = f"{threads} threads, best of {rounds} round{'s' if rounds > 1 else ''}"
+        ratio = instrumented_best / plain_best
+        rows += [
+            row("profile", f"{name}, plain", label, plain_best * 1e3, "ms", detail),
+            row("profile", f"{name}, instrumented", label, instrumented_best * 1e3, "ms",
+                f"{detail}, every access and branch filed and counted"),
+            row("profile", f"{name}, instrumented / plain", label, ratio, "x", "",
+                goal=f"<= {COST_GOAL:g}x", result="PASS" if ratio <= COST_GOAL else "MISS"),
+        ]
+    return rows
+
+
+def run(size: int | None = None, repeat: int = 5, quick: bool = False) -> list[dict]:
+    n = size or (QUICK_SIZE if quick else DEFAULT_SIZE)
+    return launch_overhead(repeat, quick) + instrumented_cost(n, repeat, quick)
+
+
+def write(rows: list[dict], info: dict, quick: bool, folder: Path) -> tuple[Path, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{info['date'][:10]}-{machine_slug(info)}-profile{'-quick' if quick else ''}"
+    md, csv_path = folder / f"{stem}.md", folder / f"{stem}.csv"
+    lines = ["<!--", "SPDX-License-Identifier: BSD-3-Clause",
+             "SPDX-FileCopyrightText: manycore developers", "-->",
+             f"# What profiling costs, {info['date'][:10]}", "",
+             "`python bench/profile/run.py`: a launch inside `mc.profile()` against one with no "
+             "profile, and the memory profile's instrumented run against the plain run of the "
+             "same kernel, in one run.", "", "| machine | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in info.items()]
+    lines += ["", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for r in rows:
+        lines.append("| " + " | ".join(format_value(r[c]) if c == "value" else str(r[c])
+                                       for c in COLUMNS) + " |")
+    md.write_text("\n".join(lines) + "\n")
+    with csv_path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(COLUMNS) + list(info))
+        w.writeheader()
+        for r in rows:
+            w.writerow({**r, "value": repr(r["value"]), **info})
+    return md, csv_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    size_arguments(p, DEFAULT_SIZE, QUICK_SIZE)
+    p.add_argument("--no-write", action="store_true", help="print only; write no results files")
+    p.add_argument("--out", type=Path, default=HERE.parent / "results")
+    args = p.parse_args(argv)
+    info = machine_info()
+    start = time.perf_counter()
+    rows = run(args.size, args.repeat, args.quick)
+    print_rows(rows)
+    print(f"({time.perf_counter() - start:.1f} s)")
+    if not args.no_write:
+        md, csv_path = write(rows, info, args.quick, args.out)
+        print(f"wrote {md} and {csv_path}")
+    return exit_status(rows)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
