@@ -6,9 +6,9 @@
 # table. Logs go to ${OUT:-build/gpu}.
 #   tools/run_gpu_tests.sh                 every step
 #   tools/run_gpu_tests.sh build tests     only the steps named (build cpp tests mpi memcheck bench
-#                                          mpibench)
+#                                          profile mpibench)
 # Each step has a time limit (TESTS_TIMEOUT, MPI_TIMEOUT, MEMCHECK_TIMEOUT, BENCH_TIMEOUT,
-# ARRAYS_BENCH_TIMEOUT, MPI_BENCH_TIMEOUT, in seconds) so that steps can be split over calls of a
+# ARRAYS_BENCH_TIMEOUT, MPI_BENCH_TIMEOUT, PROFILE_TIMEOUT, in seconds) so that steps can be split over calls of a
 # bounded length. mpibench (the MPI benchmarks, heat2d scaling on 1 to 16 ranks) runs only when
 # named: it measures the host's cores, not the GPU.
 # A machine without network access and without Boost.Context builds against .offline-deps/,
@@ -19,7 +19,7 @@ out=${OUT:-build/gpu}
 mkdir -p "$out"
 export MANYCORE_REQUIRE_GPU=1 PYTHONUNBUFFERED=1
 python=${PYTHON:-python3}
-steps=${*:-build cpp tests mpi memcheck bench}
+steps=${*:-build cpp tests mpi memcheck bench profile}
 wants() { [[ " $steps " == *" $1 "* ]]; }
 
 has_boost_context() {
@@ -124,6 +124,14 @@ if wants bench; then
     status[bench]="${status[bench]}, scan tiles failed"
 fi
 
+if wants profile; then
+  # The memory profile's counts against Nsight Compute's on the same kernels (sectors, shared
+  # wavefronts and bank conflicts): the comparison table goes to profile-ncu.md.
+  timeout ${PROFILE_TIMEOUT:-480} $python bench/profile/ncu_compare.py --out "$out/profile-ncu.md" \
+      >"$out/profile-ncu.log" 2>&1
+  status[profile]=$?
+fi
+
 if wants mpibench; then
   timeout ${MPI_BENCH_TIMEOUT:-400} $python bench/mpi/run.py --max-ranks "${MPI_BENCH_RANKS:-16}" \
       --grid "${MPI_BENCH_GRID:-2048}" >"$out/mpi-bench.log" 2>&1
@@ -133,7 +141,7 @@ if wants mpibench; then
 fi
 
 printf '\n| step | status | log |\n|---|---|---|\n'
-for step in build cpp tests mpi memcheck bench mpibench; do
+for step in build cpp tests mpi memcheck bench profile mpibench; do
   wants "$step" || continue
   detail=""
   case $step in
@@ -142,7 +150,7 @@ for step in build cpp tests mpi memcheck bench mpibench; do
     mpi) detail=" ($(tail -n 1 "$out/mpi-tests.log"))" ;;
   esac
   printf '| %s | %s%s | %s |\n' "$step" "${status[$step]}" "$detail" \
-    "$(case $step in build) echo build.log;; cpp) echo cpp.log;; mpi) echo mpi-tests.log;; tests) echo gpu-tests.log;; memcheck) echo memcheck.log;; bench) echo gpu-bench.md;; mpibench) echo mpi-bench.log;; esac)"
+    "$(case $step in build) echo build.log;; cpp) echo cpp.log;; mpi) echo mpi-tests.log;; tests) echo gpu-tests.log;; memcheck) echo memcheck.log;; bench) echo gpu-bench.md;; profile) echo profile-ncu.md;; mpibench) echo mpi-bench.log;; esac)"
 done
 [ -f "$out/gpu-bench.md" ] && cat "$out/gpu-bench.md"
 [ -f "$out/scan-tiles.md" ] && cat "$out/scan-tiles.md"
