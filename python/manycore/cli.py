@@ -17,6 +17,8 @@ cache, and the tour.
     manycore profile [--memory] script.py [args]   time, GB/s and % of peak per kernel; with
                                          --memory, sectors, bank conflicts and divergence
     manycore peak [--device D]           the device's measured bandwidth and FLOP rates
+    manycore scale script.py --threads 1,2,4 | --ranks 1,2,4 [--sizes ...]   speedup,
+                                         efficiency, Amdahl/Gustafson fits, Karp-Flatt
 """
 
 from __future__ import annotations
@@ -301,6 +303,10 @@ def _parser() -> argparse.ArgumentParser:
                                     "and FP32/FP64 rates")
     _tool("peak").add_arguments(p)
     p.set_defaults(func=lambda a: _tool("peak").command(a))
+    p = sub.add_parser("scale", help="time a script over thread or rank counts (or sizes): "
+                                     "speedup, efficiency, Amdahl and Gustafson fits")
+    _tool("scale").add_arguments(p)
+    p.set_defaults(func=lambda a: _tool("scale").command(a))
     # Listed for --help only: main() hands `run`'s arguments to the launcher untouched, since
     # everything after the script belongs to the script.
     sub.add_parser("run", help="run a Python program on N MPI ranks (manycore run -h)",
