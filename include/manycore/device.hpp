@@ -49,6 +49,10 @@ class Device {
     int index_ = 0;
 };
 
+/// A GPU's value of CUDA device attribute `attribute` (a CUdevice_attribute number), from its
+/// driver. Throws DeviceUnavailable for the CPU or a build without the CUDA room. Thread-safe.
+int device_attribute(const Device& device, int attribute);
+
 /// Every device present: the CPU first, then each GPU.
 std::vector<Device> devices();
 /// MANYCORE_DEVICE when set, else a GPU (the first; under MPI, the node-local rank's share of

@@ -14,6 +14,7 @@
 #include "manycore/array.hpp"
 #include "manycore/device.hpp"
 #include "manycore/kernel_arg.hpp"
+#include "manycore/kernel_resources.hpp"
 #include "manycore/prelude/abi.h"
 
 namespace manycore {
@@ -24,6 +25,7 @@ class KernelImpl;
 struct LaunchLintFacts;
 struct ModuleLints;
 class ProfilerState;
+struct ModuleResources;
 }  // namespace detail
 
 /// Grid or block extent; unset dimensions are 1.
@@ -108,6 +110,12 @@ class Function {
     std::vector<LaunchLint> lints(const LaunchConfig& config,
                                   std::span<const KernelArg> args) const;
 
+    /// Registers, shared, local and constant memory the kernel needs on a GPU: the driver's
+    /// numbers on a GPU, on the CPU those of the kernel compiled by NVRTC for
+    /// emulated_arch() (MANYCORE_EMULATED_ARCH). Worked out once per module; never throws
+    /// (what went wrong is the result's `reason`). Thread-safe.
+    KernelResources resource_usage() const;
+
     /// Typed launch from C++: f(config, n, 2.0f, x.data(), y) with arrays or pointers.
     template <class... Args>
     void operator()(const LaunchConfig& config, Args&&... args) const {
@@ -121,7 +129,8 @@ class Function {
     Function(std::shared_ptr<const detail::ModuleImpl> module,
              std::shared_ptr<const detail::KernelImpl> kernel,
              std::shared_ptr<const detail::ModuleLints> module_facts,
-             std::shared_ptr<const detail::LaunchLintFacts> lint_facts);
+             std::shared_ptr<const detail::LaunchLintFacts> lint_facts,
+             std::shared_ptr<detail::ModuleResources> resources);
     /// The launch itself, after the checks and the packing: checked or plain.
     void run(const LaunchConfig& config, std::span<const KernelArg> args,
              void* const* packed) const;
@@ -134,6 +143,7 @@ class Function {
     std::shared_ptr<const detail::KernelImpl> kernel_;
     std::shared_ptr<const detail::ModuleLints> module_facts_;  // the source and options it came from
     std::shared_ptr<const detail::LaunchLintFacts> lint_facts_;  // null: none were read
+    std::shared_ptr<detail::ModuleResources> resources_;  // the module's, worked out on demand
 };
 
 /// A compiled module of CUDA C++ kernels for one device. Construction compiles (or loads from
@@ -158,6 +168,7 @@ class Module {
   private:
     std::shared_ptr<const detail::ModuleImpl> impl_;
     std::shared_ptr<const detail::ModuleLints> lints_;  // each kernel's facts, read once
+    std::shared_ptr<detail::ModuleResources> resources_;
 };
 
 }  // namespace manycore

@@ -27,6 +27,8 @@ from .elementwise import ElementwiseKernel
 from .reduction import ReductionKernel, sum, prod, min, max, mean, dot, argmin, argmax, any, all
 from .scan import ExclusiveScanKernel, InclusiveScanKernel, cumsum
 from . import cuda, math, random, testing, tools
+from ._resources import KernelResources, emulated_arch
+from . import _resources
 from .findings import Finding
 from .errors import (
     ArgumentRangeError,
@@ -57,6 +59,7 @@ def profile(memory: bool = False) -> tools.profile.Profile:
 # Operators, indexing and reductions become methods of the nanobind class, once.
 _array_ops.install()
 _reduction.install()
+_resources.install()
 
 __all__ = [
     "Array",
@@ -116,4 +119,6 @@ __all__ = [
     "testing",
     "tools",
     "profile",
+    "KernelResources",
+    "emulated_arch",
 ]

@@ -20,7 +20,8 @@ from typing import Iterable
 from . import _core
 from ._core import Device
 
-__all__ = ["MemoryPool", "memory_pool", "compile", "CompiledImage"]
+__all__ = ["MemoryPool", "memory_pool", "compile", "CompiledImage", "ArchLimits", "arch_limits",
+           "known_architectures"]
 
 
 class MemoryPool:
@@ -117,3 +118,49 @@ def compile(source: str, arch: int | str | None = None, options: Iterable[str] =
         source, _compute_capability(arch), [str(o) for o in options], [str(n) for n in name_expressions],
         bool(checked))
     return CompiledImage(image, cubin, target, log)
+
+
+@dataclass(frozen=True)
+class ArchLimits:
+    """What one NVIDIA GPU architecture allows a block and a multiprocessor (SM): the numbers an
+    occupancy calculation needs. From NVIDIA's published tables (the CUDA C++ Programming
+    Guide's "Technical Specifications per Compute Capability") and its occupancy calculator
+    (``cuda_occupancy.h``: allocation units, sub-partitions, the reserved shared memory).
+    Shared memory is in bytes, registers are 32-bit registers."""
+
+    arch: str  # "sm_90"
+    warp_size: int
+    max_threads_per_block: int
+    max_threads_per_sm: int
+    max_warps_per_sm: int
+    max_blocks_per_sm: int
+    registers_per_sm: int
+    max_registers_per_block: int
+    max_registers_per_thread: int
+    register_allocation_unit: int  # registers, allocated per warp in units of this many
+    register_allocation_granularity: str  # "warp"
+    sub_partitions: int  # each holds an equal share of the register file
+    shared_per_sm: int  # the largest shared-memory carve-out
+    max_shared_per_block: int  # without opting in
+    max_shared_per_block_optin: int  # with cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES)
+    shared_allocation_unit: int
+    reserved_shared_per_block: int  # kept by the driver for each block (sm_80 on)
+
+
+_limits: dict[str, ArchLimits] = {}
+
+
+def arch_limits(arch: str | int) -> ArchLimits:
+    """The limits of GPU architecture ``arch`` (``"sm_90"``, ``"9.0"``, ``90``), for every
+    architecture from sm_50 to sm_121 (:func:`known_architectures`). An unknown one is an
+    ``InvalidArgument`` (a ``ValueError``) listing them."""
+    key = f"sm_{arch}" if isinstance(arch, int) else str(arch)
+    limits = _limits.get(key)
+    if limits is None:
+        limits = _limits[key] = ArchLimits(**_core.arch_limits(key))
+    return limits
+
+
+def known_architectures() -> list[str]:
+    """Every architecture :func:`arch_limits` knows: ``["sm_50", ..., "sm_121"]``."""
+    return [f"sm_{a}" for a in _core.known_architectures()]

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "manycore/arch_limits.hpp"
 #include "manycore/error.hpp"
 
 namespace manycore {
@@ -36,6 +37,25 @@ bool flag(const char* name) {
     if (text.empty() || text == "0" || text == "false" || text == "no" || text == "off") return false;
     if (text == "1" || text == "true" || text == "yes" || text == "on") return true;
     throw InvalidArgument(std::string(name) + "='" + text + "' is not a switch; set it to 1 or 0");
+}
+
+// MANYCORE_EMULATED_ARCH: exactly "sm_" and the digits of an architecture in the table.
+std::string emulated_arch_setting() {
+    const std::string text = env("MANYCORE_EMULATED_ARCH");
+    if (text.empty()) return "sm_90";
+    const bool spelled = text.rfind("sm_", 0) == 0 && text.size() > 3 &&
+                         text.find_first_not_of("0123456789", 3) == std::string::npos;
+    if (spelled) {
+        if (const ArchLimits* limits = find_arch_limits(parse_architecture(text))) {
+            return limits->name();
+        }
+    }
+    std::string known;
+    for (int arch : known_architectures())
+        known += (known.empty() ? "sm_" : ", sm_") + std::to_string(arch);
+    throw InvalidArgument("MANYCORE_EMULATED_ARCH='" + text +
+                          "' is not a GPU architecture manycore knows; set it to one of " + known +
+                          " (sm_50 to sm_121), or unset it for sm_90");
 }
 
 std::string default_cache_dir() {
@@ -67,6 +87,7 @@ Config Config::from_environment() {
     c.check = flag("MANYCORE_CHECK");
     c.check_collect = env("MANYCORE_CHECK_COLLECT");
     c.check_on_cpu = flag("MANYCORE_CHECK_ON_CPU");
+    c.emulated_arch = emulated_arch_setting();
     return c;
 }
 

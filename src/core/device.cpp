@@ -56,6 +56,11 @@ const DeviceInfo& Device::info() const {
     return room.device_info(index_);
 }
 
+int device_attribute(const Device& device, int attribute) {
+    (void)device.info();  // DeviceUnavailable naming the device when it is not there
+    return detail::backend(device.kind()).device_attribute(device.index(), attribute);
+}
+
 std::vector<Device> devices() {
     std::vector<Device> out;
     for (const auto* room : detail::backends()) {

@@ -11,6 +11,7 @@
 
 #include "core/argument_packing.hpp"
 #include "core/compile_cache.hpp"
+#include "core/kernel_resources.hpp"
 #include "core/launch_lints.hpp"
 #include "core/profiler_hook.hpp"
 #include "core/source_analysis.hpp"
@@ -96,6 +97,7 @@ std::string options_text(const ModuleOptions& o) {
 struct RegisteredModule {
     std::shared_ptr<const detail::ModuleImpl> impl;
     std::shared_ptr<const detail::ModuleLints> lints;
+    std::shared_ptr<detail::ModuleResources> resources;
 };
 
 class ModuleRegistry {
@@ -125,9 +127,11 @@ ModuleRegistry& registry() {
 Function::Function(std::shared_ptr<const detail::ModuleImpl> module,
                    std::shared_ptr<const detail::KernelImpl> kernel,
                    std::shared_ptr<const detail::ModuleLints> module_facts,
-                   std::shared_ptr<const detail::LaunchLintFacts> lint_facts)
+                   std::shared_ptr<const detail::LaunchLintFacts> lint_facts,
+                   std::shared_ptr<detail::ModuleResources> resources)
     : module_(std::move(module)), kernel_(std::move(kernel)),
-      module_facts_(std::move(module_facts)), lint_facts_(std::move(lint_facts)) {}
+      module_facts_(std::move(module_facts)), lint_facts_(std::move(lint_facts)),
+      resources_(std::move(resources)) {}
 
 const std::string& Function::name() const noexcept { return kernel_->name(); }
 const std::vector<ParamInfo>& Function::params() const noexcept { return kernel_->params(); }
@@ -237,14 +241,15 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
     if (auto found = registry().find(key); found.impl) {
         impl_ = std::move(found.impl);
         lints_ = std::move(found.lints);
+        resources_ = std::move(found.resources);
         return;
     }
     detail::SourceAnalysis analysis;
+    detail::ModuleSource module_source;
     const auto build = [&](detail::CheckedHelpers checked_helpers) {
         analysis = detail::analyse_source(source, options.name_expressions,
                                           options.checked || options.memory_profile,
                                           checked_helpers, options.memory_profile);
-        detail::ModuleSource module_source;
         module_source.user_source = std::string(source);
         module_source.prepared_source = analysis.prepared_source;
         module_source.kernels = analysis.kernels;
@@ -259,9 +264,12 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
     lints->options = options;
     for (std::size_t k = 0; k < analysis.kernels.size(); ++k)
         lints->by_kernel.emplace_back(analysis.kernels[k].name, std::move(analysis.lint_facts[k]));
-    auto registered = registry().insert(key, {std::move(built), std::move(lints)});
+    auto resources = detail::make_module_resources(std::move(module_source));
+    auto registered =
+        registry().insert(key, {std::move(built), std::move(lints), std::move(resources)});
     impl_ = std::move(registered.impl);
     lints_ = std::move(registered.lints);
+    resources_ = std::move(registered.resources);
 }
 
 Function Module::function(std::string_view name) const {
@@ -288,7 +296,7 @@ Function Module::function(std::string_view name) const {
     std::shared_ptr<const detail::LaunchLintFacts> facts;
     for (const auto& [kernel_name, kernel_facts] : lints_->by_kernel)
         if (kernel_name == name) facts = {lints_, &kernel_facts};
-    return Function(impl_, std::move(kernel), lints_, std::move(facts));
+    return Function(impl_, std::move(kernel), lints_, std::move(facts), resources_);
 }
 
 std::vector<std::string> Module::kernel_names() const { return impl_->kernel_names(); }

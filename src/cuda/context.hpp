@@ -30,6 +30,7 @@ class DeviceState {
     const Device& device() const noexcept { return device_; }
     const std::string& name() const noexcept { return name_; }  // "cuda:0"
     const DeviceInfo& info() const noexcept { return info_; }
+    CUdevice cu_device() const noexcept { return cu_device_; }
     /// Compute capability as 10 * major + minor (90 for an H100).
     int compute_capability() const noexcept {
         return info_.compute_capability_major * 10 + info_.compute_capability_minor;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cuda/context.hpp"
+#include "cuda/cubin_resources.hpp"
 #include "cuda/cuda_module.hpp"
 #include "cuda/driver_api.hpp"
 #include "cuda/memory_pool.hpp"
@@ -242,6 +243,18 @@ class CudaBackend final : public Backend {
     }
     std::size_t free_all_blocks(int index) const override {
         return device_state(index).pool().free_all_blocks();
+    }
+    std::vector<KernelResources> offline_resources(const ModuleSource& source,
+                                                   const ArchLimits& limits) const override {
+        return cuda::offline_resources(source, limits);
+    }
+    int device_attribute(int index, int attribute) const override {
+        DeviceState& state = device_state(index);
+        int value = 0;
+        state.check(state.api().cuDeviceGetAttribute(&value, attribute, state.cu_device()),
+                    "cuDeviceGetAttribute(" + std::to_string(attribute) + ")",
+                    "Device.get_attribute");
+        return value;
     }
 
   private:

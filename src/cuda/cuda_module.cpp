@@ -135,6 +135,29 @@ class CudaKernel final : public detail::KernelImpl {
 
     bool checked() const noexcept override { return findings_ != nullptr; }
 
+    // The driver's numbers, asked once.
+    KernelResources resources() const override {
+        std::call_once(resources_once_, [this] {
+            KernelResources& r = resources_;
+            r.arch = "sm_" + std::to_string(device_.compute_capability());
+            r.source = "driver";
+            const auto attribute = [this](int which) {
+                int value = 0;
+                device_.check(device_.api().cuFuncGetAttribute(&value, which, function_),
+                              "cuFuncGetAttribute", where_);
+                return value;
+            };
+            const auto bytes = [&](int which) { return static_cast<std::size_t>(attribute(which)); };
+            r.max_threads_per_block =
+                static_cast<unsigned>(attribute(CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK));
+            r.shared_bytes = bytes(CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES);
+            r.const_bytes = bytes(CU_FUNC_ATTRIBUTE_CONST_SIZE_BYTES);
+            r.local_bytes = bytes(CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES);
+            r.registers = attribute(CU_FUNC_ATTRIBUTE_NUM_REGS);
+        });
+        return resources_;
+    }
+
     // Each checked pointer parameter gets the bytes its argument may reach; the launch then
     // runs to completion on its stream, and the findings table is read back.
     void launch_checked(const LaunchConfig& config, void* const* args,
@@ -206,6 +229,8 @@ class CudaKernel final : public detail::KernelImpl {
     std::vector<ParamInfo> params_;
     std::size_t static_shared_;
     std::shared_ptr<FindingsTable> findings_;  // checked modules only
+    mutable std::once_flag resources_once_;
+    mutable KernelResources resources_;
 };
 
 class CudaModule final : public detail::ModuleImpl {

@@ -17,6 +17,7 @@ NB_MODULE(_core, m) {
     bind_stream(m);
     bind_cuda(m);
     bind_profile(m);
+    bind_gpu_facts(m);
 #ifdef MANYCORE_PYTHON_MPI
     bind_mpi(m);
 #endif

@@ -12,6 +12,7 @@
 
 #include "manycore/array.hpp"
 #include "manycore/device.hpp"
+#include "manycore/kernel_resources.hpp"
 #include "manycore/memory.hpp"
 #include "manycore/module.hpp"
 #include "manycore/profile.hpp"
@@ -63,6 +64,8 @@ class KernelImpl {
     /// what it counted; `extents` as for launch_checked. Throws InvalidArgument elsewhere.
     virtual MemoryProfile launch_memory_profile(const LaunchConfig& config, void* const* args,
                                                 std::span<const ArgExtent> extents) const;
+    /// What the device says the kernel uses (a GPU's driver); the default has only a reason.
+    virtual KernelResources resources() const;
 };
 
 class ModuleImpl {
@@ -140,6 +143,14 @@ class Backend {
     virtual MemoryPoolStats memory_pool_stats(int index) const;
     /// Returns the cached blocks of the device's pool to the system; the bytes freed.
     virtual std::size_t free_all_blocks(int index) const;
+    /// Each kernel's resources (source.kernels' order) when compiled for the GPU architecture
+    /// `limits` without a device; the CUDA room does it with NVRTC. Entries carry a reason
+    /// instead of numbers when that cannot be done. The default throws DeviceUnavailable.
+    virtual std::vector<KernelResources> offline_resources(const ModuleSource& source,
+                                                           const ArchLimits& limits) const;
+    /// The driver's value of device attribute `attribute` (a CUdevice_attribute); the default
+    /// throws DeviceUnavailable (only GPUs have them).
+    virtual int device_attribute(int index, int attribute) const;
 };
 
 /// The room for `kind`; throws DeviceUnavailable when this build has none.
