@@ -40,7 +40,7 @@ install_python_env() {
   fi
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
   .venv/bin/python -m pip install -q "scikit-build-core>=0.11" "nanobind>=2.4" "numpy>=1.24" \
-      "pytest>=7" "pytest-timeout>=2" "mpi4py>=3.1"
+      "pytest>=7" "pytest-timeout>=2" "mpi4py>=3.1" "matplotlib>=3.6" "tqdm>=4.64"
   say "building and installing manycore into .venv"
   .venv/bin/python -m pip install -q --no-build-isolation .
 }

@@ -116,6 +116,11 @@ class Function {
     /// (what went wrong is the result's `reason`). Thread-safe.
     KernelResources resource_usage() const;
 
+    /// On a GPU, the driver's occupancy calculator: how many blocks of `threads` threads and
+    /// `dynamic_shared` bytes of dynamic shared memory one multiprocessor runs at once. Throws
+    /// InvalidArgument on the CPU (manycore.occupancy computes it there). Thread-safe.
+    int active_blocks_per_multiprocessor(unsigned threads, std::size_t dynamic_shared) const;
+
     /// Typed launch from C++: f(config, n, 2.0f, x.data(), y) with arrays or pointers.
     template <class... Args>
     void operator()(const LaunchConfig& config, Args&&... args) const {

@@ -71,6 +71,7 @@ struct LaunchRecord {
     std::shared_ptr<const MemoryProfile> memory;
     std::string memory_note;  // why there are no counts, when memory profiling was asked for
     std::shared_ptr<const std::string> source;  // of the kernel's module, for listings
+    std::shared_ptr<const Function> function;   // the kernel (its resources, occupancy)
 };
 
 namespace detail {

@@ -56,6 +56,22 @@ def profile(memory: bool = False) -> tools.profile.Profile:
     return Profile(memory)
 
 
+def occupancy(function: Function, block: int | tuple[int, ...], shared: int = 0) -> tools.occupancy.Occupancy:
+    """Active blocks and warps per multiprocessor, occupancy and its limiting factor for a
+    launch of ``function`` (the driver's on a GPU; computed for ``emulated_arch()`` on the CPU;
+    :mod:`manycore.tools.occupancy`)."""
+    from .tools.occupancy import occupancy as compute
+
+    return compute(function, block, shared)
+
+
+def suggest_block(function: Function, shared: int = 0) -> int:
+    """The block size that maximises ``function``'s occupancy (:mod:`manycore.tools.occupancy`)."""
+    from .tools.occupancy import suggest_block as suggest
+
+    return suggest(function, shared)
+
+
 # Operators, indexing and reductions become methods of the nanobind class, once.
 _array_ops.install()
 _reduction.install()
@@ -119,6 +135,8 @@ __all__ = [
     "testing",
     "tools",
     "profile",
+    "occupancy",
+    "suggest_block",
     "KernelResources",
     "emulated_arch",
 ]

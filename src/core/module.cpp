@@ -210,6 +210,16 @@ void detail::KernelImpl::launch_checked(const LaunchConfig&, void* const*,
     throw InvalidArgument("kernel '" + name() + "': this device cannot run checked kernels");
 }
 
+int detail::KernelImpl::active_blocks_per_multiprocessor(unsigned, std::size_t) const {
+    throw InvalidArgument("kernel '" + name() + "': only a GPU's driver has an occupancy "
+                          "calculator; manycore.occupancy() computes it on the CPU");
+}
+
+int Function::active_blocks_per_multiprocessor(unsigned threads,
+                                               std::size_t dynamic_shared) const {
+    return kernel_->active_blocks_per_multiprocessor(threads, dynamic_shared);
+}
+
 MemoryProfile detail::KernelImpl::launch_memory_profile(const LaunchConfig&, void* const*,
                                                         std::span<const ArgExtent>) const {
     throw InvalidArgument("kernel '" + name() + "': it was not built for the memory profile");

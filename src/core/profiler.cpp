@@ -98,6 +98,7 @@ class ProfilerState {
             r.array_bytes_written = e.written;
             r.instrumented = e.instrumented;
             r.source = k.source;
+            r.function = k.function;
             if (e.shape != kNoShape) {
                 r.memory = shapes_[e.shape].profile;
                 r.memory_note = shapes_[e.shape].note;
@@ -111,7 +112,7 @@ class ProfilerState {
     static constexpr std::uint32_t kNoShape = ~0u;
 
     struct Kernel {
-        std::shared_ptr<const KernelImpl> impl;  // keeps its address from being reused
+        std::shared_ptr<const Function> function;  // keeps its kernel's address from being reused
         std::string name;
         Device device;
         std::shared_ptr<const std::string> source;
@@ -139,8 +140,10 @@ class ProfilerState {
     std::uint32_t kernel_index(const Function& f) {
         const auto [at, fresh] =
             kernel_by_impl_.try_emplace(f.kernel_.get(), static_cast<std::uint32_t>(kernels_.size()));
-        if (fresh)
-            kernels_.push_back(Kernel{f.kernel_, f.name(), f.device(), f.source_text(), std::nullopt});
+        if (fresh) {
+            kernels_.push_back(Kernel{std::make_shared<const Function>(f), f.name(), f.device(),
+                                      f.source_text(), std::nullopt});
+        }
         return at->second;
     }
 

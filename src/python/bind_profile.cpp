@@ -64,6 +64,7 @@ nb::tuple launches(const Profiler& p) {
     }
     std::unordered_map<const MemoryProfile*, long> index;
     std::unordered_map<const std::string*, long> source_index;
+    std::unordered_map<std::string, const Function*> functions;  // by kernel name
     nb::list profiles, sources, out;
     for (const LaunchRecord& r : records) {
         long at = -1;
@@ -83,12 +84,15 @@ nb::tuple launches(const Profiler& p) {
             if (fresh) sources.append(nb::str(r.source->data(), r.source->size()));
             source = it->second;
         }
+        if (r.function) functions.try_emplace(r.kernel, r.function.get());
         out.append(nb::make_tuple(r.kernel, r.device, dims(r.grid), dims(r.block),
                                   r.shared_bytes, r.seconds, r.array_bytes_read,
                                   r.array_bytes_written, r.instrumented, at, r.memory_note,
                                   source));
     }
-    return nb::make_tuple(out, profiles, sources);
+    nb::dict by_name;
+    for (const auto& [name, f] : functions) by_name[nb::str(name.c_str())] = nb::cast(*f);
+    return nb::make_tuple(out, profiles, sources, by_name);
 }
 
 }  // namespace
@@ -105,7 +109,16 @@ void bind_profile(nb::module_& m) {
              "(launches, memory profiles, sources): one tuple per launch (kernel, device, grid, "
              "block, shared bytes, seconds, array bytes read, array bytes written, "
              "instrumented, memory profile index or -1, note, source index or -1), "
-             "(sites, branches, out-of-bounds) per memory profile, and the modules' sources.");
+             "(sites, branches, out-of-bounds) per memory profile, the modules' sources, and "
+             "the kernels by name.");
+    m.def(
+        "active_blocks_per_multiprocessor",
+        [](const Function& f, unsigned threads, std::size_t shared) {
+            nb::gil_scoped_release release;
+            return f.active_blocks_per_multiprocessor(threads, shared);
+        },
+        nb::arg("function"), nb::arg("threads"), nb::arg("shared"),
+        "A GPU driver's occupancy calculator: blocks one multiprocessor runs at once.");
     m.def("profile_hook_calls", &Profiler::hook_calls,
           "How many launches in this process entered a profile's hook.");
 }

@@ -66,6 +66,10 @@ class KernelImpl {
                                                 std::span<const ArgExtent> extents) const;
     /// What the device says the kernel uses (a GPU's driver); the default has only a reason.
     virtual KernelResources resources() const;
+    /// The blocks of `threads` threads and `dynamic_shared` bytes that one multiprocessor runs
+    /// at once (a GPU driver's occupancy calculator); the default throws InvalidArgument.
+    virtual int active_blocks_per_multiprocessor(unsigned threads,
+                                                 std::size_t dynamic_shared) const;
 };
 
 class ModuleImpl {

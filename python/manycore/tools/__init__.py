@@ -9,6 +9,7 @@
 - :mod:`manycore.tools.profile`: ``mc.profile()``, time, bandwidth and roofline per kernel, and
   with ``memory=True`` how each kernel would use a GPU's memory system (``manycore profile``).
 - :mod:`manycore.tools.peak`: the devices' measured bandwidth and FLOP rates (``manycore peak``).
+- :mod:`manycore.tools.occupancy`: ``mc.occupancy()`` and ``mc.suggest_block()``.
 - :mod:`manycore.tools.scale`: scaling studies over threads, ranks or sizes, with Amdahl's and
   Gustafson's fits and the Karp-Flatt metric (``manycore scale``, :func:`scaling`).
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["timing", "tour", "profile", "peak", "scale", "scaling"]
+__all__ = ["timing", "tour", "profile", "peak", "occupancy", "scale", "scaling"]
 
 
 def scaling(fn: Any, threads: Any = None, sizes: Any = None, **options: Any) -> Any:

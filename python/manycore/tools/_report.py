@@ -74,6 +74,7 @@ def text_report(profile: Profile, *, launches: int, peaks: Any, listing: bool) -
     if any(launch.instrumented for launch in all_launches):
         out.append("  times and rates leave out the launches that ran instrumented (marked *)")
 
+    out += ["", _occupancy_section(profile, [k.kernel for k in kernels])]
     shown = all_launches[:launches]
     rows = [[launch.index, launch.kernel, launch.device, _dims(launch.grid), _dims(launch.block),
              launch.shared_bytes,
@@ -89,6 +90,29 @@ def text_report(profile: Profile, *, launches: int, peaks: Any, listing: bool) -
         for name in dict.fromkeys(launch.kernel for launch in all_launches):
             out += ["", _memory_section(profile, name, listing)]
     return "\n".join(out)
+
+
+def _occupancy_section(profile: Profile, kernels: list[str]) -> str:
+    from .occupancy import suggest_block
+
+    rows, notes = [], []
+    for name in dict.fromkeys(kernels):
+        try:
+            found = profile.occupancy(name)
+            best = suggest_block(profile.function(name))
+        except Exception as e:  # noqa: BLE001  (no occupancy for this kernel: said, not fatal)
+            notes.append(f"  {name}: no occupancy ({str(e).splitlines()[0]})")
+            continue
+        for occ in found:
+            rows.append([name, occ.arch, occ.block, occ.shared, occ.registers or "?",
+                         f"{occ.active_warps}/{occ.max_warps}", _pct(occ.occupancy),
+                         occ.limiter, best, occ.source])
+            if occ.note:
+                notes.append(f"  {name}: {occ.note}")
+    table = format_table(["kernel", "arch", "block", "dyn. shared", "registers", "warps/SM",
+                          "occupancy", "limited by", "suggested block", "from"], rows,
+                         right=(2, 3, 4, 5, 6, 8)) if rows else ""
+    return "\n".join(["occupancy (per multiprocessor)", table] + notes).rstrip()
 
 
 def _memory_section(profile: Profile, kernel: str, listing: bool) -> str:

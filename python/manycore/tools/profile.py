@@ -235,7 +235,8 @@ class Profile:
     # -- what was recorded --------------------------------------------------------------------
 
     def _read(self) -> tuple[list[Launch], list[str]]:
-        raw, profiles, sources = self._core.launches()
+        raw, profiles, sources, functions = self._core.launches()
+        self._functions = functions
         if self._cache is not None and self._cache[0] == len(raw):
             return self._cache[1], self._cache[2]
         counts = [MemoryCounts(tuple(Site(**s) for s in sites),
@@ -275,6 +276,22 @@ class Profile:
     def launches(self) -> list[Launch]:
         """Every launch recorded, in the order they began (GPU times waited for)."""
         return list(self._read()[0])
+
+    def function(self, kernel: str) -> Any:
+        """The :class:`manycore.Function` of ``kernel`` (its resources, occupancy)."""
+        self._read()
+        return self._functions.get(kernel)
+
+    def occupancy(self, kernel: str) -> list[Any]:
+        """The occupancy of ``kernel`` at each block size and dynamic shared size it was
+        launched with (:func:`manycore.occupancy`)."""
+        from .occupancy import occupancy
+
+        f = self.function(kernel)
+        shapes = dict.fromkeys((math.prod(launch.block), launch.shared_bytes)
+                               for launch in self._kernel_launches(kernel))
+        static = f.static_shared_bytes if f is not None else 0
+        return [occupancy(f, block, max(0, shared - static)) for block, shared in shapes]
 
     def source(self, kernel: str) -> str | None:
         """The source of the module ``kernel`` came from."""
