@@ -48,28 +48,7 @@ __global__ void transpose_naive(int side, const float* in, float* out) {
     for (int j = 0; j < 32; j += 8)
         out[x * side + y + j] = in[(y + j) * side + x];
 }
-__global__ void transpose_shared(int side, const float* in, float* out) {
-    __shared__ float tile[32][32];
-    int x = blockIdx.x * 32 + threadIdx.x, y = blockIdx.y * 32 + threadIdx.y;
-    for (int j = 0; j < 32; j += 8)
-        tile[threadIdx.y + j][threadIdx.x] = in[(y + j) * side + x];
-    __syncthreads();
-    x = blockIdx.y * 32 + threadIdx.x;
-    y = blockIdx.x * 32 + threadIdx.y;
-    for (int j = 0; j < 32; j += 8)
-        out[(y + j) * side + x] = tile[threadIdx.x][threadIdx.y + j];
-}
-__global__ void transpose_padded(int side, const float* in, float* out) {
-    __shared__ float tile[32][33];
-    int x = blockIdx.x * 32 + threadIdx.x, y = blockIdx.y * 32 + threadIdx.y;
-    for (int j = 0; j < 32; j += 8)
-        tile[threadIdx.y + j][threadIdx.x] = in[(y + j) * side + x];
-    __syncthreads();
-    x = blockIdx.y * 32 + threadIdx.x;
-    y = blockIdx.x * 32 + threadIdx.y;
-    for (int j = 0; j < 32; j += 8)
-        out[(y + j) * side + x] = tile[threadIdx.x][threadIdx.y + j];
-}
+TILED_TRANSPOSE
 __global__ void reduce_interleaved(const float* in, float* out) {
     __shared__ float s[256];
     unsigned t = threadIdx.x;
@@ -94,6 +73,24 @@ __global__ void reduce_sequential(const float* in, float* out) {
     if (t == 0) out[blockIdx.x] = s[0];
 }
 """
+
+# The shared-memory transpose, without padding (32 columns) and with (33).
+TILED = r"""
+__global__ void NAME(int side, const float* in, float* out) {
+    __shared__ float tile[32][COLUMNS];
+    int x = blockIdx.x * 32 + threadIdx.x, y = blockIdx.y * 32 + threadIdx.y;
+    for (int j = 0; j < 32; j += 8)
+        tile[threadIdx.y + j][threadIdx.x] = in[(y + j) * side + x];
+    __syncthreads();
+    x = blockIdx.y * 32 + threadIdx.x;
+    y = blockIdx.x * 32 + threadIdx.y;
+    for (int j = 0; j < 32; j += 8)
+        out[(y + j) * side + x] = tile[threadIdx.x][threadIdx.y + j];
+}
+"""
+SOURCE = SOURCE.replace("TILED_TRANSPOSE", "".join(
+    TILED.replace("NAME", name).replace("COLUMNS", columns)
+    for name, columns in (("transpose_shared", "32"), ("transpose_padded", "33"))))
 
 N = 1 << 20
 SIDE = 1024

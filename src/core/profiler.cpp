@@ -192,12 +192,17 @@ class ProfilerState {
             f.run(config, args, packed);
             e.seconds = seconds_since(t0);
         } else {
-            const std::int32_t pair = take_events(device);
-            auto& [_, start, end] = events_[static_cast<std::size_t>(pair)];
+            const auto [pair, start, end] = take_events(device);
             const Backend& b = backend(device.kind());
-            b.record_event(device.index(), start, config.stream);
-            f.run(config, args, packed);
-            b.record_event(device.index(), end, config.stream);
+            try {
+                b.record_event(device.index(), start, config.stream);
+                f.run(config, args, packed);
+                b.record_event(device.index(), end, config.stream);
+            } catch (...) {
+                std::lock_guard lock(mutex_);
+                free_events_.push_back(pair);
+                throw;
+            }
             e.events = pair;
         }
         add(f, e);
@@ -217,19 +222,21 @@ class ProfilerState {
                           std::uint32_t shape) {
         std::string note;
         try {
-            const Function* build = nullptr;
+            if (f.kernel_->checked()) {
+                throw InvalidArgument("a checked module runs checked: profile its memory "
+                                      "from a SourceModule without checked=True");
+            }
+            // A copy: kernels_ may grow (and move) while another thread records.
+            std::optional<Function> build;
             {
                 std::lock_guard lock(mutex_);
-                Kernel& k = kernels_[kernel_index(f)];
-                if (k.memory_build) build = &*k.memory_build;
+                build = kernels_[kernel_index(f)].memory_build;
             }
-            std::optional<Function> made;
-            if (build == nullptr) {
-                made.emplace(f.memory_profile_build());
+            if (!build) {
+                build.emplace(f.memory_profile_build());
                 std::lock_guard lock(mutex_);
                 Kernel& k = kernels_[kernel_index(f)];
-                if (!k.memory_build) k.memory_build = *made;
-                build = &*k.memory_build;
+                if (!k.memory_build) k.memory_build = build;
             }
             std::vector<ArgExtent> extents(args.size());
             std::vector<void*> values(args.size(), nullptr);
@@ -269,19 +276,21 @@ class ProfilerState {
         return false;
     }
 
-    std::int32_t take_events(const Device& device) {
+    // A free pair of events of `device` (made when there is none): its index and the events.
+    std::tuple<std::int32_t, void*, void*> take_events(const Device& device) {
         std::lock_guard lock(mutex_);
         for (std::size_t i = 0; i < free_events_.size(); ++i) {
             const std::int32_t pair = free_events_[i];
-            if (std::get<0>(events_[static_cast<std::size_t>(pair)]) != device) continue;
+            const auto& [owner, start, end] = events_[static_cast<std::size_t>(pair)];
+            if (owner != device) continue;
             free_events_.erase(free_events_.begin() + static_cast<std::ptrdiff_t>(i));
-            return pair;
+            return {pair, start, end};
         }
         const Backend& b = backend(device.kind());
         void* start = b.create_event(device.index(), true);
         void* end = b.create_event(device.index(), true);
         events_.emplace_back(device, start, end);
-        return static_cast<std::int32_t>(events_.size() - 1);
+        return {static_cast<std::int32_t>(events_.size() - 1), start, end};
     }
 
     const bool memory_;

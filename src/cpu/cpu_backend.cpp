@@ -148,6 +148,37 @@ class CpuKernel final : public KernelImpl {
 
     void launch_checked(const LaunchConfig& config, void* const* args,
                         std::span<const ArgExtent> extents) const override {
+        cpu::CheckedLaunch checked(name_, lane_params(args, extents), dim(config.grid),
+                                   dim(config.block), cpu::worker_count());
+        try {
+            cpu::execute(lanes_request(config, args, checked));
+        } catch (const KernelFault& e) {
+            // A fault (an assert, say) ends the launch; what was found until then still counts.
+            checked.finish();
+            if (checked.findings().empty()) throw;
+            throw KernelFault(std::string(e.what()) + "\n  and before that:\n  " +
+                                  checked.findings().front().message,
+                              name_, checked.findings(), checked.findings_total());
+        }
+        checked.finish();
+        cpu::report_findings(checked, name_);
+    }
+
+    MemoryProfile launch_memory_profile(const LaunchConfig& config, void* const* args,
+                                        std::span<const ArgExtent> extents) const override {
+        if (!memory_profile_) return KernelImpl::launch_memory_profile(config, args, extents);
+        cpu::MemoryLaunch profiled(lane_params(args, extents), dim(config.grid), dim(config.block),
+                                   fibers_, cpu::worker_count());
+        cpu::execute(lanes_request(config, args, profiled));
+        return profiled.finish();
+    }
+
+  private:
+    static mc_dim3 dim(const Dim3& d) noexcept { return {d.x, d.y, d.z}; }
+
+    // What a launch run as lanes knows of each parameter: pointers with their arrays' extents.
+    std::vector<cpu::CheckedParam> lane_params(void* const* args,
+                                               std::span<const ArgExtent> extents) const {
         std::vector<cpu::CheckedParam> params(params_.size());
         for (std::size_t i = 0; i < params_.size(); ++i) {
             const mc_param_desc& d = params_[i].desc;
@@ -164,66 +195,23 @@ class CpuKernel final : public KernelImpl {
                 p.extent_known = extents[i].known || p.address == nullptr;
             }
         }
-        const mc_dim3 grid{config.grid.x, config.grid.y, config.grid.z};
-        const mc_dim3 block{config.block.x, config.block.y, config.block.z};
-        cpu::CheckedLaunch checked(name_, params, grid, block, cpu::worker_count());
+        return params;
+    }
+
+    cpu::LaunchRequest lanes_request(const LaunchConfig& config, void* const* args,
+                                     cpu::LaunchLanes& lanes) const {
         cpu::LaunchRequest request;
         request.kernel = entry_;
         request.kernel_name = name_;
-        request.grid = grid;
-        request.block = block;
+        request.grid = dim(config.grid);
+        request.block = dim(config.block);
         request.dynamic_shared_bytes = config.shared_bytes;
         request.args = args;
         request.use_fibers = fibers_;
-        request.checked = &checked;
-        try {
-            cpu::execute(request);
-        } catch (const KernelFault& e) {
-            // A fault (an assert, say) ends the launch; what was found until then still counts.
-            checked.finish();
-            if (checked.findings().empty()) throw;
-            throw KernelFault(std::string(e.what()) + "\n  and before that:\n  " +
-                                  checked.findings().front().message,
-                              name_, checked.findings(), checked.findings_total());
-        }
-        checked.finish();
-        cpu::report_findings(checked, name_);
+        request.checked = &lanes;
+        return request;
     }
 
-    MemoryProfile launch_memory_profile(const LaunchConfig& config, void* const* args,
-                                        std::span<const ArgExtent> extents) const override {
-        if (!memory_profile_) return KernelImpl::launch_memory_profile(config, args, extents);
-        std::vector<cpu::MemoryParam> params(params_.size());
-        for (std::size_t i = 0; i < params_.size(); ++i) {
-            const mc_param_desc& d = params_[i].desc;
-            cpu::MemoryParam& p = params[i];
-            p.name = params_[i].name;
-            if (d.kind != MC_PARAM_POINTER) continue;
-            p.pointer = true;
-            p.elem_size = d.elem_size;
-            p.address = *static_cast<void* const*>(args[i]);
-            if (i < extents.size()) {
-                p.extent_bytes = extents[i].bytes;
-                p.extent_known = extents[i].known || p.address == nullptr;
-            }
-        }
-        const mc_dim3 grid{config.grid.x, config.grid.y, config.grid.z};
-        const mc_dim3 block{config.block.x, config.block.y, config.block.z};
-        cpu::MemoryLaunch profiled(params, grid, block, fibers_, cpu::worker_count());
-        cpu::LaunchRequest request;
-        request.kernel = entry_;
-        request.kernel_name = name_;
-        request.grid = grid;
-        request.block = block;
-        request.dynamic_shared_bytes = config.shared_bytes;
-        request.args = args;
-        request.use_fibers = fibers_;
-        request.checked = &profiled;
-        cpu::execute(request);
-        return profiled.finish();
-    }
-
-  private:
     const mc_kernel_entry* entry_;
     std::string name_;
     std::vector<ParamInfo> params_;

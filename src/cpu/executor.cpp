@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "cpu/checked_launch.hpp"
-#include "cpu/launch_lanes.hpp"
 #include "cpu/fiber_block.hpp"
+#include "cpu/launch_lanes.hpp"
 #include "cpu/thread_pool.hpp"
 #include "manycore/config.hpp"
 #include "manycore/error.hpp"

@@ -50,9 +50,39 @@ std::size_t distinct(std::uint64_t* v, std::size_t n) {
     return static_cast<std::size_t>(std::unique(v, v + n) - v);
 }
 
+void add(AccessSite& o, const AccessSite& c) {
+    o.requests += c.requests;
+    o.accesses += c.accesses;
+    o.sectors += c.sectors;
+    o.ideal_sectors += c.ideal_sectors;
+    o.wavefronts += c.wavefronts;
+    o.ideal_wavefronts += c.ideal_wavefronts;
+    o.max_ways = std::max(o.max_ways, c.max_ways);
+    o.conflicted += c.conflicted;
+}
+
+void add(BranchSite& o, const BranchSite& c) {
+    o.warp_steps += c.warp_steps;
+    o.divergent += c.divergent;
+    o.evaluations += c.evaluations;
+    o.taken += c.taken;
+}
+
+// The counts of `key` in `out` (found through `index`), with `counts` added.
+template <class Counts, class Key>
+void merge(std::vector<Counts>& out, std::unordered_map<Key, std::size_t>& index, const Key& key,
+           const Counts& counts) {
+    const auto [at, fresh] = index.try_emplace(key, out.size());
+    if (fresh) {
+        out.push_back(counts);
+    } else {
+        add(out[at->second], counts);
+    }
+}
+
 }  // namespace
 
-MemoryLane::MemoryLane(const std::vector<MemoryParam>& params, mc_dim3 block, bool fibers)
+MemoryLane::MemoryLane(const std::vector<CheckedParam>& params, mc_dim3 block, bool fibers)
     : fibers_(fibers) {
     const std::uint32_t threads = block.x * block.y * block.z;
     mc_check_state& c = state_.check;
@@ -72,7 +102,7 @@ MemoryLane::MemoryLane(const std::vector<MemoryParam>& params, mc_dim3 block, bo
 
     vars_.resize(params.size());
     for (std::size_t i = 0; i < params.size(); ++i) {
-        const MemoryParam& p = params[i];
+        const CheckedParam& p = params[i];
         names_.push_back(p.name);
         mc_check_var& v = vars_[i];
         v.id = static_cast<std::uint32_t>(i);
@@ -327,39 +357,14 @@ void MemoryLane::add_to(MemoryProfile& out,
                                 std::to_string(c.shared) + ':' +
                                 std::to_string(static_cast<int>(c.access)) + ':' +
                                 std::to_string(c.width);
-        auto [at, fresh] = site_index.try_emplace(key, out.sites.size());
-        if (fresh) {
-            out.sites.push_back(c);
-            continue;
-        }
-        AccessSite& o = out.sites[at->second];
-        o.requests += c.requests;
-        o.accesses += c.accesses;
-        o.sectors += c.sectors;
-        o.ideal_sectors += c.ideal_sectors;
-        o.wavefronts += c.wavefronts;
-        o.ideal_wavefronts += c.ideal_wavefronts;
-        o.max_ways = std::max(o.max_ways, c.max_ways);
-        o.conflicted += c.conflicted;
+        merge(out.sites, site_index, key, c);
     }
-    for (const Branch& b : branches_) {
-        const BranchSite& c = b.counts;
-        if (c.warp_steps == 0) continue;
-        auto [at, fresh] = branch_index.try_emplace(b.id, out.branches.size());
-        if (fresh) {
-            out.branches.push_back(c);
-            continue;
-        }
-        BranchSite& o = out.branches[at->second];
-        o.warp_steps += c.warp_steps;
-        o.divergent += c.divergent;
-        o.evaluations += c.evaluations;
-        o.taken += c.taken;
-    }
+    for (const Branch& b : branches_)
+        if (b.counts.warp_steps != 0) merge(out.branches, branch_index, std::uint64_t{b.id}, b.counts);
     out.out_of_bounds += state_.out_of_bounds;
 }
 
-MemoryLaunch::MemoryLaunch(const std::vector<MemoryParam>& params, mc_dim3 grid, mc_dim3 block,
+MemoryLaunch::MemoryLaunch(const std::vector<CheckedParam>& params, mc_dim3 grid, mc_dim3 block,
                            bool fibers, unsigned workers)
     : blocks_(std::uint64_t{grid.x} * grid.y * grid.z) {
     const std::uint64_t lanes =

@@ -11,21 +11,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cpu/checker.hpp"
 #include "cpu/launch_lanes.hpp"
 #include "manycore/prelude/memory_profile.h"
 #include "manycore/profile.hpp"
 
 namespace manycore::cpu {
-
-/// A parameter of a memory-profiled launch: its name and what the caller passed.
-struct MemoryParam {
-    std::string name;
-    bool pointer = false;
-    std::uint32_t elem_size = 0;
-    const void* address = nullptr;
-    std::size_t extent_bytes = 0;
-    bool extent_known = false;  // false: any address past `address` is in bounds
-};
 
 /// One lane of a memory-profiled launch: the blocks it runs file their accesses and branches
 /// into its mc_memory_state; whenever a warp's requests are complete (the next warp starts, in
@@ -33,7 +24,7 @@ struct MemoryParam {
 /// divergent steps. One OS thread at a time; not thread-safe.
 class MemoryLane {
   public:
-    MemoryLane(const std::vector<MemoryParam>& params, mc_dim3 block, bool fibers);
+    MemoryLane(const std::vector<CheckedParam>& params, mc_dim3 block, bool fibers);
     MemoryLane(const MemoryLane&) = delete;
     MemoryLane& operator=(const MemoryLane&) = delete;
 
@@ -93,7 +84,7 @@ class MemoryLane {
 /// executor runs at once, as a checked launch is; their counts are added up at the end.
 class MemoryLaunch final : public LaunchLanes {
   public:
-    MemoryLaunch(const std::vector<MemoryParam>& params, mc_dim3 grid, mc_dim3 block,
+    MemoryLaunch(const std::vector<CheckedParam>& params, mc_dim3 grid, mc_dim3 block,
                  bool fibers, unsigned workers);
 
     std::size_t lanes() const noexcept override { return lanes_.size(); }

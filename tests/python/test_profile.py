@@ -226,3 +226,24 @@ def test_manycore_profile_command(tmp_path):
     run = subprocess.run([sys.executable, "-m", "manycore", "profile", str(tmp_path / "none.py")],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "no such script" in run.stderr
+
+
+def test_manycore_profile_pycuda(tmp_path):
+    pytest.importorskip("manycore.pycuda")
+    script = tmp_path / "pycuda_script.py"
+    script.write_text(textwrap.dedent("""
+        import numpy as np
+        import pycuda.autoinit  # noqa: F401
+        import pycuda.driver as drv
+        from pycuda.compiler import SourceModule
+        mod = SourceModule("__global__ void twice(float* a) { a[threadIdx.x] *= 2; }")
+        a = np.ones(32, np.float32)
+        mod.get_function("twice")(drv.InOut(a), block=(32, 1, 1), grid=(1, 1))
+        print("twice", a[0])
+    """))
+    run = subprocess.run([sys.executable, "-m", "manycore", "profile", "--pycuda", "--memory",
+                          str(script)], capture_output=True, text=True, timeout=300,
+                         env=dict(os.environ, CI="1"))
+    assert run.returncode == 0, run.stderr
+    assert "twice 2.0" in run.stdout
+    assert "1 launch of 1 kernel" in run.stdout and "kernel 'twice'" in run.stdout

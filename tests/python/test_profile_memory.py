@@ -324,3 +324,15 @@ def test_report_lists_sites_and_marks_costly_lines(cpu, modules):
     summary = data["memory"]["transpose_tile"]["summary"]
     assert summary["shared_loads"]["wavefronts"] == 1024
     assert summary["global_loads"]["sectors_per_request"] == 4.0
+
+
+def test_a_checked_module_runs_checked_not_instrumented(cpu):
+    src = "__global__ void racy(int* x) { x[0] = threadIdx.x; }"
+    f = mc.SourceModule(src, device=cpu, checked=True).get_function("racy")
+    with mc.profile(memory=True) as p, pytest.raises(mc.KernelFault, match="race"):
+        f(np.zeros(1, np.int32), grid=1, block=32)
+    with mc.profile(memory=True) as p:
+        mc.SourceModule(src.replace("x[0]", "x[threadIdx.x]"), device=cpu,
+                        checked=True).get_function("racy")(np.zeros(32, np.int32), grid=1, block=32)
+    (launch,) = p.launches
+    assert not launch.instrumented and "a checked module runs checked" in launch.note

@@ -481,6 +481,8 @@ def add_arguments(parser: Any) -> None:
     """The options of ``manycore profile``."""
     import argparse
 
+    parser.add_argument("--pycuda", action="store_true",
+                        help="run a PyCUDA script: `import pycuda...` gets manycore.pycuda")
     parser.add_argument("--memory", action="store_true",
                         help="also run each kernel's first launch of each shape instrumented on "
                              "the CPU: sectors, bank conflicts and divergence per source line")
@@ -532,6 +534,14 @@ def command(args: Any) -> int:
     if not os.path.isfile(args.script):
         print(f"manycore profile: no such script: {args.script}", file=sys.stderr)
         return 2
+    if args.pycuda:
+        try:
+            from manycore import pycuda
+        except ImportError:
+            print("manycore profile --pycuda: this manycore has no PyCUDA layer "
+                  "(manycore.pycuda)", file=sys.stderr)
+            return 2
+        pycuda.install()
     p, status = run_script(args.script, list(args.args), memory=args.memory)
     sys.stdout.flush()
     if args.measure_peaks:
