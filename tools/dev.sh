@@ -14,9 +14,12 @@ say() { printf '\n== %s\n' "$*"; }
 
 apt_packages=(g++ cmake ninja-build python3-venv libboost-context-dev libxxhash-dev libgtest-dev
               libbenchmark-dev libopenmpi-dev openmpi-bin)
-install_system_packages() {
+# For the tests only: a real SLURM for tests/python/test_slurm.py, which starts and stops its
+# own one-node cluster (slurmd brings SLURM's PMIx plugin, which Debian's Open MPI needs).
+test_packages=(slurmctld slurmd slurm-client munge)
+install_system_packages() {  # arguments: more packages than apt_packages
   local missing=()
-  for p in "${apt_packages[@]}"; do
+  for p in "${apt_packages[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   # python3-venv is only needed when the interpreter lacks venv.
@@ -60,7 +63,7 @@ case "$command" in
     exec .venv/bin/python -m manycore tour "$@"
     ;;
   test)
-    install_system_packages
+    install_system_packages "${test_packages[@]}"
     install_python_env
     build_cpp
     say "C++ tests"

@@ -3,7 +3,7 @@
 """The ``manycore`` command (also ``python -m manycore``): what is installed, the compile
 cache, and the tour.
 
-    manycore info          versions, devices, threads, compiler, cache, CUDA and MPI
+    manycore info          versions, devices, threads, compiler, cache, CUDA, MPI, SLURM
     manycore devices       the devices and their limits
     manycore cache info    the compile cache's folder, state and size
     manycore cache dir     the compile cache's folder alone (for scripts)
@@ -19,6 +19,7 @@ cache, and the tour.
     manycore peak [--device D]           the device's measured bandwidth and FLOP rates
     manycore scale script.py --threads 1,2,4 | --ranks 1,2,4 [--sizes ...]   speedup,
                                          efficiency, Amdahl/Gustafson fits, Karp-Flatt
+    manycore submit|jobs|wait|cancel     jobs on a SLURM cluster (manycore.slurm)
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ ENV_VARS = (
     "MANYCORE_NVRTC_PATH",
     "MANYCORE_NVRTC",
     "MANYCORE_EMULATED_ARCH",
+    "MANYCORE_SLURM_PROFILE",
     "CXX",
     "CUDA_HOME",
     "CUDA_PATH",
@@ -149,6 +151,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     import numpy as np
 
     import manycore as mc
+    from manycore.slurm._commands import info_pairs as slurm_info_pairs
 
     devices = mc.devices()
     env = [(k, os.environ[k]) for k in ENV_VARS if k in os.environ]
@@ -167,6 +170,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         ("compile cache", _cache_pairs()),
         ("CUDA", [("status", _cuda_status(devices))]),
         ("MPI", _mpi_pairs()),
+        ("SLURM", slurm_info_pairs()),
         ("environment", env or [("(none set)", "the variables are listed in docs/env.md")]),
     ]
     # One column for every section's values, so the whole report reads as one table.
@@ -267,7 +271,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="command")
 
-    p = sub.add_parser("info", help="versions, devices, threads, compiler, cache, CUDA and MPI")
+    p = sub.add_parser("info", help="versions, devices, threads, compiler, cache, CUDA, MPI, SLURM")
     p.set_defaults(func=cmd_info)
     p = sub.add_parser("devices", help="the devices and their limits")
     p.set_defaults(func=cmd_devices)
@@ -312,6 +316,9 @@ def _parser() -> argparse.ArgumentParser:
     # everything after the script belongs to the script.
     sub.add_parser("run", help="run a Python program on N MPI ranks (manycore run -h)",
                    add_help=False)
+    from manycore.slurm import _commands as slurm_commands
+
+    slurm_commands.add_commands(sub)
     return parser
 
 

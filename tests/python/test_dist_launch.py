@@ -215,3 +215,33 @@ def test_cli_run_subcommand(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["--help"])
     assert "run a Python program on N MPI ranks" in capsys.readouterr().out
+
+
+def test_run_takes_the_allocations_tasks_and_cpus(tmp_path):
+    """`manycore run` inside an allocation: -n omitted means SLURM_NTASKS, the CPUs per task are
+    passed to srun (which no longer inherits them) and become the ranks' threads."""
+    srun = _fake(tmp_path, "srun", "slurm 22.05.8")
+    env = {"PATH": str(tmp_path), "SLURM_JOB_ID": "7", "SLURM_NTASKS": "6",
+           "SLURM_CPUS_PER_TASK": "4"}
+    cmd = launcher.build_command(launcher.parse_args(["s.py"]), env)
+    assert cmd[:6] == [str(srun), "--ntasks", "6", "--kill-on-bad-exit=1", "--cpus-per-task=4",
+                       "--export=ALL,MANYCORE_NUM_THREADS=4"]
+    cmd = launcher.build_command(launcher.parse_args(["-n", "2", "-c", "1", "--gpus-per-task", "1",
+                                                      "s.py"]), dict(env, MANYCORE_NUM_THREADS="3"))
+    assert cmd[:6] == [str(srun), "--ntasks", "2", "--kill-on-bad-exit=1", "--cpus-per-task=1",
+                       "--gpus-per-task=1"]
+    cmd = launcher.build_command(launcher.parse_args(["s.py"]), {"PATH": str(tmp_path),
+                                                                "SLURM_JOB_ID": "7"})
+    assert cmd[:2] == [str(srun), "--kill-on-bad-exit=1"]  # srun's own default: one per node
+
+
+def test_run_outside_slurm_keeps_one_rank_and_refuses_gpus_per_task(tmp_path):
+    mpirun = _fake(tmp_path, "mpirun", "mpirun (Open MPI) 4.1.4")
+    env = {"PATH": str(tmp_path)}
+    cmd = launcher.build_command(launcher.parse_args(["-c", "2", "s.py"]), env)
+    assert cmd[:3] == [str(mpirun), "-n", "1"]
+    assert cmd[cmd.index("-x") + 1] == "MANYCORE_NUM_THREADS=2"
+    with pytest.raises(ValueError, match="--gpus-per-task needs srun"):
+        launcher.build_command(launcher.parse_args(["--gpus-per-task", "1", "s.py"]), env)
+    with pytest.raises(ValueError, match="--cpus-per-task 0: at least one CPU"):
+        launcher.parse_args(["--cpus-per-task", "0", "s.py"])

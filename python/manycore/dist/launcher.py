@@ -7,12 +7,18 @@
 
 It uses ``srun`` inside a SLURM allocation (SLURM_JOB_ID set) and ``mpirun`` otherwise, adding
 what Open MPI needs when run as root (--allow-run-as-root) and when N exceeds the cores
-(--oversubscribe). Every rank runs the program through manycore.dist._rank, so an uncaught
+(--oversubscribe). Under srun it takes the allocation's task count when -n is omitted, passes
+the allocation's CPUs per task on (srun no longer inherits them) and asks for SLURM's PMIx
+plugin (--mpi=pmix) when the ranks' MPI is Open MPI and neither the site (SLURM_MPI_TYPE) nor
+--mpi-arg chose a plugin. Every rank runs the program through manycore.dist._rank, so an uncaught
 exception on any rank aborts the whole job with a non-zero status instead of hanging, and
 ``--timeout S`` prints every rank's Python stack (and the manycore.dist call it is blocked in)
 before aborting. Options:
 
-    -n, -np N          number of ranks (default 1)
+    -n, -np N          number of ranks (default: the allocation's tasks under SLURM, else 1)
+    --cpus-per-task C  CPUs of each rank: its CPU device's threads (MANYCORE_NUM_THREADS), and
+                       srun's --cpus-per-task (default: the allocation's, under SLURM)
+    --gpus-per-task G  GPUs of each rank (srun only); each rank then sees its own GPU(s)
     --tag-output       prefix each line of output with the rank that printed it
     --timeout S        abort the job after S seconds, printing where each rank was
     --launcher L       mpirun, mpiexec or srun (default: srun under SLURM, else mpirun)
@@ -41,13 +47,16 @@ __all__ = ["RunOptions", "parse_args", "build_command", "run", "main"]
 # ranks' own watchdogs get to print their stacks first.
 _GRACE_SECONDS = 30.0
 
-USAGE = "usage: manycore run [-n N] [--tag-output] [--timeout S] [--launcher L] [--mpi-arg ARG] " \
-        "[--python PATH] [--dry-run] (script.py | -m module) [args...]"
+USAGE = "usage: manycore run [-n N] [--cpus-per-task C] [--gpus-per-task G] [--tag-output] " \
+        "[--timeout S] [--launcher L] [--mpi-arg ARG] [--python PATH] [--dry-run] " \
+        "(script.py | -m module) [args...]"
 
 
 @dataclass
 class RunOptions:
-    ranks: int = 1
+    ranks: int | None = None  # None: the allocation's task count under SLURM, else 1
+    cpus_per_task: int | None = None
+    gpus_per_task: str | None = None
     tag_output: bool = False
     timeout: float | None = None
     launcher: str | None = None
@@ -82,12 +91,11 @@ def parse_args(argv: Sequence[str]) -> RunOptions:
             print(__doc__)
             raise SystemExit(0)
         if name in ("-n", "-np", "--np", "--ranks"):
-            try:
-                o.ranks = int(value(name))
-            except ValueError:
-                raise ValueError(f"{name} needs a whole number of ranks\n{USAGE}") from None
-            if o.ranks < 1:
-                raise ValueError(f"{name} {o.ranks}: at least one rank")
+            o.ranks = _count(name, value(name), "ranks")
+        elif name in ("-c", "--cpus-per-task"):
+            o.cpus_per_task = _count(name, value(name), "CPUs")
+        elif name == "--gpus-per-task":
+            o.gpus_per_task = value(name)
         elif name == "--tag-output":
             o.tag_output = True
         elif name == "--timeout":
@@ -117,6 +125,16 @@ def parse_args(argv: Sequence[str]) -> RunOptions:
         raise ValueError(f"no program to run\n{USAGE}")
     o.script, o.args = argv[i], argv[i + 1:]
     return o
+
+
+def _count(name: str, text: str, what: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise ValueError(f"{name} needs a whole number of {what}\n{USAGE}") from None
+    if n < 1:
+        raise ValueError(f"{name} {n}: at least one {what[:-1]}")
+    return n
 
 
 def _is_root() -> bool:
@@ -168,6 +186,58 @@ def _find_launcher(o: RunOptions, env: dict[str, str]) -> tuple[str, str]:
     )
 
 
+def _slurm_count(env: dict[str, str], name: str) -> int | None:
+    """A positive whole number SLURM put in the environment, else None."""
+    try:
+        n = int(env.get(name, ""))
+    except ValueError:
+        return None
+    return n if n > 0 else None
+
+
+@functools.lru_cache(maxsize=8)
+def _mpi_library(python: str) -> str:
+    """The first line of MPI_Get_library_version() of the MPI that ``python``'s mpi4py uses,
+    asked without initialising MPI; '' when that cannot be told (no mpi4py)."""
+    probe = ("import mpi4py; mpi4py.rc.initialize = mpi4py.rc.finalize = False; "
+             "from mpi4py import MPI; print(MPI.Get_library_version().splitlines()[0])")
+    try:
+        done = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def _srun_mpi_plugins(srun: str, env: dict[str, str]) -> tuple[str, ...]:
+    """The MPI plugins this SLURM offers (``srun --mpi=list``), e.g. ('pmix', 'none', 'pmi2')."""
+    try:
+        text = subprocess.run([srun, "--mpi=list"], capture_output=True, text=True, env=env,
+                              timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    return tuple(line.strip() for line in text.splitlines() if line.startswith(("\t", " ")))
+
+
+def _srun_mpi_choice(o: RunOptions, env: dict[str, str], srun: str) -> str | None:
+    """'--mpi=pmix' when the ranks need it: Open MPI started by srun finds its peers only through
+    SLURM's PMIx plugin (Debian's Open MPI has no PMI-2), and a cluster's default plugin may be
+    another. Nothing when the site (SLURM_MPI_TYPE) or the user (--mpi-arg=--mpi=...) chose, or
+    for MPICH-family libraries, which the site's default plugin serves."""
+    if env.get("SLURM_MPI_TYPE") or any(a.startswith("--mpi") for a in o.mpi_args):
+        return None
+    if not _mpi_library(o.python).startswith("Open MPI"):
+        return None
+    return "--mpi=pmix" if "pmix" in _srun_mpi_plugins(srun, env) else None
+
+
+def _thread_env(o: RunOptions, env: dict[str, str], cpus: int | None) -> str | None:
+    """MANYCORE_NUM_THREADS for the ranks: one thread per CPU of each rank, unless the user set
+    it."""
+    if cpus is None or env.get("MANYCORE_NUM_THREADS"):
+        return None
+    return f"MANYCORE_NUM_THREADS={cpus}"
+
+
 def build_command(o: RunOptions, env: dict[str, str] | None = None) -> list[str]:
     """The launcher's command line for ``o`` (nothing is run)."""
     env = dict(os.environ if env is None else env)
@@ -177,22 +247,51 @@ def build_command(o: RunOptions, env: dict[str, str] | None = None) -> list[str]
         rank_cmd += ["--timeout", f"{o.timeout:g}"]
     rank_cmd += ["-m", o.module] if o.module is not None else [o.script or ""]
     rank_cmd += o.args
+    in_allocation = bool(env.get("SLURM_JOB_ID"))
+    ranks = o.ranks
+    if ranks is None:
+        ranks = _slurm_count(env, "SLURM_NTASKS") if in_allocation else 1
     if kind == "srun":
-        cmd = [exe, "--ntasks", str(o.ranks), "--kill-on-bad-exit=1"]
+        # No --ntasks when neither -n nor the allocation gives one: srun then starts its default
+        # (one task per node of the allocation).
+        cmd = [exe] + (["--ntasks", str(ranks)] if ranks else []) + ["--kill-on-bad-exit=1"]
         if o.tag_output:
             cmd.append("--label")
+        mpi = _srun_mpi_choice(o, env, exe)
+        if mpi:
+            cmd.append(mpi)
+        # Since SLURM 22.05 srun no longer inherits the allocation's --cpus-per-task.
+        cpus = o.cpus_per_task or (_slurm_count(env, "SLURM_CPUS_PER_TASK") if in_allocation else None)
+        if cpus:
+            cmd.append(f"--cpus-per-task={cpus}")
+        if o.gpus_per_task:
+            cmd.append(f"--gpus-per-task={o.gpus_per_task}")
+        threads = _thread_env(o, env, cpus)
+        if threads:
+            cmd.append(f"--export=ALL,{threads}")
         return cmd + o.mpi_args + rank_cmd
-    cmd = [exe, "-n", str(o.ranks)]
+    if o.gpus_per_task:
+        raise ValueError("--gpus-per-task needs srun (inside a SLURM allocation, or --launcher "
+                         "srun); under mpirun every rank sees the node's GPUs and takes one "
+                         "round-robin by its rank on the node")
+    ranks = ranks or 1
+    cmd = [exe, "-n", str(ranks)]
     flavour = _flavour(exe)
+    threads = _thread_env(o, env, o.cpus_per_task)
     if flavour == "openmpi":
         if _is_root() and not env.get("OMPI_ALLOW_RUN_AS_ROOT"):
             cmd.append("--allow-run-as-root")
-        if o.ranks > _cores():
+        if ranks > _cores():
             cmd.append("--oversubscribe")
         if o.tag_output:
             cmd.append("--tag-output")
-    elif o.tag_output:
-        cmd.append("-prepend-rank")  # MPICH's Hydra
+        if threads:
+            cmd += ["-x", threads]
+    else:
+        if o.tag_output:
+            cmd.append("-prepend-rank")  # MPICH's Hydra
+        if threads and flavour == "mpich":
+            cmd += ["-genv", *threads.split("=", 1)]
     return cmd + o.mpi_args + rank_cmd
 
 
