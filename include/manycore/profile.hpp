@@ -43,6 +43,7 @@ struct AccessSite {
 /// warp went different ways there.
 struct BranchSite {
     std::uint32_t line = 0;
+    std::uint32_t id = 0;           // the branch's number in its source, from 0 (line order)
     std::uint64_t warp_steps = 0;   // warp-level evaluations
     std::uint64_t divergent = 0;    // of them, where some lanes went each way
     std::uint64_t evaluations = 0;  // lane-level evaluations

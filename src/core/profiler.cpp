@@ -132,9 +132,9 @@ class ProfilerState {
         std::shared_ptr<const MemoryProfile> profile;
         std::string note;
     };
+    // Kernel, grid, block, dynamic shared bytes.
     using ShapeKey = std::tuple<std::uint32_t, std::uint32_t, std::uint32_t, std::uint32_t,
-                                std::uint32_t, std::uint32_t, std::uint32_t, std::uint32_t,
-                                std::size_t>;
+                                std::uint32_t, std::uint32_t, std::uint32_t, std::size_t>;
 
     // Under mutex_: the kernel's index, added on first sight.
     std::uint32_t kernel_index(const Function& f) {
@@ -163,9 +163,8 @@ class ProfilerState {
         if (memory_) {
             std::lock_guard lock(mutex_);
             e.kernel = kernel_index(f);
-            const ShapeKey key{e.kernel,       config.grid.x,  config.grid.y, config.grid.z,
-                               config.block.x, config.block.y, config.block.z, 0,
-                               config.shared_bytes};
+            const ShapeKey key{e.kernel,       config.grid.x,  config.grid.y,  config.grid.z,
+                               config.block.x, config.block.y, config.block.z, config.shared_bytes};
             const auto [at, fresh] =
                 shape_by_key_.try_emplace(key, static_cast<std::uint32_t>(shapes_.size()));
             if (fresh) shapes_.emplace_back();

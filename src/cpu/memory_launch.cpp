@@ -199,7 +199,10 @@ void MemoryLane::add_branch_rows(std::uint32_t id, std::uint32_t line) {
         const std::size_t rows = std::size_t{id} + 1;
         const std::size_t before = branches_.size();
         branches_.resize(rows);
-        for (std::size_t i = before; i < rows; ++i) branches_[i].id = static_cast<std::uint32_t>(i);
+        for (std::size_t i = before; i < rows; ++i) {
+            branches_[i].id = static_cast<std::uint32_t>(i);
+            branches_[i].counts.id = static_cast<std::uint32_t>(i);
+        }
         branch_counts_.resize(rows * state_.slots, 0);
         branch_tables_.resize(rows * state_.warps, mc_branch_table{});
         branch_requests_.resize(rows * state_.warps);
@@ -232,13 +235,14 @@ void MemoryLane::sync_pointers() noexcept {
 // Global memory: the distinct 32-byte sectors a request touches, against the fewest that
 // would hold its bytes. Offsets are from the start of each array, which a GPU allocates
 // aligned to 256 bytes.
-void MemoryLane::count_global(AccessSite& site, const mc_mem_request& r) const {
+void MemoryLane::count_global(AccessSite& site, const mc_mem_request& r,
+                              std::uint32_t mask) const {
     const std::uint32_t width = std::max<std::uint32_t>(site.width, 1);
-    const auto lanes = static_cast<std::uint32_t>(std::popcount(r.lanes));
+    const auto lanes = static_cast<std::uint32_t>(std::popcount(mask));
     site.requests += 1;
     site.accesses += lanes;
     site.ideal_sectors += (std::uint64_t{lanes} * width + 31) >> kSectorShift;
-    if (r.lanes == kFullWarp && consecutive(r, width, 0, 32)) {
+    if (mask == kFullWarp && consecutive(r, width, 0, 32)) {
         const std::uint64_t first = r.offset[0];
         site.sectors += ((first + 32ull * width - 1) >> kSectorShift) - (first >> kSectorShift) + 1;
         return;
@@ -252,7 +256,7 @@ void MemoryLane::count_global(AccessSite& site, const mc_mem_request& r) const {
         ids = large.data();
     }
     std::size_t n = 0;
-    for (std::uint32_t m = r.lanes; m != 0; m &= m - 1) {
+    for (std::uint32_t m = mask; m != 0; m &= m - 1) {
         const std::uint64_t offset = r.offset[std::countr_zero(m)];
         for (std::uint64_t s = offset >> kSectorShift; s <= (offset + width - 1) >> kSectorShift; ++s)
             ids[n++] = s;
@@ -262,7 +266,8 @@ void MemoryLane::count_global(AccessSite& site, const mc_mem_request& r) const {
 
 // Shared memory: each pass serves one word per bank (lanes reading the same word share it);
 // 8- and 16-byte accesses are served a half and a quarter of the warp at a time.
-void MemoryLane::count_shared(AccessSite& site, const mc_mem_request& r) const {
+void MemoryLane::count_shared(AccessSite& site, const mc_mem_request& r,
+                              std::uint32_t mask) const {
     const std::uint32_t width = std::max<std::uint32_t>(site.width, 1);
     const std::uint32_t per_phase = width <= 4 ? 32 : width <= 8 ? 16 : 8;
     const std::uint32_t words_per_lane = (width + 3) / 4 + 1;  // an unaligned access: one more
@@ -277,7 +282,7 @@ void MemoryLane::count_shared(AccessSite& site, const mc_mem_request& r) const {
     for (std::uint32_t first = 0; first < 32; first += per_phase) {
         const std::uint32_t phase_mask =
             per_phase == 32 ? kFullWarp : ((1u << per_phase) - 1) << first;
-        const std::uint32_t m = r.lanes & phase_mask;
+        const std::uint32_t m = mask & phase_mask;
         if (m == 0) continue;
         fewest += 1;
         if (m == phase_mask && (width == 4 || width == 8 || width == 16) &&
@@ -302,42 +307,83 @@ void MemoryLane::count_shared(AccessSite& site, const mc_mem_request& r) const {
         site.max_ways = std::max(site.max_ways, ways);
     }
     site.requests += 1;
-    site.accesses += static_cast<std::uint32_t>(std::popcount(r.lanes));
+    site.accesses += static_cast<std::uint32_t>(std::popcount(mask));
     site.wavefronts += passes;
     site.ideal_wavefronts += fewest;
     site.conflicted += passes > fewest;
 }
 
+// The lanes of request n, for n = 0, 1, ...: those whose count of executions is above n.
+// Built once per table from the 32 counts, then narrowed as n passes each lane's count.
+class LaneMasks {
+  public:
+    explicit LaneMasks(const std::uint32_t* counts) {
+        // Commonly all 32 lanes ran the site equally often: one full mask throughout.
+        std::uint32_t most = 0, fewest = ~0u;
+        for (std::uint32_t l = 0; l < 32; ++l) {  // branch-free, so it vectorises
+            most = std::max(most, counts[l]);
+            fewest = std::min(fewest, counts[l]);
+        }
+        requests_ = most;
+        if (fewest == most) {
+            mask_ = most == 0 ? 0u : ~0u;
+            return;
+        }
+        for (std::uint32_t l = 0; l < 32; ++l) mask_ |= std::uint32_t{counts[l] != 0} << l;
+        for (std::uint32_t m = mask_; m != 0; m &= m - 1) {
+            const auto l = static_cast<std::uint32_t>(std::countr_zero(m));
+            ends_[lanes_++] = std::uint64_t{counts[l]} << 32 | l;
+        }
+        std::sort(ends_, ends_ + lanes_);
+    }
+    /// 1 + the highest request number any lane filed.
+    std::uint32_t requests() const noexcept { return requests_; }
+    /// The lanes of request n; n must grow from one call to the next.
+    std::uint32_t at(std::uint32_t n) noexcept {
+        while (next_ < lanes_ && (ends_[next_] >> 32) <= n)
+            mask_ &= ~(1u << (ends_[next_++] & 31u));
+        return mask_;
+    }
+
+  private:
+    std::uint64_t ends_[32];  // count << 32 | lane, by count; only when the counts differ
+    std::uint32_t requests_ = 0, lanes_ = 0, next_ = 0, mask_ = 0;
+};
+
 void MemoryLane::fold(std::uint32_t warp) {
     const std::uint32_t slots = state_.slots, warps = state_.warps;
     for (std::size_t i = 0; i < sites_.size(); ++i) {
-        mc_mem_table& t = tables_[i * warps + warp];
+        std::uint32_t* counts = counts_.data() + i * slots + warp * 32;
+        LaneMasks masks(counts);
+        const mc_mem_table& t = tables_[i * warps + warp];
         AccessSite& site = sites_[i].counts;
-        for (std::uint32_t n = 0; n < t.used; ++n) {
-            mc_mem_request& r = t.requests[n];
-            if (r.lanes == 0) continue;
-            if (site.shared) count_shared(site, r);
-            else count_global(site, r);
-            r.lanes = 0;
+        for (std::uint32_t n = 0, end = masks.requests(); n < end; ++n) {
+            if (site.shared) count_shared(site, t.requests[n], masks.at(n));
+            else count_global(site, t.requests[n], masks.at(n));
         }
-        t.used = 0;
-        std::fill_n(counts_.begin() + static_cast<std::ptrdiff_t>(i * slots + warp * 32), 32, 0u);
+        std::fill_n(counts, 32, 0u);
     }
     for (std::size_t b = 0; b < branches_.size(); ++b) {
-        mc_branch_table& t = branch_tables_[b * warps + warp];
+        std::uint32_t* counts = branch_counts_.data() + b * slots + warp * 32;
+        LaneMasks masks(counts);
+        const mc_branch_table& t = branch_tables_[b * warps + warp];
         BranchSite& site = branches_[b].counts;
-        for (std::uint32_t n = 0; n < t.used; ++n) {
-            mc_branch_request& r = t.requests[n];
-            if (r.lanes == 0) continue;
+        for (std::uint32_t n = 0, end = masks.requests(); n < end; ++n) {
+            const std::uint32_t lanes = masks.at(n);
+            const std::uint8_t* way = t.requests[n].taken;
+            std::uint32_t taken = 0;  // of the lanes
+            if (lanes == ~0u) {
+                for (std::uint32_t l = 0; l < 32; ++l) taken += way[l];  // vectorises
+            } else {
+                for (std::uint32_t m = lanes; m != 0; m &= m - 1) taken += way[std::countr_zero(m)];
+            }
+            const auto evaluated = static_cast<std::uint32_t>(std::popcount(lanes));
             site.warp_steps += 1;
-            site.evaluations += static_cast<std::uint32_t>(std::popcount(r.lanes));
-            site.taken += static_cast<std::uint32_t>(std::popcount(r.taken));
-            site.divergent += r.taken != 0 && r.taken != r.lanes;
-            r = mc_branch_request{};
+            site.evaluations += evaluated;
+            site.taken += taken;
+            site.divergent += taken != 0 && taken != evaluated;
         }
-        t.used = 0;
-        std::fill_n(branch_counts_.begin() + static_cast<std::ptrdiff_t>(b * slots + warp * 32),
-                    32, 0u);
+        std::fill_n(counts, 32, 0u);
     }
 }
 
@@ -385,8 +431,9 @@ MemoryProfile MemoryLaunch::finish() {
         return std::tie(a.line, a.variable, a.access, a.width) <
                std::tie(b.line, b.variable, b.access, b.width);
     });
-    std::stable_sort(out.branches.begin(), out.branches.end(),
-                     [](const BranchSite& a, const BranchSite& b) { return a.line < b.line; });
+    std::sort(out.branches.begin(), out.branches.end(), [](const BranchSite& a, const BranchSite& b) {
+        return std::tie(a.line, a.id) < std::tie(b.line, b.id);
+    });
     return out;
 }
 

@@ -60,8 +60,9 @@ class MemoryLane {
     void add_branch_rows(std::uint32_t id, std::uint32_t line);
     void fold(std::uint32_t warp);
     void fold_all();
-    void count_global(AccessSite& site, const mc_mem_request& r) const;
-    void count_shared(AccessSite& site, const mc_mem_request& r) const;
+    // One request, whose lanes are those of `mask`.
+    void count_global(AccessSite& site, const mc_mem_request& r, std::uint32_t mask) const;
+    void count_shared(AccessSite& site, const mc_mem_request& r, std::uint32_t mask) const;
     void sync_pointers() noexcept;
 
     mc_memory_state state_{};  // first: kernel callbacks find the lane from it

@@ -45,6 +45,7 @@ nb::dict site_dict(const AccessSite& s) {
 nb::dict branch_dict(const BranchSite& b) {
     nb::dict d;
     d["line"] = b.line;
+    d["id"] = b.id;
     d["warp_steps"] = b.warp_steps;
     d["divergent"] = b.divergent;
     d["evaluations"] = b.evaluations;

@@ -29,31 +29,29 @@ static inline uint32_t mc_mem_site_slot(uint64_t key) {
 }
 
 /// One warp-level request of an access site: the offset each lane accessed, from the start of
-/// its variable, and which lanes took part.
+/// its variable. Which lanes took part needs no store: lane l took part in request n when it
+/// executed the site more than n times (its count).
 typedef struct mc_mem_request {
     uint64_t offset[32];
-    uint32_t lanes;
-    uint32_t reserved;
 } mc_mem_request;
 
 /// The requests of one site for one warp of the running block, by execution number.
 typedef struct mc_mem_table {
     mc_mem_request* requests;
     uint32_t capacity;
-    uint32_t used;  // 1 + the highest execution number filed
+    uint32_t reserved;
 } mc_mem_table;
 
-/// One warp-level execution of a branch: which lanes evaluated it, and which went the
-/// condition's true way.
+/// One warp-level execution of a branch: each lane's way (1: the condition was true); the
+/// lanes that evaluated it follow from their counts, as for accesses.
 typedef struct mc_branch_request {
-    uint32_t lanes;
-    uint32_t taken;
+    uint8_t taken[32];
 } mc_branch_request;
 
 typedef struct mc_branch_table {
     mc_branch_request* requests;
     uint32_t capacity;
-    uint32_t used;
+    uint32_t reserved;
 } mc_branch_table;
 
 /// The state of one lane of a memory-profiled launch. Kernel code reaches it from a

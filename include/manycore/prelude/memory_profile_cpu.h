@@ -57,10 +57,7 @@ __attribute__((always_inline)) inline bool record(const mc_check_var* var,
     const uint32_t warp = slot >> 5;
     mc_mem_table* t = &s->tables[site * s->warps + warp];
     if (__builtin_expect(n >= t->capacity, 0)) s->grow(s, site, warp, n);
-    mc_mem_request* r = &t->requests[n];
-    r->offset[slot & 31u] = addr - var->begin;
-    r->lanes |= 1u << (slot & 31u);
-    if (n >= t->used) t->used = n + 1;
+    t->requests[n].offset[slot & 31u] = addr - var->begin;
     return true;
 }
 
@@ -77,10 +74,7 @@ __attribute__((always_inline)) constexpr bool branch(unsigned id, unsigned line,
     const uint32_t warp = slot >> 5;
     mc_branch_table* t = &s->branch_tables[id * s->warps + warp];
     if (__builtin_expect(n >= t->capacity, 0)) s->branch_grow(s, id, line, warp, n);
-    mc_branch_request* r = &t->requests[n];
-    r->lanes |= 1u << (slot & 31u);
-    r->taken |= uint32_t{taken} << (slot & 31u);
-    if (n >= t->used) t->used = n + 1;
+    t->requests[n].taken[slot & 31u] = taken;
     return taken;
 }
 

@@ -103,6 +103,7 @@ class Branch:
     """One branch site (an if, while, do or for condition) and how often its warps diverged."""
 
     line: int
+    id: int             # the branch's number in the module's source, from 0
     warp_steps: int     # warp-level evaluations
     divergent: int      # of them, where lanes went both ways
     evaluations: int    # lane-level evaluations
@@ -114,7 +115,7 @@ class Branch:
         return self.divergent / self.warp_steps if self.warp_steps else math.nan
 
     def _merged(self, other: Branch) -> Branch:
-        return Branch(self.line, self.warp_steps + other.warp_steps,
+        return Branch(self.line, self.id, self.warp_steps + other.warp_steps,
                       self.divergent + other.divergent, self.evaluations + other.evaluations,
                       self.taken + other.taken)
 
@@ -200,6 +201,8 @@ class Profile:
         self._core = _core.Profiler(self.memory)
         self._annotations: dict[str, _Annotation] = {}
         self._cache: tuple[int, list[Launch], list[str]] | None = None
+        self._functions: dict[str, Any] = {}
+        self._sources: dict[str, str] = {}
 
     # -- recording ------------------------------------------------------------------------------
 
@@ -235,10 +238,11 @@ class Profile:
     # -- what was recorded --------------------------------------------------------------------
 
     def _read(self) -> tuple[list[Launch], list[str]]:
+        # A stopped profile records nothing more: what was read once stands.
+        if self._cache is not None and not self._core.started:
+            return self._cache[1], self._cache[2]
         raw, profiles, sources, functions = self._core.launches()
         self._functions = functions
-        if self._cache is not None and self._cache[0] == len(raw):
-            return self._cache[1], self._cache[2]
         counts = [MemoryCounts(tuple(Site(**s) for s in sites),
                                tuple(Branch(**b) for b in branches), oob)
                   for sites, branches, oob in profiles]
@@ -330,8 +334,8 @@ class Profile:
         merged: dict[int, Branch] = {}
         for counts in self._counts(kernel):
             for b in counts.branches:
-                merged[b.line] = merged[b.line]._merged(b) if b.line in merged else b
-        return [merged[line] for line in sorted(merged)]
+                merged[b.id] = merged[b.id]._merged(b) if b.id in merged else b
+        return sorted(merged.values(), key=lambda b: (b.line, b.id))
 
     def memory_summary(self, kernel: str) -> dict[str, Any]:
         """Per kernel: global loads and stores (requests, sectors and the fewest), shared loads
