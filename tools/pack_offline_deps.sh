@@ -3,7 +3,10 @@
 # SPDX-FileCopyrightText: manycore developers
 # Packs the two build dependencies an offline machine may lack -- Boost.Context (the static
 # library, its CMake package and the headers it includes) and the xxHash header -- into
-# .offline-deps/, from this machine's Debian packages (libboost-context-dev, libxxhash-dev).
+# .offline-deps/, from this machine's Debian packages (libboost-context-dev, libxxhash-dev);
+# and, into .offline-deps/pycuda/, PyCUDA's source distribution and the wheels of its Python
+# dependencies for CPython 3.12 on x86_64 Linux, for tools/pycuda_compare.py to build the real
+# PyCUDA on the GPU machine (tools/run_gpu_tests.sh pycuda).
 # tools/run_gpu_tests.sh builds against that folder when the machine it runs on has no
 # Boost.Context of its own. The folder is a few hundred KiB and is never committed.
 set -euo pipefail
@@ -35,4 +38,16 @@ cp "$cmakedir/BoostDetectToolset-$boost_version.cmake" "$out/lib/$arch/cmake/"
 cp "$cmakedir/boost_context-$boost_version"/boost_context-config*.cmake \
    "$cmakedir/boost_context-$boost_version"/libboost_context-variant-static.cmake \
    "$out/lib/$arch/cmake/boost_context-$boost_version/"
-echo "$out: Boost.Context $boost_version (static) and xxhash.h, $(du -sh "$out" | cut -f1)"
+
+# PyCUDA's sdist (PyPI has no wheels of it; build/pycuda-suite/ may hold one already) and the
+# wheels its build and its tests import.
+mkdir -p "$out/pycuda"
+if compgen -G "build/pycuda-suite/pycuda-*.tar.gz" >/dev/null; then
+  cp build/pycuda-suite/pycuda-*.tar.gz "$out/pycuda/"
+else
+  python3 -m pip download -q --no-deps pycuda -d "$out/pycuda"
+fi
+python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+  --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 --platform manylinux_2_34_x86_64 \
+  -d "$out/pycuda" pytools platformdirs mako markupsafe typing_extensions siphash24
+echo "$out: Boost.Context $boost_version (static), xxhash.h, PyCUDA's sdist and $(ls "$out/pycuda" | grep -c whl) wheels, $(du -sh "$out" | cut -f1)"

@@ -6,11 +6,14 @@
 # table. Logs go to ${OUT:-build/gpu}.
 #   tools/run_gpu_tests.sh                 every step
 #   tools/run_gpu_tests.sh build tests     only the steps named (build cpp tests mpi memcheck bench
-#                                          profile mpibench)
+#                                          profile mpibench pycuda pycudasuite)
 # Each step has a time limit (TESTS_TIMEOUT, MPI_TIMEOUT, MEMCHECK_TIMEOUT, BENCH_TIMEOUT,
 # ARRAYS_BENCH_TIMEOUT, MPI_BENCH_TIMEOUT, PROFILE_TIMEOUT, in seconds) so that steps can be split over calls of a
 # bounded length. mpibench (the MPI benchmarks, heat2d scaling on 1 to 16 ranks) runs only when
-# named: it measures the host's cores, not the GPU.
+# named: it measures the host's cores, not the GPU. pycuda (real PyCUDA built from
+# .offline-deps/pycuda, the course-style programs and the launch cost with it and with manycore
+# pycuda, side by side) and pycudasuite (PyCUDA's own tests with both) run only when named too
+# (PYCUDA_TIMEOUT, PYCUDA_SUITE_TIMEOUT).
 # A machine without network access and without Boost.Context builds against .offline-deps/,
 # made beforehand by tools/pack_offline_deps.sh on a machine that has the Debian packages.
 set -uo pipefail
@@ -140,8 +143,19 @@ if wants mpibench; then
   [ -n "$written" ] && cp "$written" "$out/"
 fi
 
+if wants pycuda; then
+  timeout ${PYCUDA_TIMEOUT:-560} $python tools/pycuda_compare.py programs "$out" >"$out/pycuda.log" 2>&1
+  status[pycuda]=$?
+  written=$(sed -n 's/^wrote //p' "$out/pycuda-bench.log" 2>/dev/null)
+  [ -n "$written" ] && cp "$written" "$out/"
+fi
+if wants pycudasuite; then
+  timeout ${PYCUDA_SUITE_TIMEOUT:-590} $python tools/pycuda_compare.py suites "$out" >"$out/pycuda-suite.log" 2>&1
+  status[pycudasuite]=$?
+fi
+
 printf '\n| step | status | log |\n|---|---|---|\n'
-for step in build cpp tests mpi memcheck bench profile mpibench; do
+for step in build cpp tests mpi memcheck bench profile mpibench pycuda pycudasuite; do
   wants "$step" || continue
   detail=""
   case $step in
@@ -150,8 +164,9 @@ for step in build cpp tests mpi memcheck bench profile mpibench; do
     mpi) detail=" ($(tail -n 1 "$out/mpi-tests.log"))" ;;
   esac
   printf '| %s | %s%s | %s |\n' "$step" "${status[$step]}" "$detail" \
-    "$(case $step in build) echo build.log;; cpp) echo cpp.log;; mpi) echo mpi-tests.log;; tests) echo gpu-tests.log;; memcheck) echo memcheck.log;; bench) echo gpu-bench.md;; profile) echo profile-ncu.md;; mpibench) echo mpi-bench.log;; esac)"
+    "$(case $step in build) echo build.log;; cpp) echo cpp.log;; mpi) echo mpi-tests.log;; tests) echo gpu-tests.log;; memcheck) echo memcheck.log;; bench) echo gpu-bench.md;; profile) echo profile-ncu.md;; mpibench) echo mpi-bench.log;; pycuda) echo pycuda-side-by-side.md;; pycudasuite) echo pycuda-suite-*.md;; esac)"
 done
 [ -f "$out/gpu-bench.md" ] && cat "$out/gpu-bench.md"
 [ -f "$out/scan-tiles.md" ] && cat "$out/scan-tiles.md"
+[ -f "$out/pycuda-side-by-side.md" ] && cat "$out/pycuda-side-by-side.md"
 exit 0

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace manycore {
@@ -52,6 +53,10 @@ class Device {
 /// A GPU's value of CUDA device attribute `attribute` (a CUdevice_attribute number), from its
 /// driver. Throws DeviceUnavailable for the CPU or a build without the CUDA room. Thread-safe.
 int device_attribute(const Device& device, int attribute);
+
+/// (free, total) bytes of the device's memory: the driver's on a GPU, the host's on the CPU.
+/// Thread-safe.
+std::pair<std::size_t, std::size_t> memory_info(const Device& device);
 
 /// Every device present: the CPU first, then each GPU.
 std::vector<Device> devices();

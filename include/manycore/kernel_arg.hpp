@@ -49,6 +49,9 @@ class KernelArg {
           itemsize_(array.itemsize()), nbytes_(array.nbytes()), device_(array.device()),
           writable_(array.writable()), contiguous_(array.is_c_contiguous()), from_array_(true) {}
 
+    /// An array passed as an untyped pointer, the way PyCUDA passes its DeviceAllocation: any
+    /// pointer parameter takes it, and its extent is still known.
+    static KernelArg untyped(const Array& array) { KernelArg a(array); a.pointer_kind_void_ = true; return a; }
     /// A Python int (signed range) or an int NumPy cannot type.
     static KernelArg integer(std::int64_t v) { KernelArg a; a.kind_ = Kind::integer; std::memcpy(a.storage_, &v, 8); return a; }
     /// A Python int above INT64_MAX.

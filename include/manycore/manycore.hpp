@@ -3,10 +3,12 @@
 // The whole C++ API of manycore in one include.
 #pragma once
 
+#include "manycore/arch_limits.hpp"
 #include "manycore/array.hpp"
 #include "manycore/config.hpp"
 #include "manycore/device.hpp"
 #include "manycore/dtype.hpp"
 #include "manycore/error.hpp"
 #include "manycore/kernel_arg.hpp"
+#include "manycore/kernel_resources.hpp"
 #include "manycore/module.hpp"

@@ -59,6 +59,26 @@ struct LaunchLint {
     std::string message;
 };
 
+/// How a launch takes its arguments. `manycore`: scalars converted by the parameter types with
+/// range checks, arrays' element types checked. `pycuda`: what PyCUDA would pass is passed
+/// (manycore.pycuda): an array of another element type as its pointer, a NumPy integer of the
+/// parameter's size but another type as its bytes, other NumPy scalars by value, read-only
+/// arrays into non-const pointers. Function::pycuda_notes says what manycore's rules refuse.
+enum class ArgumentRules : std::uint8_t { manycore, pycuda };
+
+/// An argument PyCUDA's rules pass as it is where manycore's would refuse or convert it: a bug
+/// PyCUDA lets through, which manycore.pycuda reports as a CompatWarning. `message` names the
+/// kernel, the parameter and both types, says what the kernel then sees and how to fix it.
+struct ArgumentNote {
+    enum class Kind : std::uint8_t {
+        element_type,  // an array whose element type differs from the pointer's
+        scalar_type,   // a NumPy scalar whose type differs from the parameter's
+    };
+    Kind kind;
+    std::size_t param;
+    std::string message;
+};
+
 /// "index-overflow", "grid-too-small", "block-size": the names Python's LaunchWarning.kind uses.
 const char* lint_kind_name(LaunchLint::Kind kind) noexcept;
 
@@ -97,11 +117,17 @@ class Function {
     /// Checks the launch and the arguments against the kernel, then runs it to completion.
     /// Throws InvalidLaunch, ArgumentTypeError, ArgumentRangeError, InvalidArgument before
     /// anything runs, KernelFault when the kernel fails.
-    void launch(const LaunchConfig& config, std::span<const KernelArg> args) const;
+    void launch(const LaunchConfig& config, std::span<const KernelArg> args,
+                ArgumentRules rules = ArgumentRules::manycore) const;
 
     /// The checks launch makes (InvalidLaunch, ArgumentTypeError, ArgumentRangeError,
     /// InvalidArgument), without running anything. Thread-safe.
-    void check(const LaunchConfig& config, std::span<const KernelArg> args) const;
+    void check(const LaunchConfig& config, std::span<const KernelArg> args,
+               ArgumentRules rules = ArgumentRules::manycore) const;
+
+    /// What ArgumentRules::pycuda passes that manycore's rules would not (see ArgumentNote):
+    /// comparisons only, allocating only when there is something to say. Thread-safe.
+    std::vector<ArgumentNote> pycuda_notes(std::span<const KernelArg> args) const;
 
     /// The lints of this launch (see LaunchLint), without running it: a few integer
     /// comparisons against facts read from the source when the module was built; allocates
@@ -169,6 +195,11 @@ class Module {
     std::string cache_path() const;
     /// True when this module was loaded from the disk cache rather than compiled now.
     bool from_cache() const noexcept;
+    /// The bytes of the module's variable `name` (a __constant__ or __device__ variable at
+    /// namespace scope) as a uint8 Array on the module's device that keeps the module alive;
+    /// copying into it sets what kernels read (PyCUDA's get_global). Throws KernelNotFound
+    /// when there is no such variable. Thread-safe.
+    Array global(std::string_view name) const;
 
   private:
     std::shared_ptr<const detail::ModuleImpl> impl_;

@@ -33,6 +33,7 @@ from .findings import Finding
 from .errors import (
     ArgumentRangeError,
     ArgumentTypeError,
+    CompatWarning,
     CompileError,
     DeviceUnavailable,
     Error,
@@ -81,6 +82,7 @@ __all__ = [
     "Array",
     "ArgumentRangeError",
     "ArgumentTypeError",
+    "CompatWarning",
     "CompileError",
     "Device",
     "DeviceUnavailable",

@@ -63,6 +63,12 @@ class SourceModule:
         """The kernel ``name``; a ``KernelNotFound`` (a ``LookupError``) lists the kernels there are."""
         return self._module.get_function(name)
 
+    def get_global(self, name: str):
+        """The bytes of the module's ``__constant__`` or ``__device__`` variable ``name`` (at
+        namespace scope), as a uint8 ``Array`` on the module's device: ``mc.copy(g, host)`` sets
+        what the kernels read. A ``KernelNotFound`` when there is none."""
+        return _core.module_global(self._module, name)
+
     @property
     def kernel_names(self) -> list[str]:
         """Every name ``get_function`` accepts."""

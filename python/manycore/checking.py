@@ -101,16 +101,24 @@ def _returncode(code: int) -> int:
     return 128 - code if code < 0 else code
 
 
-def run_checked(script: str, args: Sequence[str] = (), env: dict[str, str] | None = None) -> CheckRun:
+def script_command(script: str, args: Sequence[str] = (), pycuda: bool = False) -> list[str]:
+    """``python script args``, or with ``pycuda`` ``python -m manycore pycuda script args`` (a
+    PyCUDA program, its ``import pycuda`` resolved to manycore.pycuda)."""
+    return [sys.executable, *(["-m", "manycore", "pycuda"] if pycuda else []), script, *args]
+
+
+def run_checked(script: str, args: Sequence[str] = (), env: dict[str, str] | None = None,
+                pycuda: bool = False) -> CheckRun:
     """Runs ``python script args`` with every module in checked mode on the CPU and collects
-    its findings. The script's own output goes to this process's stdout and stderr."""
+    its findings (``pycuda``: as a PyCUDA program, see :func:`script_command`). The script's own
+    output goes to this process's stdout and stderr."""
     run = CheckRun()
     with tempfile.TemporaryDirectory(prefix="manycore-check-") as folder:
         collect = os.path.join(folder, "findings.jsonl")
         child_env = dict(os.environ if env is None else env)
         child_env.update(MANYCORE_CHECK="1", MANYCORE_CHECK_ON_CPU="1",
                          MANYCORE_CHECK_COLLECT=collect)
-        completed = subprocess.run([sys.executable, script, *args], env=child_env, check=False)
+        completed = subprocess.run(script_command(script, args, pycuda), env=child_env, check=False)
         run.returncode = _returncode(completed.returncode)
         run.findings, run.notes = read_collected(collect)
     return run
@@ -325,7 +333,7 @@ def parse_sanitizer_report(text: str, tool: str) -> list[Finding]:
 
 
 def run_sanitizer(script: str, args: Sequence[str] = (), sanitizer: str | None = None,
-                  tools: Iterable[str] = SANITIZER_TOOLS) -> CheckRun:
+                  tools: Iterable[str] = SANITIZER_TOOLS, pycuda: bool = False) -> CheckRun:
     """Runs ``python script args`` under each compute-sanitizer tool in turn and collects the
     findings of all. Raises FileNotFoundError when compute-sanitizer cannot be found."""
     sanitizer = sanitizer or find_compute_sanitizer()
@@ -342,7 +350,7 @@ def run_sanitizer(script: str, args: Sequence[str] = (), sanitizer: str | None =
             print(f"manycore check: running the script under compute-sanitizer --tool {tool}",
                   file=sys.stderr, flush=True)
             completed = subprocess.run(
-                [sanitizer, "--tool", tool, "--log-file", log, sys.executable, script, *args],
+                [sanitizer, "--tool", tool, "--log-file", log, *script_command(script, args, pycuda)],
                 check=False,
             )
             text = Path(log).read_text(encoding="utf-8", errors="replace") if os.path.exists(log) else ""

@@ -228,7 +228,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.sanitizer:
         try:
             run = checking.run_sanitizer(args.script, args.args, tools=args.tool or
-                                         checking.SANITIZER_TOOLS)
+                                         checking.SANITIZER_TOOLS, pycuda=args.pycuda)
         except FileNotFoundError as e:
             print(f"manycore check: {e}", file=sys.stderr)
             return checking.CANNOT_RUN
@@ -243,7 +243,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                   "`manycore check --sanitizer` uses compute-sanitizer on a GPU instead",
                   file=sys.stderr)
             return checking.CANNOT_RUN
-        run = checking.run_checked(args.script, args.args)
+        run = checking.run_checked(args.script, args.args, pycuda=args.pycuda)
     sys.stdout.flush()
     for note in run.notes:
         print(f"manycore check: {note}", file=sys.stderr)
@@ -297,6 +297,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--tool", action="append", choices=["memcheck", "racecheck", "synccheck",
                                                        "initcheck"],
                    help="with --sanitizer: only this tool (repeatable)")
+    p.add_argument("--pycuda", action="store_true",
+                   help="the script is a PyCUDA program: run it as `manycore pycuda` does")
     p.add_argument("script", help="the Python script to run")
     p.add_argument("args", nargs=argparse.REMAINDER, help="the script's own arguments")
     p.set_defaults(func=cmd_check)
@@ -319,6 +321,8 @@ def _parser() -> argparse.ArgumentParser:
     from manycore.slurm import _commands as slurm_commands
 
     slurm_commands.add_commands(sub)
+    sub.add_parser("pycuda", help="run a PyCUDA program unmodified (manycore pycuda -h)",
+                   add_help=False)
     return parser
 
 
@@ -329,6 +333,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from manycore.dist import launcher
 
         return launcher.main(argv[1:])
+    if argv[:1] == ["pycuda"]:
+        from manycore.pycuda import _run
+
+        return _run.main(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     if args.version:

@@ -21,6 +21,7 @@ __all__ = [
     "OutOfMemory",
     "MpiError",
     "LaunchWarning",
+    "CompatWarning",
 ]
 
 
@@ -107,6 +108,23 @@ class LaunchWarning(UserWarning):
     per block not a multiple of 32). Silence one launch with ``f(..., lint=False)``, every
     launch with ``manycore.set_lints(False)`` or ``MANYCORE_LINTS=0``, or a kind with
     ``warnings.filterwarnings``.
+    """
+
+    kind: str = ""
+
+
+class CompatWarning(UserWarning):
+    """A bug PyCUDA lets through, seen in a program run through ``manycore.pycuda``: the program
+    runs as it does under PyCUDA, and this says what is wrong and how to fix it.
+
+    Attribute ``kind``: ``"element-type"`` (an array whose element type differs from the
+    pointer parameter's), ``"scalar-type"`` (a NumPy scalar whose type differs from the
+    parameter's), ``"timed-region"`` (the time between two events includes compiling a
+    ``SourceModule`` or the copies of ``In``/``Out``/``InOut``) or ``"event-not-reached"``
+    (``time_till``/``time_since`` with an event the host has not waited for). Each is given once
+    per kernel and parameter (or per pair of events). It is not a :class:`LaunchWarning`:
+    ``lint=False`` and ``set_lints(False)`` leave it on; Python's ``warnings`` filters silence
+    it (``warnings.simplefilter("ignore", manycore.CompatWarning)``).
     """
 
     kind: str = ""

@@ -12,7 +12,6 @@
 #include "manycore/error.hpp"
 
 namespace manycore::detail {
-namespace {
 
 bool is_integer_code(std::uint8_t c) {
     return (c >= MC_DT_INT8 && c <= MC_DT_UINT64) || c == MC_DT_CHAR;
@@ -20,12 +19,14 @@ bool is_integer_code(std::uint8_t c) {
 bool is_signed_code(std::uint8_t c) {
     return (c >= MC_DT_INT8 && c <= MC_DT_INT64) || c == MC_DT_CHAR;
 }
-bool is_float_code(std::uint8_t c) { return c == MC_DT_FLOAT32 || c == MC_DT_FLOAT64; }
-
 std::size_t code_size(std::uint8_t c) {
     if (c == MC_DT_CHAR) return 1;
     return dtype_size(static_cast<DType>(c));
 }
+
+namespace {
+
+bool is_float_code(std::uint8_t c) { return c == MC_DT_FLOAT32 || c == MC_DT_FLOAT64; }
 
 // Range of an integer parameter type, as (min, max) in a wide type.
 struct IntRange {
@@ -144,14 +145,21 @@ double typed_real(const KernelArg& a) {
     return static_cast<double>(typed_integer(a));
 }
 
+bool pycuda_integer_bytes(const mc_param_desc& d, const KernelArg& a, void* dst);
+
 void convert_integer_param(const ParamContext& ctx, const mc_param_desc& d, const KernelArg& a,
-                           void* dst) {
+                           void* dst, bool pycuda) {
     __int128 v = 0;
     switch (a.kind()) {
         case KernelArg::Kind::integer: v = a.as_int64(); break;
         case KernelArg::Kind::unsigned_integer: v = a.as_uint64(); break;
         case KernelArg::Kind::boolean: v = a.as_uint64() & 1; break;
         case KernelArg::Kind::typed:
+            if (pycuda && pycuda_integer_bytes(d, a, dst)) return;
+            if (pycuda && !typed_is_integer(a.dtype()) && a.dtype() != DType::record) {
+                v = static_cast<__int128>(typed_real(a));  // by value, as C converts
+                break;
+            }
             if (!typed_is_integer(a.dtype())) {
                 ctx.type_error(a, "an integer parameter takes Python ints and NumPy integers");
             }
@@ -168,6 +176,15 @@ void convert_integer_param(const ParamContext& ctx, const mc_param_desc& d, cons
                         int128_to_string(range.hi) + ")");
     }
     store_integer(dst, d.dtype, v);
+}
+
+// PyCUDA passes a NumPy integer by its bytes: into an integer parameter of the same size those
+// bytes are the value the kernel sees (np.uint32(3000000000) into an int is -1294967296).
+bool pycuda_integer_bytes(const mc_param_desc& d, const KernelArg& a, void* dst) {
+    if (!typed_is_integer(a.dtype()) || a.dtype() == DType::bool_) return false;
+    if (dtype_size(a.dtype()) != code_size(d.dtype)) return false;
+    std::memcpy(dst, a.scalar_bytes(), code_size(d.dtype));
+    return true;
 }
 
 void convert_float_param(const ParamContext& ctx, const mc_param_desc& d, const KernelArg& a,
@@ -217,6 +234,8 @@ void convert_bool_param(const ParamContext& ctx, const KernelArg& a, void* dst) 
     store(dst, static_cast<bool>(v));
 }
 
+}  // namespace
+
 bool element_type_matches(const mc_param_desc& d, const KernelArg& a) {
     if (d.dtype == MC_DT_VOID || a.untyped_pointer()) return true;
     const auto have = static_cast<std::uint8_t>(a.dtype());
@@ -231,8 +250,10 @@ bool element_type_matches(const mc_param_desc& d, const KernelArg& a) {
     return have == d.dtype;
 }
 
+namespace {
+
 void convert_pointer_param(const ParamContext& ctx, const mc_param_desc& d, const KernelArg& a,
-                           const Device& device, void* dst) {
+                           const Device& device, void* dst, bool pycuda) {
     if (a.kind() == KernelArg::Kind::none) {
         store<void*>(dst, nullptr);
         return;
@@ -246,7 +267,7 @@ void convert_pointer_param(const ParamContext& ctx, const mc_param_desc& d, cons
                                 "; move it with manycore.to_device(a.get(), device='" +
                                 device.str() + "')");
     }
-    if (!element_type_matches(d, a)) {
+    if (!pycuda && !element_type_matches(d, a)) {
         std::string wanted = d.dtype == MC_DT_RECORD
                                  ? "elements of " + std::to_string(d.elem_size) + " bytes"
                                  : std::string(abi_dtype_c_name(d.dtype));
@@ -263,7 +284,7 @@ void convert_pointer_param(const ParamContext& ctx, const mc_param_desc& d, cons
         throw InvalidArgument(ctx.where() + " is a non-contiguous array; kernels index memory "
                               "directly, so pass numpy.ascontiguousarray(a) or a copy");
     }
-    if (!a.writable() && !d.pointee_const) {
+    if (!pycuda && !a.writable() && !d.pointee_const) {
         throw InvalidArgument(ctx.where() + " is a read-only array but the parameter is not "
                               "const; declare it 'const " + std::string(abi_dtype_c_name(d.dtype)) +
                               "*' or pass a writable copy");
@@ -312,8 +333,14 @@ std::string describe_param_type(const mc_param_desc& desc) {
     return std::string(abi_dtype_c_name(desc.dtype));
 }
 
+std::string argument_where(std::string_view kernel, const ParamInfo& p, std::size_t index) {
+    return ParamContext(kernel, p, index).where();
+}
+
 void pack_arguments(std::string_view kernel, const std::vector<ParamInfo>& params,
-                    const Device& device, std::span<const KernelArg> args, PackedArgs& out) {
+                    const Device& device, std::span<const KernelArg> args, PackedArgs& out,
+                    ArgumentRules rules) {
+    const bool pycuda = rules == ArgumentRules::pycuda;
     if (args.size() != params.size()) {
         std::string signature = std::string(kernel) + "(";
         for (std::size_t i = 0; i < params.size(); ++i) {
@@ -336,11 +363,11 @@ void pack_arguments(std::string_view kernel, const std::vector<ParamInfo>& param
         void* dst = out.reserve(d.size, d.align);
         out.pointers_[i] = dst;
         switch (d.kind) {
-            case MC_PARAM_POINTER: convert_pointer_param(ctx, d, args[i], device, dst); break;
+            case MC_PARAM_POINTER: convert_pointer_param(ctx, d, args[i], device, dst, pycuda); break;
             case MC_PARAM_RECORD: convert_record_param(ctx, d, args[i], dst); break;
             default:
                 if (d.dtype == MC_DT_BOOL) convert_bool_param(ctx, args[i], dst);
-                else if (is_integer_code(d.dtype)) convert_integer_param(ctx, d, args[i], dst);
+                else if (is_integer_code(d.dtype)) convert_integer_param(ctx, d, args[i], dst, pycuda);
                 else if (is_float_code(d.dtype)) convert_float_param(ctx, d, args[i], dst);
                 else {
                     throw ArgumentTypeError(ctx.where() + ": manycore cannot pass values of "

@@ -26,7 +26,7 @@ class PackedArgs {
 
   private:
     friend void pack_arguments(std::string_view, const std::vector<ParamInfo>&, const Device&,
-                               std::span<const KernelArg>, PackedArgs&);
+                               std::span<const KernelArg>, PackedArgs&, ArgumentRules);
     void* reserve(std::size_t size, std::size_t align);
 
     alignas(64) std::byte inline_[1024];
@@ -42,7 +42,25 @@ std::string describe_param_type(const mc_param_desc& desc);
 /// or element type, wrong count), ArgumentRangeError (a scalar outside the parameter's range)
 /// or InvalidArgument (read-only or non-contiguous array); each names the kernel, the parameter
 /// and both types.
+/// Under ArgumentRules::pycuda, what PyCUDA passes is passed instead (see ArgumentRules).
 void pack_arguments(std::string_view kernel, const std::vector<ParamInfo>& params,
-                    const Device& device, std::span<const KernelArg> args, PackedArgs& out);
+                    const Device& device, std::span<const KernelArg> args, PackedArgs& out,
+                    ArgumentRules rules = ArgumentRules::manycore);
+
+/// What ArgumentRules::pycuda lets through that manycore's rules would not, one note per
+/// argument; empty (no allocation) for a launch with none.
+std::vector<ArgumentNote> pycuda_notes(std::string_view kernel, const std::vector<ParamInfo>& params,
+                                       std::span<const KernelArg> args);
+
+/// Whether an ABI type code (mc_dtype_code) is an integer type (char included), a signed one,
+/// and its size in bytes.
+bool is_integer_code(std::uint8_t c);
+bool is_signed_code(std::uint8_t c);
+std::size_t code_size(std::uint8_t c);
+
+/// Whether an array of `a`'s element type fits pointer parameter `d` under manycore's rules.
+bool element_type_matches(const mc_param_desc& d, const KernelArg& a);
+/// "kernel(): argument 'x' (parameter 2, float*)", the opening of every argument message.
+std::string argument_where(std::string_view kernel, const ParamInfo& p, std::size_t index);
 
 }  // namespace manycore::detail

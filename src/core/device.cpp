@@ -3,6 +3,8 @@
 // Device names, the list of devices and the default-device rule.
 #include "manycore/device.hpp"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <charconv>
 #include <cstdlib>
@@ -54,6 +56,17 @@ const DeviceInfo& Device::info() const {
                                 std::to_string(room.device_count() - 1) + ")");
     }
     return room.device_info(index_);
+}
+
+std::pair<std::size_t, std::size_t> memory_info(const Device& device) {
+    (void)device.info();
+    return detail::backend(device.kind()).memory_info(device.index());
+}
+
+std::pair<std::size_t, std::size_t> detail::Backend::memory_info(int index) const {
+    const long pages = ::sysconf(_SC_AVPHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+    const std::size_t free = pages > 0 && page > 0 ? static_cast<std::size_t>(pages) * page : 0;
+    return {free, device_info(index).total_memory};
 }
 
 int device_attribute(const Device& device, int attribute) {

@@ -152,11 +152,12 @@ std::string Function::signature() const {
     return s + ")";
 }
 
-void Function::launch(const LaunchConfig& config, std::span<const KernelArg> args) const {
+void Function::launch(const LaunchConfig& config, std::span<const KernelArg> args,
+                      ArgumentRules rules) const {
     const Device& device = module_->device();
     check_launch(name(), config, module_->device_info(), kernel_->static_shared_bytes(), device);
     detail::PackedArgs packed;
-    detail::pack_arguments(name(), kernel_->params(), device, args, packed);
+    detail::pack_arguments(name(), kernel_->params(), device, args, packed, rules);
     // The one test a launch makes for profiling: no profile, no profiling code.
     if (detail::active_profile.load(std::memory_order_relaxed) != nullptr) [[unlikely]] {
         detail::profiled_launch(*this, config, args, packed.pointers());
@@ -225,11 +226,16 @@ MemoryProfile detail::KernelImpl::launch_memory_profile(const LaunchConfig&, voi
     throw InvalidArgument("kernel '" + name() + "': it was not built for the memory profile");
 }
 
-void Function::check(const LaunchConfig& config, std::span<const KernelArg> args) const {
+void Function::check(const LaunchConfig& config, std::span<const KernelArg> args,
+                     ArgumentRules rules) const {
     check_launch(name(), config, module_->device_info(), kernel_->static_shared_bytes(),
                  module_->device());
     detail::PackedArgs packed;
-    detail::pack_arguments(name(), kernel_->params(), module_->device(), args, packed);
+    detail::pack_arguments(name(), kernel_->params(), module_->device(), args, packed, rules);
+}
+
+std::vector<ArgumentNote> Function::pycuda_notes(std::span<const KernelArg> args) const {
+    return detail::pycuda_notes(name(), kernel_->params(), args);
 }
 
 std::vector<LaunchLint> Function::lints(const LaunchConfig& config,
@@ -310,6 +316,19 @@ Function Module::function(std::string_view name) const {
 }
 
 std::vector<std::string> Module::kernel_names() const { return impl_->kernel_names(); }
+
+detail::ModuleImpl::Global detail::ModuleImpl::global(std::string_view) const { return {}; }
+
+Array Module::global(std::string_view name) const {
+    const auto g = impl_->global(name);
+    if (g.address == nullptr) {
+        throw KernelNotFound("SourceModule.get_global('" + std::string(name) + "'): no " +
+                             "__constant__ or __device__ variable named '" + std::string(name) +
+                             "' at namespace scope in this module");
+    }
+    return Array::wrap(g.address, {static_cast<std::int64_t>(g.bytes)}, {}, DType::uint8,
+                       impl_->device(), impl_);
+}
 const Device& Module::device() const noexcept { return impl_->device(); }
 std::string Module::cache_path() const { return impl_->cache_path(); }
 bool Module::from_cache() const noexcept { return impl_->from_cache(); }

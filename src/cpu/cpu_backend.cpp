@@ -253,9 +253,26 @@ class CpuModule final : public ModuleImpl {
     void* handle() const noexcept { return handle_; }
     const VerifiedFile& file() const noexcept { return file_; }
 
+    // __constant__ and __device__ variables are ordinary (hidden) globals on the CPU: their
+    // addresses are the library's load address plus their symbols' values.
+    Global global(std::string_view name) const override {
+        std::call_once(globals_once_, [this] {
+            Dl_info info{};
+            void* table = ::dlsym(handle_, MC_MODULE_TABLE_SYMBOL);
+            if (table == nullptr || ::dladdr(table, &info) == 0) return;
+            auto* base = static_cast<char*>(info.dli_fbase);
+            for (const auto& sym : cpu::read_object_symbols(file_.fd(), file_.payload_size()))
+                globals_.emplace(sym.name, Global{base + sym.offset, sym.size});
+        });
+        auto it = globals_.find(std::string(name));
+        return it == globals_.end() ? Global{} : it->second;
+    }
+
   private:
     void* handle_;
     VerifiedFile file_;
+    mutable std::once_flag globals_once_;
+    mutable std::unordered_map<std::string, Global> globals_;
     bool from_cache_;
     Device device_;
     const DeviceInfo& info_;

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <string>
+#include <vector>
 
 namespace manycore::cpu {
 namespace {
@@ -35,35 +37,52 @@ bool is_prelude_symbol(const std::string& name) {
     return name.find("4__mc") != std::string::npos;
 }
 
-}  // namespace
-
-std::vector<TlsSymbol> read_tls_symbols(int fd, std::size_t size) {
-    std::vector<TlsSymbol> out;
+// Calls f(symbol, name) for each symbol of each symbol table of the ELF file.
+template <class F>
+void for_each_symbol(int fd, std::size_t size, F&& f) {
     Elf64_Ehdr header;
-    if (!read_at(fd, &header, sizeof header, 0, size)) return out;
+    if (!read_at(fd, &header, sizeof header, 0, size)) return;
     if (std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 || header.e_ident[EI_CLASS] != ELFCLASS64 ||
         header.e_shentsize != sizeof(Elf64_Shdr)) {
-        return out;
+        return;
     }
     std::vector<Elf64_Shdr> sections(header.e_shnum);
     if (!read_at(fd, sections.data(), sections.size() * sizeof(Elf64_Shdr), header.e_shoff, size)) {
-        return out;
+        return;
     }
     for (const auto& section : sections) {
         if (section.sh_type != SHT_SYMTAB || section.sh_link >= sections.size()) continue;
         const auto& strtab = sections[section.sh_link];
         std::string names(strtab.sh_size, '\0');
-        if (!read_at(fd, names.data(), names.size(), strtab.sh_offset, size)) return out;
+        if (!read_at(fd, names.data(), names.size(), strtab.sh_offset, size)) return;
         std::vector<Elf64_Sym> symbols(section.sh_size / sizeof(Elf64_Sym));
         if (!read_at(fd, symbols.data(), symbols.size() * sizeof(Elf64_Sym), section.sh_offset,
                      size)) {
-            return out;
+            return;
         }
         for (const auto& sym : symbols) {
-            if (ELF64_ST_TYPE(sym.st_info) != STT_TLS || sym.st_name >= names.size()) continue;
-            out.push_back({std::string(names.c_str() + sym.st_name), sym.st_size});
+            if (sym.st_name < names.size()) f(sym, names.c_str() + sym.st_name);
         }
     }
+}
+
+}  // namespace
+
+std::vector<TlsSymbol> read_tls_symbols(int fd, std::size_t size) {
+    std::vector<TlsSymbol> out;
+    for_each_symbol(fd, size, [&](const Elf64_Sym& sym, const char* name) {
+        if (ELF64_ST_TYPE(sym.st_info) == STT_TLS) out.push_back({std::string(name), sym.st_size});
+    });
+    return out;
+}
+
+std::vector<ObjectSymbol> read_object_symbols(int fd, std::size_t size) {
+    std::vector<ObjectSymbol> out;
+    for_each_symbol(fd, size, [&](const Elf64_Sym& sym, const char* name) {
+        if (ELF64_ST_TYPE(sym.st_info) == STT_OBJECT && sym.st_shndx != SHN_UNDEF) {
+            out.push_back({std::string(name), sym.st_value, sym.st_size});
+        }
+    });
     return out;
 }
 

@@ -19,6 +19,18 @@ struct TlsSymbol {
 /// file has no symbol table.
 std::vector<TlsSymbol> read_tls_symbols(int fd, std::size_t size);
 
+/// A defined data symbol (a __constant__ or __device__ variable): where it lies, relative to
+/// the library's load address.
+struct ObjectSymbol {
+    std::string name;
+    std::size_t offset;
+    std::size_t size;
+};
+
+/// The defined STT_OBJECT symbols of the ELF file open as `fd` (hidden ones included: they are
+/// in .symtab though not exported).
+std::vector<ObjectSymbol> read_object_symbols(int fd, std::size_t size);
+
 /// Static __shared__ bytes of kernel `name` (a plain name or a name expression "k<float>"):
 /// the variables declared in the kernel's own body, plus those the symbols do not tie to one
 /// kernel (namespace scope, device functions), which any kernel may use.

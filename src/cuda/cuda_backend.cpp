@@ -248,6 +248,13 @@ class CudaBackend final : public Backend {
                                                    const ArchLimits& limits) const override {
         return cuda::offline_resources(source, limits);
     }
+    std::pair<std::size_t, std::size_t> memory_info(int index) const override {
+        DeviceState& state = device_state(index);
+        ScopedContext scope(state);
+        std::size_t free = 0, total = 0;
+        state.check(state.api().cuMemGetInfo(&free, &total), "cuMemGetInfo", "mem_get_info");
+        return {free, total};
+    }
     int device_attribute(int index, int attribute) const override {
         DeviceState& state = device_state(index);
         int value = 0;

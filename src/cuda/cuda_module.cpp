@@ -260,6 +260,18 @@ class CudaModule final : public detail::ModuleImpl {
     bool from_cache() const noexcept override { return from_cache_; }
 
     CUmodule handle() const noexcept { return module_.get(); }
+
+    Global global(std::string_view name) const override {
+        ScopedContext scope(device_);
+        CUdeviceptr ptr = 0;
+        std::size_t bytes = 0;
+        const std::string symbol(name);
+        const CUresult r = device_.api().cuModuleGetGlobal(&ptr, &bytes, module_.get(), symbol.c_str());
+        if (r == CUDA_ERROR_NOT_FOUND) return {};
+        device_.check(r, "cuModuleGetGlobal(" + symbol + ")", "SourceModule.get_global");
+        return {reinterpret_cast<void*>(ptr), bytes};
+    }
+
     void add(std::shared_ptr<const detail::KernelImpl> k) {
         names_.push_back(k->name());
         kernels_.emplace(k->name(), std::move(k));

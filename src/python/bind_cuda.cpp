@@ -7,7 +7,10 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include "cuda/driver_api.hpp"
 #include "cuda/nvrtc_compiler.hpp"
+#include "cuda/nvrtc_identity.hpp"
+#include "manycore/error.hpp"
 #endif
 
 namespace manycore::python {
@@ -25,6 +28,17 @@ void bind_cuda(nb::module_& m) {
                               out.target, out.log);
     }, nb::arg("source"), nb::arg("cc"), nb::arg("options"), nb::arg("name_expressions"),
        nb::arg("checked") = false);
+    m.def("cuda_versions", [] {
+        // (driver, NVRTC) versions as cuDriverGetVersion numbers (12040), None where absent.
+        nb::object driver = nb::none(), nvrtc = nb::none();
+        if (const cuda::DriverApi* api = cuda::driver_or_null()) driver = nb::int_(api->version);
+        try {
+            const auto& id = cuda::nvrtc_identity();
+            nvrtc = nb::int_(1000 * id.major + 10 * id.minor);
+        } catch (const Error&) {
+        }
+        return nb::make_tuple(driver, nvrtc);
+    }, "(CUDA driver version, NVRTC version), e.g. (12040, 13000); None where not found.");
 #else
     (void)m;  // built without the CUDA room: manycore.cuda.compile says so
 #endif

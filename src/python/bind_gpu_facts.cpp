@@ -58,6 +58,17 @@ void bind_gpu_facts(nb::module_& m) {
             return device_attribute(d, attribute);
         },
         nb::arg("device"), nb::arg("attribute"), "A GPU's CUdevice_attribute value.");
+    m.def("memory_info", [](const Device& d) {
+        std::pair<std::size_t, std::size_t> info;
+        {
+            nb::gil_scoped_release release;
+            info = memory_info(d);
+        }
+        return nb::make_tuple(info.first, info.second);
+    }, nb::arg("device"), "(free, total) bytes of the device's memory.");
+    m.def("module_global", [](const Module& m, const std::string& name) { return m.global(name); },
+          nb::arg("module"), nb::arg("name"),
+          "The bytes of a module's __constant__ or __device__ variable, as a uint8 Array.");
     m.def(
         "function_resources",
         [](const Function& f) {

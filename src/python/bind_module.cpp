@@ -46,12 +46,39 @@ Dim3 to_dim3(nb::handle v, const char* what, const std::string& kernel) {
     return d;
 }
 
+// A launch under PyCUDA's rules met an argument that manycore.pycuda must turn into an array
+// first (In/Out/InOut, a pointer given as an int, an object with __cuda_array_interface__).
+struct NeedsConversion {
+    std::size_t index;
+};
+
+// manycore.pycuda's objects that are pointers (GPUArray, DeviceAllocation) carry
+// `_mc_kernel_arg = (array, typed)`; anything else (None included) needs converting in Python.
+KernelArg pycuda_kernel_arg(nb::handle h, std::size_t index) {
+    static PyObject* const name = PyUnicode_InternFromString("_mc_kernel_arg");
+    PyObject* attr = PyObject_GetAttr(h.ptr(), name);
+    if (attr == nullptr) {
+        PyErr_Clear();
+        throw NeedsConversion{index};
+    }
+    nb::object held = nb::steal(attr);
+    if (!PyTuple_Check(attr) || PyTuple_GET_SIZE(attr) != 2 ||
+        !nb::isinstance<Array>(PyTuple_GET_ITEM(attr, 0))) {
+        throw NeedsConversion{index};
+    }
+    const Array& array = nb::cast<const Array&>(nb::handle(PyTuple_GET_ITEM(attr, 0)));
+    return PyTuple_GET_ITEM(attr, 1) == Py_True ? KernelArg(array) : KernelArg::untyped(array);
+}
+
 // Converts one Python argument. Buffers stay acquired in `views` until the launch returns.
 KernelArg to_kernel_arg(nb::handle h, std::vector<BufferView>& views, std::vector<std::string>& bytes,
-                        const Function& f, std::size_t index) {
+                        const Function& f, std::size_t index, bool pycuda = false) {
     PyObject* o = h.ptr();
     if (nb::isinstance<Array>(h)) return KernelArg(nb::cast<const Array&>(h));
-    if (PyFloat_Check(o)) return KernelArg::real(PyFloat_AS_DOUBLE(o));
+    // numpy.float64 is a float; PyCUDA passes it as a NumPy scalar, so its type is kept then.
+    if (PyFloat_Check(o) && (!pycuda || PyFloat_CheckExact(o))) {
+        return KernelArg::real(PyFloat_AS_DOUBLE(o));
+    }
     if (PyBool_Check(o)) return KernelArg::boolean(o == Py_True);
     if (PyLong_Check(o)) {
         int overflow = 0;
@@ -74,6 +101,9 @@ KernelArg to_kernel_arg(nb::handle h, std::vector<BufferView>& views, std::vecto
         bytes.emplace_back(PyBytes_AS_STRING(o), static_cast<std::size_t>(PyBytes_GET_SIZE(o)));
         return KernelArg::bytes(bytes.back().data(), bytes.back().size());
     }
+    // manycore.pycuda's arrays and allocations have no buffer: asking for one would cost an
+    // exception on every launch.
+    if (pycuda && !PyObject_CheckBuffer(o)) return pycuda_kernel_arg(h, index);
     BufferView view;
     if (view.acquire(h, true)) {
         const DType dtype = view.dtype();
@@ -90,6 +120,7 @@ KernelArg to_kernel_arg(nb::handle h, std::vector<BufferView>& views, std::vecto
         views.push_back(std::move(view));
         return arg;
     }
+    if (pycuda) return pycuda_kernel_arg(h, index);
     const auto& p = f.params();
     const std::string name = index < p.size() ? p[index].name : std::to_string(index + 1);
     throw ArgumentTypeError(f.name() + "(): argument '" + name + "' (parameter " +
@@ -109,55 +140,10 @@ struct PreparedLaunch {
     std::span<const KernelArg> args;
 };
 
-void prepare(const Function& f, nb::args args, nb::kwargs kwargs, PreparedLaunch& out) {
-    nb::handle grid, block;
-    std::size_t shared = 0;
-    void* stream = nullptr;
-    for (auto [key, value] : kwargs) {
-        const std::string k = nb::cast<std::string>(key);
-        if (k == "grid") grid = value;
-        else if (k == "block") block = value;
-        else if (k == "shared") {
-            if (!PyLong_Check(value.ptr())) {
-                throw ArgumentTypeError(f.name() + "(): shared must be an int (bytes)");
-            }
-            const long long s = PyLong_AsLongLong(value.ptr());
-            if (s < 0 || PyErr_Occurred()) {
-                PyErr_Clear();
-                throw InvalidLaunch(f.name() + "(): shared=" + nb::cast<std::string>(nb::str(value)) +
-                                    " must be a byte count >= 0");
-            }
-            shared = static_cast<std::size_t>(s);
-        } else if (k == "stream") {
-            // On the CPU device every launch runs to completion in order, which every stream's
-            // semantics allow; a stream still has to be a stream, so one program serves both.
-            if (const Stream* st = launch_stream(value)) {
-                if (st->device() != f.device()) {
-                    throw InvalidLaunch(f.name() + "(): the stream is on " + st->device().str() +
-                                        " but the kernel's module is on " + f.device().str() +
-                                        "; use a stream of " + f.device().str());
-                }
-                stream = st->handle();
-            }
-        } else if (k == "lint") {
-            if (!PyBool_Check(value.ptr())) {
-                throw ArgumentTypeError(f.name() + "(): lint must be True or False");
-            }
-            out.lint = value.ptr() == Py_True;
-        } else {
-            throw ArgumentTypeError(f.name() + "() got an unexpected keyword argument '" + k +
-                                    "'; launches take grid=, block=, shared=, stream= and lint=");
-        }
-    }
-    if (!grid.is_valid() || !block.is_valid()) {
-        throw ArgumentTypeError(f.name() + "() needs grid= and block=, e.g. f(*args, grid=(n // 256 + 1,), block=(256,))");
-    }
-    out.config.grid = to_dim3(grid, "grid", f.name());
-    out.config.block = to_dim3(block, "block", f.name());
-    out.config.shared_bytes = shared;
-    out.config.stream = stream;
-
-    const std::size_t n = nb::len(args);
+// Converts the kernel arguments args[first:] into `out`.
+void convert_args(const Function& f, nb::handle args, std::size_t first, PreparedLaunch& out,
+                  bool pycuda) {
+    const std::size_t n = nb::len(args) - first;
     out.views.reserve(n);
     out.bytes.reserve(n);
     KernelArg* converted = out.small;
@@ -165,9 +151,82 @@ void prepare(const Function& f, nb::args args, nb::kwargs kwargs, PreparedLaunch
         out.large.resize(n);
         converted = out.large.data();
     }
-    for (std::size_t i = 0; i < n; ++i)
-        converted[i] = to_kernel_arg(args[i], out.views, out.bytes, f, i);
+    for (std::size_t i = 0; i < n; ++i) {
+        converted[i] = to_kernel_arg(nb::handle(PyTuple_GET_ITEM(args.ptr(), first + i)),
+                                     out.views, out.bytes, f, i, pycuda);
+    }
     out.args = std::span<const KernelArg>(converted, n);
+    if (!pycuda) return;
+    // PyCUDA's pointer arithmetic (int(alloc) + offset) is mapped to an array in Python.
+    const auto& params = f.params();
+    for (std::size_t i = 0; i < n && i < params.size(); ++i) {
+        const auto kind = converted[i].kind();
+        if (params[i].desc.kind == MC_PARAM_POINTER &&
+            (kind == KernelArg::Kind::integer || kind == KernelArg::Kind::unsigned_integer ||
+             (kind == KernelArg::Kind::typed && converted[i].dtype() != DType::record))) {
+            throw NeedsConversion{i};
+        }
+    }
+}
+
+std::size_t shared_bytes(const Function& f, nb::handle value) {
+    if (!PyLong_Check(value.ptr())) {
+        throw ArgumentTypeError(f.name() + "(): shared must be an int (bytes)");
+    }
+    const long long s = PyLong_AsLongLong(value.ptr());
+    if (s < 0 || PyErr_Occurred()) {
+        PyErr_Clear();
+        throw InvalidLaunch(f.name() + "(): shared=" + nb::cast<std::string>(nb::str(value)) +
+                            " must be a byte count >= 0");
+    }
+    return static_cast<std::size_t>(s);
+}
+
+void set_stream(const Function& f, nb::handle value, PreparedLaunch& out) {
+    // On the CPU device every launch runs to completion in order, which every stream's
+    // semantics allow; a stream still has to be a stream, so one program serves both.
+    if (const Stream* st = launch_stream(value)) {
+        if (st->device() != f.device()) {
+            throw InvalidLaunch(f.name() + "(): the stream is on " + st->device().str() +
+                                " but the kernel's module is on " + f.device().str() +
+                                "; use a stream of " + f.device().str());
+        }
+        out.config.stream = st->handle();
+    }
+}
+
+void set_shape(const Function& f, nb::handle grid, nb::handle block, PreparedLaunch& out) {
+    if (!grid.is_valid() || !block.is_valid()) {
+        throw ArgumentTypeError(f.name() + "() needs grid= and block=, e.g. f(*args, grid=(n // 256 + 1,), block=(256,))");
+    }
+    out.config.grid = to_dim3(grid, "grid", f.name());
+    out.config.block = to_dim3(block, "block", f.name());
+}
+
+// `noted` is manycore.pycuda's keyword (see call_pycuda); null for a native launch.
+void prepare(const Function& f, nb::args args, nb::kwargs kwargs, PreparedLaunch& out,
+             bool* noted = nullptr) {
+    nb::handle grid, block;
+    for (auto [key, value] : kwargs) {
+        const std::string k = nb::cast<std::string>(key);
+        if (k == "grid") grid = value;
+        else if (k == "block") block = value;
+        else if (k == "shared") out.config.shared_bytes = shared_bytes(f, value);
+        else if (k == "stream") set_stream(f, value, out);
+        else if (k == "lint") {
+            if (!PyBool_Check(value.ptr())) {
+                throw ArgumentTypeError(f.name() + "(): lint must be True or False");
+            }
+            out.lint = value.ptr() == Py_True;
+        } else if (noted != nullptr && k == "noted") {
+            *noted = value.ptr() == Py_True;
+        } else {
+            throw ArgumentTypeError(f.name() + "() got an unexpected keyword argument '" + k +
+                                    "'; launches take grid=, block=, shared=, stream= and lint=");
+        }
+    }
+    set_shape(f, grid, block, out);
+    convert_args(f, args, 0, out, noted != nullptr);
 }
 
 // manycore.LaunchWarning(message) with its `kind`.
@@ -178,23 +237,107 @@ nb::object launch_warning(const LaunchLint& lint) {
     return warning;
 }
 
-void call(const Function& f, nb::args args, nb::kwargs kwargs) {
-    PreparedLaunch launch;
-    prepare(f, args, kwargs, launch);
+// Warns about each lint of the launch (LaunchWarning) unless lints are off for it; `stacklevel`
+// 1 is the Python frame that called the binding.
+void warn_lints(const Function& f, const PreparedLaunch& launch, ArgumentRules rules,
+                int stacklevel) {
     if (launch.lint && launch_lints_enabled()) {
-        // Empty unless a lint fires: then each is a warning at the caller's line (no Python
-        // frame of ours sits between, so stacklevel 1 is the user's launch). A launch that
+        // Empty unless a lint fires: then each is a warning at the user's line (a direct launch
+        // has no Python frame of ours between, so stacklevel 1 is the user's). A launch that
         // would be refused gets its error, not a lint (checked only then: it costs a second
         // packing), and a filter that turns warnings into errors raises before anything runs.
         const auto found = f.lints(launch.config, launch.args);
-        if (!found.empty()) f.check(launch.config, launch.args);
+        if (!found.empty()) f.check(launch.config, launch.args, rules);
         for (const LaunchLint& lint : found) {
             nb::module_::import_("warnings").attr("warn")(launch_warning(lint),
-                                                          nb::arg("stacklevel") = 1);
+                                                          nb::arg("stacklevel") = stacklevel);
         }
     }
+}
+
+void call(const Function& f, nb::args args, nb::kwargs kwargs) {
+    PreparedLaunch launch;
+    prepare(f, args, kwargs, launch);
+    warn_lints(f, launch, ArgumentRules::manycore, 1);
     nb::gil_scoped_release release;
     f.launch(launch.config, launch.args);
+}
+
+// What PyCUDA's rules let through (notes), for manycore.pycuda to warn about; None if nothing.
+nb::object pycuda_notes(const Function& f, const PreparedLaunch& launch) {
+    const auto notes = f.pycuda_notes(launch.args);
+    if (notes.empty()) return nb::none();
+    nb::list out;
+    for (const ArgumentNote& n : notes) {
+        out.append(nb::make_tuple(
+            n.param, n.kind == ArgumentNote::Kind::element_type ? "element-type" : "scalar-type",
+            n.message));
+    }
+    return out;
+}
+
+void launch_pycuda(const Function& f, const PreparedLaunch& launch) {
+    // The user's launch is the caller of manycore.pycuda's Function.__call__.
+    warn_lints(f, launch, ArgumentRules::pycuda, 2);
+    nb::gil_scoped_release release;
+    f.launch(launch.config, launch.args, ArgumentRules::pycuda);
+}
+
+// manycore.pycuda's Function.__call__ (a Python subclass of Function), with PyCUDA's argument
+// rules: a launch whose arguments the core takes as they are runs here, with no Python frame
+// between. Anything else goes to the subclass's _launch(args, kwargs[, notes]): In/Out/InOut,
+// pointers given as numbers, PyCUDA's own keywords, and launches PyCUDA's rules let a mismatch
+// through (`notes`, for its warnings). _launch calls back with noted=True once it has done its
+// part, and then nothing is handed back.
+nb::object call_pycuda(nb::handle self, nb::args args, nb::kwargs kwargs) {
+    const Function& f = nb::cast<const Function&>(self);
+    PreparedLaunch launch;
+    bool noted = false;
+    try {
+        prepare(f, args, kwargs, launch, &noted);
+    } catch (const NeedsConversion& n) {
+        if (noted) {
+            throw ArgumentTypeError(f.name() + "(): argument " + std::to_string(n.index + 1) +
+                                    " (" + nb::type_name(args[n.index].type()).c_str() +
+                                    ") cannot be passed to a kernel");
+        }
+        return self.attr("_launch")(args, kwargs);
+    } catch (const ArgumentTypeError&) {
+        if (noted) throw;
+        return self.attr("_launch")(args, kwargs);  // PyCUDA's keywords, or its own error
+    }
+    if (!noted) {
+        nb::object notes = pycuda_notes(f, launch);
+        if (!notes.is_none()) return self.attr("_launch")(args, kwargs, notes);
+    }
+    launch_pycuda(f, launch);
+    return nb::none();
+}
+
+// manycore.pycuda's prepared_call(grid, block, *args, shared_size=0) when prepare()'s types
+// are the kernel's own: as call_pycuda, with the launch shape in front.
+nb::object prepared_call_pycuda(nb::handle self, nb::args args, nb::kwargs kwargs) {
+    const Function& f = nb::cast<const Function&>(self);
+    if (nb::len(args) < 2) {
+        throw ArgumentTypeError(f.name() + ".prepared_call(grid, block, *args) needs grid and block");
+    }
+    PreparedLaunch launch;
+    try {
+        for (auto [key, value] : kwargs) {
+            if (nb::cast<std::string>(key) != "shared_size") throw ArgumentTypeError("keyword");
+            launch.config.shared_bytes = shared_bytes(f, value);
+        }
+        set_shape(f, args[0], args[1], launch);
+        convert_args(f, args, 2, launch, true);
+    } catch (const NeedsConversion&) {
+        return self.attr("_prepared_launch")(args, kwargs);
+    } catch (const ArgumentTypeError&) {
+        return self.attr("_prepared_launch")(args, kwargs);
+    }
+    nb::object notes = pycuda_notes(f, launch);
+    if (!notes.is_none()) return self.attr("_prepared_launch")(args, kwargs);
+    launch_pycuda(f, launch);
+    return nb::none();
 }
 
 // The lints a launch would warn about, as LaunchWarning objects, without running it.
@@ -218,6 +361,18 @@ void bind_module(nb::module_& m) {
     nb::class_<Function>(m, "Function", "A kernel of a module; call it to launch.")
         .def("__call__", &call,
              "Launches the kernel: f(*args, grid=..., block=..., shared=0, stream=None, lint=True).")
+        .def("__init__", [](Function* self, const Function& other) { new (self) Function(other); },
+             nb::arg("function"), "The same kernel (for subclasses such as manycore.pycuda's).")
+        .def("_pycuda_call", &call_pycuda,
+             "manycore.pycuda's launch, with PyCUDA's argument rules (see manycore.pycuda).")
+        .def("_pycuda_notes", [](const Function& f, nb::args args) {
+            PreparedLaunch launch;
+            convert_args(f, args, 0, launch, true);
+            return pycuda_notes(f, launch);
+        }, "What PyCUDA's argument rules let through for these arguments: [(param, kind, "
+           "message)] or None.")
+        .def("_pycuda_prepared_call", &prepared_call_pycuda,
+             "manycore.pycuda's prepared_call when prepare()'s types are the kernel's.")
         .def("lints", &lints,
              "The LaunchWarnings f(*args, grid=..., block=...) would give, without running it "
              "(whatever set_lints() says).")

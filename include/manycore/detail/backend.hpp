@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "manycore/array.hpp"
@@ -83,6 +84,13 @@ class ModuleImpl {
     virtual std::vector<std::string> kernel_names() const = 0;
     virtual std::string cache_path() const = 0;
     virtual bool from_cache() const noexcept = 0;
+    /// A variable of the module (__constant__, __device__) in device memory.
+    struct Global {
+        void* address = nullptr;  // nullptr: no such variable
+        std::size_t bytes = 0;
+    };
+    /// The variable `name` as the source spells it at namespace scope; the default has none.
+    virtual Global global(std::string_view name) const;
 };
 
 /// Direction of a copy between a device's memory and host memory.
@@ -155,6 +163,8 @@ class Backend {
     /// The driver's value of device attribute `attribute` (a CUdevice_attribute); the default
     /// throws DeviceUnavailable (only GPUs have them).
     virtual int device_attribute(int index, int attribute) const;
+    /// (free, total) bytes of the device's memory; the default is the host's.
+    virtual std::pair<std::size_t, std::size_t> memory_info(int index) const;
 };
 
 /// The room for `kind`; throws DeviceUnavailable when this build has none.

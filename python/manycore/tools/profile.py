@@ -545,7 +545,11 @@ def command(args: Any) -> int:
             print("manycore profile --pycuda: this manycore has no PyCUDA layer "
                   "(manycore.pycuda)", file=sys.stderr)
             return 2
-        pycuda.install()
+        try:
+            pycuda.install()
+        except RuntimeError as e:  # a real PyCUDA was imported first
+            print(f"manycore profile --pycuda: {e}", file=sys.stderr)
+            return 2
     p, status = run_script(args.script, list(args.args), memory=args.memory)
     sys.stdout.flush()
     if args.measure_peaks:
