@@ -14,8 +14,9 @@ cache, and the tour.
                                          (out-of-bounds, races, barriers, uninitialized reads)
     manycore check --sanitizer script.py [args]   the script under compute-sanitizer's
                                          memcheck, racecheck, synccheck and initcheck
-    manycore profile [--memory] script.py [args]   time, GB/s and % of peak per kernel; with
-                                         --memory, sectors, bank conflicts and divergence
+    manycore profile [--memory] [--pycuda] script.py [args]   time, GB/s and % of peak per
+                                         kernel; with --memory, sectors, bank conflicts and
+                                         divergence; --pycuda for a PyCUDA program
     manycore peak [--device D]           the device's measured bandwidth and FLOP rates
     manycore scale script.py --threads 1,2,4 | --ranks 1,2,4 [--sizes ...]   speedup,
                                          efficiency, Amdahl/Gustafson fits, Karp-Flatt

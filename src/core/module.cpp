@@ -265,7 +265,9 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
     const auto build = [&](detail::CheckedHelpers checked_helpers) {
         analysis = detail::analyse_source(source, options.name_expressions,
                                           options.checked || options.memory_profile,
-                                          checked_helpers, options.memory_profile);
+                                          checked_helpers,
+                                          options.memory_profile ? detail::BranchSites::wrapped
+                                                                 : detail::BranchSites::kept);
         module_source.user_source = std::string(source);
         module_source.prepared_source = analysis.prepared_source;
         module_source.kernels = analysis.kernels;

@@ -61,7 +61,7 @@ std::string_view base_name(std::string_view expr) {
 
 SourceAnalysis analyse_source(std::string_view source,
                               const std::vector<std::string>& name_expressions, bool checked,
-                              CheckedHelpers checked_helpers, bool branch_sites) {
+                              CheckedHelpers checked_helpers, BranchSites branch_sites) {
     Words words;
     const Lexed lx = lex(source, words);
     if (lx.launch_line != 0) {  // dynamic parallelism: say so before the host compiler does
@@ -201,7 +201,7 @@ SourceAnalysis analyse_source(std::string_view source,
             for (const std::size_t open : parser.template_helpers)
                 checked_param_edits(source, parser, lx.code, open, edits);
         checked_shared_edits(lx, parser, extern_id, edits);
-        if (branch_sites) branch_edits(lx, parser, edits);
+        if (branch_sites == BranchSites::wrapped) branch_edits(lx, parser, edits);
         // An insertion before the replacement that begins where it does.
         std::sort(edits.begin(), edits.end(), [](const Edit& x, const Edit& y) {
             return x.begin != y.begin ? x.begin < y.begin : x.end < y.end;

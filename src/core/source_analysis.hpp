@@ -30,6 +30,10 @@ struct SourceAnalysis {
 /// kernels: none, the plain functions, or function templates as well.
 enum class CheckedHelpers { none, plain, all };
 
+/// Whether the analysis wraps branch conditions for the memory profile (a type of its own, so
+/// that no other flag's argument can take its place).
+enum class BranchSites : bool { kept, wrapped };
+
 /// Analyses `source`; with `checked`, also rewrites the kernels' pointer parameters and the
 /// shared arrays into checked pointers (include/manycore/prelude/checked.h), line for line,
 /// and those of the __device__ functions `checked_helpers` names.
@@ -42,7 +46,7 @@ SourceAnalysis analyse_source(std::string_view source,
                               const std::vector<std::string>& name_expressions,
                               bool checked = false,
                               CheckedHelpers checked_helpers = CheckedHelpers::none,
-                              bool branch_sites = false);
+                              BranchSites branch_sites = BranchSites::kept);
 
 /// The CompileError of a checked build that failed with every rewrite, with a note on the code
 /// checked mode cannot compile.
