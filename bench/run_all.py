@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-BENCHMARKS = ("triad", "launch", "reduction", "compile", "checked")
+BENCHMARKS = ("triad", "launch", "fission", "compile", "checked")
 COLUMNS = ("benchmark", "measure", "size", "value", "unit", "goal", "result", "detail")
 
 
@@ -86,30 +86,41 @@ def size_arguments(parser: argparse.ArgumentParser, default: int, quick: int) ->
                         help=f"a small size ({size_label(quick)}) for a smoke test")
 
 
-def run_reference(source: Path, args: list[str], threads: int) -> dict:
-    """Builds the C++ file ``source`` with the compiler manycore uses (``-O3 -march=native
-    -fopenmp``) in a temporary folder, runs it with OMP_NUM_THREADS=``threads`` and returns the
-    JSON object it prints. Raises RuntimeError saying why when either step fails."""
+def build_reference(source: Path, folder: Path) -> Path:
+    """Builds the C++ file ``source`` into ``folder`` with the compiler manycore uses (``-O3
+    -march=native -fopenmp``); the executable. Raises RuntimeError saying why it failed."""
     from manycore import _core
 
     compiler = _core.compiler_info()
     if not compiler.get("available"):
         raise RuntimeError(f"no host compiler: {compiler.get('reason', '')}")
+    exe = folder / source.stem
+    build = subprocess.run(
+        [compiler["path"], "-O3", "-march=native", "-fopenmp", "-std=c++17", str(source),
+         "-o", str(exe)],
+        capture_output=True, text=True,
+    )
+    if build.returncode != 0:
+        raise RuntimeError(f"building {source.name} failed: {build.stderr.strip()[:400]}")
+    return exe
+
+
+def run_built(exe: Path, args: list[str], threads: int) -> dict:
+    """Runs a reference built by build_reference with OMP_NUM_THREADS=``threads``; the JSON
+    object it prints."""
+    # Threads of the reference stay unpinned, as manycore's pool does not pin its threads.
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    done = subprocess.run([str(exe), *args], capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(f"{exe.name} failed: {done.stderr.strip()[:400]}")
+    return json.loads(done.stdout)
+
+
+def run_reference(source: Path, args: list[str], threads: int) -> dict:
+    """Builds the C++ file ``source`` (build_reference) in a temporary folder, runs it once
+    (run_built) and returns the JSON object it prints."""
     with tempfile.TemporaryDirectory(prefix="manycore-bench-") as tmp:
-        exe = Path(tmp) / source.stem
-        build = subprocess.run(
-            [compiler["path"], "-O3", "-march=native", "-fopenmp", "-std=c++17", str(source),
-             "-o", str(exe)],
-            capture_output=True, text=True,
-        )
-        if build.returncode != 0:
-            raise RuntimeError(f"building {source.name} failed: {build.stderr.strip()[:400]}")
-        # Threads of the reference stay unpinned, as manycore's pool does not pin its threads.
-        env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-        done = subprocess.run([str(exe), *args], capture_output=True, text=True, env=env)
-        if done.returncode != 0:
-            raise RuntimeError(f"{source.name} failed: {done.stderr.strip()[:400]}")
-        return json.loads(done.stdout)
+        return run_built(build_reference(source, Path(tmp)), args, threads)
 
 
 def exit_status(rows: list[dict]) -> int:

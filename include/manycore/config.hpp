@@ -24,6 +24,7 @@ struct Config {
     bool check = false;             // MANYCORE_CHECK=1: every CPU module is checked
     std::string check_collect;      // MANYCORE_CHECK_COLLECT: findings appended here, no raise
     bool check_on_cpu = false;      // MANYCORE_CHECK_ON_CPU=1: GPU modules and arrays on the CPU
+    bool cpu_fibers = false;        // MANYCORE_CPU_SCHEME=fibers ("auto" or "fission": false)
     std::string emulated_arch = "sm_90";  // MANYCORE_EMULATED_ARCH: the GPU the CPU answers for
 
     /// The process-wide settings, read from the environment on first use. Thread-safe.

@@ -88,6 +88,23 @@ const char* lint_kind_name(LaunchLint::Kind kind) noexcept;
 bool launch_lints_enabled();
 void set_launch_lints_enabled(bool enabled) noexcept;
 
+/// How a kernel's threads run. On the CPU: `loop` (no barriers: a block's threads are one
+/// loop), `fission` (the body is split at its barriers into loops over the block's threads),
+/// `fibers` (every thread is a fiber that switches at barriers); on a GPU: `gpu`.
+enum class ExecutionMode : std::uint8_t { loop, fission, fibers, gpu };
+
+/// "loop", "fission", "fibers", "gpu".
+const char* execution_mode_name(ExecutionMode mode) noexcept;
+
+/// How the CPU runs kernels that synchronise: `automatic` splits them at their barriers where
+/// it can (loop fission) and runs the rest as fibers; `fibers` runs them all as fibers.
+enum class CpuScheme : std::uint8_t { automatic, fibers };
+
+/// The scheme modules built from now on use: MANYCORE_CPU_SCHEME at start ("auto", "fission"
+/// or "fibers"), then what set_cpu_scheme says. Thread-safe.
+CpuScheme cpu_scheme();
+void set_cpu_scheme(CpuScheme scheme) noexcept;
+
 struct ModuleOptions {
     std::vector<std::string> compiler_options;  // passed through; default "-O3 -march=native"
     std::vector<std::string> name_expressions;  // template kernels to instantiate: "k<float>"
@@ -99,6 +116,8 @@ struct ModuleOptions {
     // each warp's accesses and branches would go on a GPU instead of checking them. Profiler
     // builds these; a launch of one runs the profile and drops its counts.
     bool memory_profile = false;
+    // Set from cpu_scheme() when the module is built (and part of what identifies it).
+    CpuScheme cpu_scheme = CpuScheme::automatic;
 };
 
 /// A kernel of a module. Cheap to copy; launches from several threads at once are safe.
@@ -108,8 +127,11 @@ class Function {
     const std::vector<ParamInfo>& params() const noexcept;
     /// "saxpy(int n, float a, const float* x, float* y)".
     std::string signature() const;
-    /// True when the kernel runs its threads as fibers (it uses barriers or warp intrinsics).
+    /// True when the kernel runs its threads as fibers (execution_mode() is fibers).
     bool uses_fibers() const noexcept;
+    /// How the kernel's threads run, and why (for fibers: what loop fission could not take).
+    ExecutionMode execution_mode() const noexcept;
+    const std::string& execution_reason() const noexcept;
     /// Static __shared__ bytes the kernel's module reserves per block.
     std::size_t static_shared_bytes() const noexcept;
     const Device& device() const noexcept;

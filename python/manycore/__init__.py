@@ -20,7 +20,7 @@ from . import _core
 from ._arrays import empty, empty_like, pinned_empty, to_device, zeros, zeros_like
 from ._core import Array, Device, Event, Function, Stream, copy, default_device, devices
 from ._core import is_pinned, synchronize
-from ._module import SourceModule, lints_enabled, set_lints
+from ._module import SourceModule, cpu_scheme, lints_enabled, set_cpu_scheme, set_lints
 from . import _array_ops, reduction as _reduction
 from ._array_ops import arange, asarray, full, linspace, ones
 from .elementwise import ElementwiseKernel
@@ -98,6 +98,8 @@ __all__ = [
     "SourceModule",
     "lints_enabled",
     "set_lints",
+    "cpu_scheme",
+    "set_cpu_scheme",
     "default_device",
     "devices",
     "empty",

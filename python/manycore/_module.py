@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from . import _core
 from ._core import Device, Function
 
-__all__ = ["SourceModule", "lints_enabled", "set_lints"]
+__all__ = ["SourceModule", "cpu_scheme", "lints_enabled", "set_cpu_scheme", "set_lints"]
 
 
 def set_lints(enabled: bool) -> None:
@@ -24,6 +24,22 @@ def set_lints(enabled: bool) -> None:
 def lints_enabled() -> bool:
     """Whether launches check their lints (see :func:`set_lints`)."""
     return _core.launch_lints_enabled()
+
+
+def set_cpu_scheme(scheme: str) -> None:
+    """How modules built from now on run kernels that synchronise on the CPU: ``"auto"`` (the
+    default: loop fission splits each kernel at its barriers into loops over the block's
+    threads, and what it cannot take runs as fibers) or ``"fibers"`` (every thread of a block is
+    a fiber, as ``MANYCORE_CPU_SCHEME=fibers`` does from the start). Modules built before keep
+    their scheme; ``Function.execution_mode`` says which a kernel got, and
+    ``Function.execution_reason`` why.
+    """
+    _core.set_cpu_scheme(str(scheme))
+
+
+def cpu_scheme() -> str:
+    """The scheme modules built from now on use: ``"auto"`` or ``"fibers"``."""
+    return _core.cpu_scheme()
 
 
 class SourceModule:

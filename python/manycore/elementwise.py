@@ -123,7 +123,7 @@ def _build(name: str, template: str, in_dtypes: list[np.dtype], loop_dtypes: lis
 
 # GCC 12 crashes (an internal compiler error in its SLP vectoriser) on some complex kernels; the
 # loop vectoriser alone is kept for them.
-CPU_COMPLEX_OPTIONS = ("-O3", "-march=native", "-fno-tree-slp-vectorize")
+CPU_COMPLEX_OPTIONS = ("-O3", "-march=native", "-fno-trapping-math", "-fno-tree-slp-vectorize")
 
 
 def _options(facts: cg.DeviceFacts, dtypes: Sequence[np.dtype]) -> tuple:

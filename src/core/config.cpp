@@ -87,6 +87,14 @@ Config Config::from_environment() {
     c.check = flag("MANYCORE_CHECK");
     c.check_collect = env("MANYCORE_CHECK_COLLECT");
     c.check_on_cpu = flag("MANYCORE_CHECK_ON_CPU");
+    const std::string scheme = env("MANYCORE_CPU_SCHEME");
+    if (scheme == "fibers") {
+        c.cpu_fibers = true;
+    } else if (!scheme.empty() && scheme != "auto" && scheme != "fission") {
+        throw InvalidArgument("MANYCORE_CPU_SCHEME='" + scheme +
+                              "' is not a scheme; set it to auto (loop fission where it can, "
+                              "fibers elsewhere) or fibers, or unset it");
+    }
     c.emulated_arch = emulated_arch_setting();
     return c;
 }

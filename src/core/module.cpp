@@ -3,6 +3,7 @@
 // Modules and functions: the in-process module cache, launch checks, dispatch to the rooms.
 #include "manycore/module.hpp"
 
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -81,6 +82,12 @@ void check_launch(const std::string& kernel, const LaunchConfig& c, const Device
     }
 }
 
+std::atomic<int>& scheme_flag() {
+    static std::atomic<int> flag{Config::get().cpu_fibers ? static_cast<int>(CpuScheme::fibers)
+                                                          : static_cast<int>(CpuScheme::automatic)};
+    return flag;
+}
+
 std::string options_text(const ModuleOptions& o) {
     std::string text;
     for (const auto& opt : o.compiler_options) text += opt + '\x1f';
@@ -88,6 +95,7 @@ std::string options_text(const ModuleOptions& o) {
     for (const auto& name : o.name_expressions) text += name + '\x1f';
     text += o.checked ? "\x1e" "checked" : "";
     text += o.memory_profile ? "\x1e" "memory" : "";
+    text += o.cpu_scheme == CpuScheme::fibers ? "\x1e" "fibers" : "";
     return text;
 }
 
@@ -136,6 +144,29 @@ Function::Function(std::shared_ptr<const detail::ModuleImpl> module,
 const std::string& Function::name() const noexcept { return kernel_->name(); }
 const std::vector<ParamInfo>& Function::params() const noexcept { return kernel_->params(); }
 bool Function::uses_fibers() const noexcept { return kernel_->uses_fibers(); }
+ExecutionMode Function::execution_mode() const noexcept { return kernel_->execution_mode(); }
+const std::string& Function::execution_reason() const noexcept {
+    return kernel_->execution_reason();
+}
+
+const char* execution_mode_name(ExecutionMode mode) noexcept {
+    switch (mode) {
+        case ExecutionMode::loop:
+            return "loop";
+        case ExecutionMode::fission:
+            return "fission";
+        case ExecutionMode::fibers:
+            return "fibers";
+        case ExecutionMode::gpu:
+            return "gpu";
+    }
+    return "loop";
+}
+
+CpuScheme cpu_scheme() { return static_cast<CpuScheme>(scheme_flag().load(std::memory_order_relaxed)); }
+void set_cpu_scheme(CpuScheme scheme) noexcept {
+    scheme_flag().store(static_cast<int>(scheme), std::memory_order_relaxed);
+}
 std::size_t Function::static_shared_bytes() const noexcept {
     return kernel_->static_shared_bytes();
 }
@@ -252,6 +283,7 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
         throw InvalidArgument("SourceModule: the memory profile's build runs on the CPU only, "
                               "not on " + device.str());
     }
+    options.cpu_scheme = cpu_scheme();
     (void)device.info();  // DeviceUnavailable before any work
     const auto key = detail::CacheKey::of({device.str(), source, options_text(options)}).hex();
     if (auto found = registry().find(key); found.impl) {
@@ -263,13 +295,18 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
     detail::SourceAnalysis analysis;
     detail::ModuleSource module_source;
     const auto build = [&](detail::CheckedHelpers checked_helpers) {
+        // Checked and memory-profile builds run each block's threads as a loop or as fibers.
+        const bool split = device.kind() == DeviceKind::cpu && !options.checked &&
+                           !options.memory_profile;
         analysis = detail::analyse_source(source, options.name_expressions,
                                           options.checked || options.memory_profile,
-                                          checked_helpers,
+                                          checked_helpers, split,
+                                          options.cpu_scheme == CpuScheme::fibers,
                                           options.memory_profile ? detail::BranchSites::wrapped
                                                                  : detail::BranchSites::kept);
         module_source.user_source = std::string(source);
         module_source.prepared_source = analysis.prepared_source;
+        module_source.split_source = analysis.split_source;
         module_source.kernels = analysis.kernels;
         module_source.options = options;
         return detail::backend(device.kind()).build(device.index(), module_source);

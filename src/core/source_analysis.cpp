@@ -12,10 +12,12 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "core/branch_rewrites.hpp"
+#include "core/fission.hpp"
 #include "core/launch_lint_facts.hpp"
 #include "core/source_lexer.hpp"
 #include "core/source_parser.hpp"
@@ -57,11 +59,120 @@ std::string_view base_name(std::string_view expr) {
     return base.substr(first, base.find_last_not_of(" \t") - first + 1);
 }
 
+// What loop fission needs to know of the source around the kernels: helpers, macros and
+// the variables at namespace scope (which kernels may write, or only read).
+fission::SourceFacts source_facts(std::string_view text, const Lexed& lx, const Parser& parser,
+                                  const std::unordered_set<std::string>& barrier_names) {
+    const std::vector<Token>& t = lx.code;
+    fission::SourceFacts facts;
+    facts.reaches_barrier = [&barrier_names](std::string_view w) {
+        return barrier_names.count(std::string(w)) != 0;
+    };
+    for (const auto* list : {&parser.helpers, &parser.template_helpers}) {
+        for (const std::size_t params : *list) {
+            const std::size_t name = parser.name_before(params);
+            if (name == npos) continue;
+            const auto body = std::lower_bound(parser.bodies.begin(), parser.bodies.end(),
+                                               std::pair(params, std::size_t{0}));
+            if (body == parser.bodies.end()) continue;
+            fission::Helper h;
+            h.name = std::string(t[name].text);
+            h.reaches_barrier = barrier_names.count(h.name) != 0;
+            h.params = params;
+            h.open = body->first;
+            h.last = body->second + 1;
+            std::size_t first = name;
+            while (first > 0 && !parser.is(first - 1, ';') && !parser.is(first - 1, '}') &&
+                   !parser.is(first - 1, '{'))
+                --first;
+            h.first = first;
+            facts.helpers.emplace(h.name, h);  // an overload's second definition is not kept
+        }
+    }
+    const auto& dt = lx.directive_tokens;
+    for (std::size_t d = 0; d < lx.directive_starts.size(); ++d) {
+        const std::size_t s = lx.directive_starts[d];
+        const std::size_t e = d + 1 < lx.directive_starts.size() ? lx.directive_starts[d + 1] : dt.size();
+        if (s + 2 >= e || dt[s + 1].text != "define" || dt[s + 2].kind != Kind::ident) continue;
+        std::size_t from = s + 3;
+        if (from < e && dt[from].text == "(" && dt[from].begin == dt[s + 2].end()) {
+            while (from < e && dt[from].text != ")") ++from;
+            ++from;
+        }
+        const std::size_t b = from < e ? dt[from].begin : dt[e - 1].end();
+        facts.macros[std::string(dt[s + 2].text)] =
+            std::string(text.substr(b, from < e ? dt[e - 1].end() - b : 0));
+    }
+    // Variables at namespace scope: `__device__ int flag;` may be written by any thread,
+    // `__constant__ float c[16];` only read.
+    std::size_t body = 0;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        while (body < parser.bodies.size() && parser.bodies[body].second < i) ++body;
+        if (body < parser.bodies.size() && parser.bodies[body].first <= i) {
+            i = parser.bodies[body].second;
+            continue;
+        }
+        const bool constant = t[i].text == "__constant__";
+        if (t[i].kind != Kind::ident || (!constant && t[i].text != "__device__" && t[i].text != "__managed__"))
+            continue;
+        std::size_t name = npos;
+        std::size_t j = i + 1;
+        for (; j < t.size() && !parser.is(j, ';') && !parser.is(j, '=') && !parser.is(j, '{') &&
+               !parser.is(j, '[') && !parser.is(j, '(');
+             ++j)
+            if (parser.name_like(j)) name = j;
+        if (name == npos || parser.is(j, '(')) continue;
+        (constant ? facts.constant_globals : facts.mutable_globals).push_back(std::string(t[name].text));
+    }
+    return facts;
+}
+
+// Each kernel's execution mode on the CPU, and the source with the rewritten kernels.
+void plan_execution(SourceAnalysis& result, const std::vector<std::string>& name_expressions,
+                    const std::unordered_set<std::string>& barrier_names, bool fibers_only) {
+    const std::string_view text = result.prepared_source;
+    Words words;
+    const Lexed lx = lex(text, words);
+    std::vector<char> function_like(words.size(), 0);
+    Parser parser(lx.code, words, function_like);
+    parser.run();
+    const fission::SourceFacts facts = source_facts(text, lx, parser, barrier_names);
+    std::vector<Edit> edits;
+    for (const KernelSite& k : parser.kernels) {
+        const std::string_view name = lx.code[k.name].text;
+        std::vector<KernelDecl*> decls;
+        for (KernelDecl& d : result.kernels) {
+            if (!k.is_template && d.name == name) decls.push_back(&d);
+            if (k.is_template && base_name(d.name) == name &&
+                std::find(name_expressions.begin(), name_expressions.end(), d.name) != name_expressions.end())
+                decls.push_back(&d);
+        }
+        if (decls.empty()) continue;
+        bool uses = false;
+        for (const KernelDecl* d : decls) uses |= d->uses_barriers;
+        const fission::KernelPlan plan = fission::plan_kernel(
+            text, lx.code, k.first, k.params, k.last, uses, fibers_only, facts);
+        for (KernelDecl* d : decls) {
+            d->mode = plan.mode;
+            d->reason = plan.reason;
+            d->split = !plan.definition.empty();
+            d->grid_major = plan.grid_major;
+        }
+        if (plan.definition.empty()) continue;
+        const Token& last = lx.code[k.last - 1];
+        edits.push_back({lx.code[k.first].begin, last.end(),
+                         "\n" + plan.definition + "\n#line " + std::to_string(last.line) +
+                             " \"kernel.cu\"\n"});
+    }
+    if (!edits.empty()) result.split_source = apply_edits(text, edits);
+}
+
 }  // namespace
 
 SourceAnalysis analyse_source(std::string_view source,
                               const std::vector<std::string>& name_expressions, bool checked,
-                              CheckedHelpers checked_helpers, BranchSites branch_sites) {
+                              CheckedHelpers checked_helpers, bool split, bool fibers_only,
+                              BranchSites branch_sites) {
     Words words;
     const Lexed lx = lex(source, words);
     if (lx.launch_line != 0) {  // dynamic parallelism: say so before the host compiler does
@@ -208,6 +319,19 @@ SourceAnalysis analyse_source(std::string_view source,
         });
     }
     result.prepared_source = apply_edits(source, edits);
+    for (KernelDecl& k : result.kernels) {
+        k.mode = k.uses_barriers ? ExecutionMode::fibers : ExecutionMode::loop;
+        k.reason = k.uses_barriers
+                       ? "it synchronises (__syncthreads or a warp intrinsic): every thread of "
+                         "a block runs as a fiber"
+                       : "no barriers or warp intrinsics: each block's threads run as one loop";
+    }
+    if (split) {
+        std::unordered_set<std::string> barrier_names;
+        for (int id = 0; id < static_cast<int>(words.size()); ++id)
+            if (tainted[id]) barrier_names.insert(std::string(words.text(id)));
+        plan_execution(result, name_expressions, barrier_names, fibers_only);
+    }
     return result;
 }
 

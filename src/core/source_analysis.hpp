@@ -24,6 +24,9 @@ struct SourceAnalysis {
     /// The source with `extern __shared__ T name[];` rewritten so the host compiler can
     /// place dynamic shared memory; same number of lines, same line for every token.
     std::string prepared_source;
+    /// With `split`: prepared_source with every kernel that loop fission rewrote replaced by
+    /// its new definition (each statement keeping its line through #line); "" when none was.
+    std::string split_source;
 };
 
 /// Which __device__ functions a checked analysis gives checked pointer parameters, besides the
@@ -42,10 +45,14 @@ enum class BranchSites : bool { kept, wrapped };
 /// Throws CompileError (with the user's line number) for constructs manycore
 /// does not support that the host compiler would not name clearly: a kernel launch inside a
 /// kernel (`<<<`), a name expression that names no template kernel.
+/// With `split` (a CPU module, unchecked), each kernel's execution mode is planned: loop
+/// fission for kernels that synchronise, iteration-major loops for the others, fibers for what
+/// fission cannot take (or for every kernel that synchronises, with `fibers_only`).
 SourceAnalysis analyse_source(std::string_view source,
                               const std::vector<std::string>& name_expressions,
                               bool checked = false,
                               CheckedHelpers checked_helpers = CheckedHelpers::none,
+                              bool split = false, bool fibers_only = false,
                               BranchSites branch_sites = BranchSites::kept);
 
 /// The CompileError of a checked build that failed with every rewrite, with a note on the code

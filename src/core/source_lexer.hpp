@@ -46,6 +46,7 @@ class Words {
         return id >= 0 ? id : add(w, h);
     }
     unsigned char flags(int id) const { return id < 0 ? 0 : flags_[id]; }
+    std::string_view text(int id) const { return words_[static_cast<std::size_t>(id)].first; }
     std::size_t size() const { return words_.size(); }
 
   private:

@@ -90,15 +90,18 @@ const PreludeFolder& prelude_folder() {
     return folder;
 }
 
-std::string translation_unit(const ModuleSource& source) {
+// The source as compiled: with `split`, the kernels loop fission rewrote are run once per
+// block (`make_block`), each split at its barriers into loops over the block's threads.
+std::string translation_unit(const ModuleSource& source, bool split) {
     std::string tu;
-    tu.reserve(source.prepared_source.size() + 1024);
+    const std::string& text = split ? source.split_source : source.prepared_source;
+    tu.reserve(text.size() + 1024);
     // A checked module is its own prelude mode (checked.h), and so its own cache entry.
     if (source.options.checked) tu += "#define MC_CHECKED 1\n";
     // The memory profile is checked mode's rewrite and proxies, recording (memory_profile_cpu.h).
     if (source.options.memory_profile) tu += "#define MC_CHECKED 1\n#define MC_MEMORY_PROFILE 1\n";
     tu += "#include \"manycore/prelude/cpu_prelude.h\"\n#line 1 \"kernel.cu\"\n";
-    tu += source.prepared_source;
+    tu += text;
     tu += "\n#line 1 \"<manycore launch table>\"\n";
     tu += "extern \"C\" __attribute__((visibility(\"default\"))) const mc_module_table* "
           "mc_module_table_v1() {\n";
@@ -107,7 +110,8 @@ std::string translation_unit(const ModuleSource& source) {
     } else {
         tu += "    static const mc_kernel_entry kernels[] = {\n";
         for (const auto& k : source.kernels) {
-            tu += "        ::__mc::entry<&" + k.name + ">::make(\"" + k.name + "\"),\n";
+            const char* make = !split || !k.split ? "make" : k.grid_major ? "make_grid" : "make_block";
+            tu += "        ::__mc::entry<&" + k.name + ">::" + make + "(\"" + k.name + "\"),\n";
         }
         tu += "    };\n    static const mc_module_table table = {MC_ABI_VERSION, " +
               std::to_string(source.kernels.size()) + ", kernels};\n";
@@ -118,14 +122,17 @@ std::string translation_unit(const ModuleSource& source) {
 
 class CpuKernel final : public KernelImpl {
   public:
-    CpuKernel(const mc_kernel_entry* entry, std::vector<ParamInfo> params, bool fibers,
-              std::size_t static_shared, bool checked, bool memory_profile)
-        : entry_(entry), name_(entry->name), params_(std::move(params)), fibers_(fibers),
+    CpuKernel(const mc_kernel_entry* entry, std::vector<ParamInfo> params, ExecutionMode mode,
+              std::string reason, std::size_t static_shared, bool checked, bool memory_profile)
+        : entry_(entry), name_(entry->name), params_(std::move(params)),
+          fibers_(mode == ExecutionMode::fibers), mode_(mode), reason_(std::move(reason)),
           static_shared_(static_shared), checked_(checked), memory_profile_(memory_profile) {}
 
     const std::string& name() const noexcept override { return name_; }
     const std::vector<ParamInfo>& params() const noexcept override { return params_; }
     bool uses_fibers() const noexcept override { return fibers_; }
+    ExecutionMode execution_mode() const noexcept override { return mode_; }
+    const std::string& execution_reason() const noexcept override { return reason_; }
     std::size_t static_shared_bytes() const noexcept override { return static_shared_; }
 
     void launch(const LaunchConfig& config, void* const* args) const override {
@@ -216,6 +223,8 @@ class CpuKernel final : public KernelImpl {
     std::string name_;
     std::vector<ParamInfo> params_;
     bool fibers_;
+    ExecutionMode mode_;
+    std::string reason_;
     std::size_t static_shared_;
     bool checked_;
     bool memory_profile_;
@@ -329,8 +338,27 @@ class CpuBackend final : public Backend {
     }
 
     std::shared_ptr<const ModuleImpl> build(int, const ModuleSource& source) const override {
+        if (source.split_source.empty() || source.options.checked || source.options.memory_profile)
+            return build(source, false, {});
+        try {
+            return build(source, true, {});
+        } catch (const CompileError& split_error) {
+            // The split kernels did not compile: the source as written decides. Its error is
+            // the user's; if it compiles, the kernels run as before and say why.
+            std::string first = split_error.log();
+            const std::size_t error = first.find("error:");
+            if (error != std::string::npos) first = first.substr(error + 7);
+            first = first.substr(0, first.find('\n'));
+            return build(source, false, "loop fission produced code that does not compile (" +
+                                            first + "); report it with the kernel's source");
+        }
+    }
+
+  private:
+    std::shared_ptr<const ModuleImpl> build(const ModuleSource& source, bool split,
+                                            const std::string& split_failed) const {
         const auto& compiler = cpu::host_compiler();
-        const auto tu = translation_unit(source);
+        const auto tu = translation_unit(source, split);
         auto options = source.options.compiler_options.empty() ? cpu::default_compile_options()
                                                                : source.options.compiler_options;
         std::string options_text;
@@ -378,15 +406,26 @@ class CpuBackend final : public Backend {
         for (std::uint32_t i = 0; i < table->nkernels; ++i) {
             const auto& entry = table->kernels[i];
             const auto& decl = source.kernels.at(i);
+            ExecutionMode mode = decl.mode;
+            std::string reason = decl.reason;
+            if (source.options.checked || source.options.memory_profile) {
+                mode = decl.uses_barriers ? ExecutionMode::fibers : ExecutionMode::loop;
+                reason = std::string(source.options.checked ? "checked: " : "memory profile: ") +
+                         (decl.uses_barriers ? "every thread is a fiber"
+                                             : "each block's threads run as one loop") +
+                         " that records its accesses";
+            } else if (!split && decl.split) {
+                mode = decl.uses_barriers ? ExecutionMode::fibers : ExecutionMode::loop;
+                reason = split_failed;
+            }
             module->add(std::make_shared<CpuKernel>(
-                &entry, param_infos(entry, decl), decl.uses_barriers,
+                &entry, param_infos(entry, decl), mode, std::move(reason),
                 cpu::static_shared_bytes(symbols, decl.name, names), source.options.checked,
                 source.options.memory_profile));
         }
         return module;
     }
 
-  private:
     DeviceInfo info_;
 };
 

@@ -334,7 +334,10 @@ void execute(const LaunchRequest& request) {
         }
     } else {
         const std::uint64_t target = std::uint64_t{threads} * kChunksPerThread;
-        launch.chunk = std::max<std::uint64_t>(1, blocks / target);
+        // A kernel whose loops run across its blocks gets one contiguous range per thread.
+        launch.chunk = request.kernel->flags & MC_KERNEL_GRID_MAJOR
+                           ? (blocks + threads - 1) / threads
+                           : std::max<std::uint64_t>(1, blocks / target);
         const std::uint64_t chunks = (blocks + launch.chunk - 1) / launch.chunk;
         const auto participants = static_cast<unsigned>(std::min<std::uint64_t>(threads, chunks));
         ThreadPool::instance().run_sharing(participants,

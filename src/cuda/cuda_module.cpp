@@ -118,6 +118,11 @@ class CudaKernel final : public detail::KernelImpl {
     const std::string& name() const noexcept override { return name_; }
     const std::vector<ParamInfo>& params() const noexcept override { return params_; }
     bool uses_fibers() const noexcept override { return false; }  // GPU threads are hardware threads
+    ExecutionMode execution_mode() const noexcept override { return ExecutionMode::gpu; }
+    const std::string& execution_reason() const noexcept override {
+        static const std::string reason = "every thread is a thread of the GPU";
+        return reason;
+    }
     std::size_t static_shared_bytes() const noexcept override { return static_shared_; }
 
     void launch(const LaunchConfig& config, void* const* args) const override {

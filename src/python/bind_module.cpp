@@ -358,6 +358,19 @@ void bind_module(nb::module_& m) {
           "Whether launches check their lints (MANYCORE_LINTS=0 starts with them off).");
     m.def("set_launch_lints_enabled", &set_launch_lints_enabled, nb::arg("enabled"),
           "Turns the launch lints of every later launch on or off.");
+    m.def("cpu_scheme", [] { return cpu_scheme() == CpuScheme::fibers ? "fibers" : "auto"; },
+          "How modules built from now on run kernels that synchronise on the CPU.");
+    m.def("set_cpu_scheme", [](const std::string& scheme) {
+        if (scheme == "fibers") {
+            set_cpu_scheme(CpuScheme::fibers);
+        } else if (scheme == "auto" || scheme == "fission") {
+            set_cpu_scheme(CpuScheme::automatic);
+        } else {
+            throw InvalidArgument("set_cpu_scheme('" + scheme +
+                                  "'): the schemes are 'auto' (loop fission where it can, fibers "
+                                  "elsewhere) and 'fibers'");
+        }
+    }, nb::arg("scheme"), "Sets the scheme of modules built from now on: 'auto' or 'fibers'.");
     nb::class_<Function>(m, "Function", "A kernel of a module; call it to launch.")
         .def("__call__", &call,
              "Launches the kernel: f(*args, grid=..., block=..., shared=0, stream=None, lint=True).")
@@ -384,7 +397,14 @@ void bind_module(nb::module_& m) {
             return out;
         }, "(name, type) of each parameter.")
         .def_prop_ro("uses_fibers", &Function::uses_fibers,
-                     "True when the kernel's threads run as fibers (it uses barriers or warp intrinsics).")
+                     "True when the kernel's threads run as fibers (execution_mode == 'fibers').")
+        .def_prop_ro("execution_mode",
+                     [](const Function& f) { return execution_mode_name(f.execution_mode()); },
+                     "How the kernel's threads run: 'loop', 'fission' or 'fibers' on the CPU, "
+                     "'gpu' on a GPU.")
+        .def_prop_ro("execution_reason", &Function::execution_reason,
+                     "Why the kernel runs as execution_mode says (for 'fibers': what loop "
+                     "fission could not take, and where).")
         .def_prop_ro("static_shared_bytes", &Function::static_shared_bytes)
         .def_prop_ro("device", &Function::device)
         .def("__repr__", [](const Function& f) { return "<manycore.Function " + f.signature() + ">"; });

@@ -49,10 +49,10 @@ void launch(const mc_kernel_entry& kernel, mc_dim3 grid, mc_dim3 block, T& data,
 }
 
 mc_kernel_entry loop_kernel(const char* name, mc_run_blocks_fn fn) {
-    return mc_kernel_entry{name, 0, nullptr, fn, nullptr};
+    return mc_kernel_entry{name, 0, nullptr, fn, nullptr, 0};
 }
 mc_kernel_entry fiber_kernel(const char* name, mc_run_thread_fn fn) {
-    return mc_kernel_entry{name, 0, nullptr, nullptr, fn};
+    return mc_kernel_entry{name, 0, nullptr, nullptr, fn, 0};
 }
 
 std::uint32_t threads_of(const mc_launch* l) { return l->block.x * l->block.y * l->block.z; }

@@ -122,7 +122,7 @@ TEST(HostCompiler, FindsACompiler) {
 
 TEST(HostCompiler, DefaultOptions) {
     EXPECT_EQ(manycore::cpu::default_compile_options(),
-              (std::vector<std::string>{"-O3", "-march=native"}));
+              (std::vector<std::string>{"-O3", "-march=native", "-fno-trapping-math"}));
 }
 
 TEST_F(HostCompilerTest, CompilesLoadsThroughTheCacheAndPassesOptions) {

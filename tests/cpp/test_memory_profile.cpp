@@ -24,7 +24,7 @@ using manycore::Profiler;
 
 std::string with_branches(const std::string& source) {
     return manycore::detail::analyse_source(source, {}, true, manycore::detail::CheckedHelpers::none,
-                                            manycore::detail::BranchSites::wrapped)
+                                            false, false, manycore::detail::BranchSites::wrapped)
         .prepared_source;
 }
 

@@ -13,9 +13,13 @@
 
 namespace {
 
+using manycore::CpuScheme;
 using manycore::Device;
+using manycore::DeviceKind;
+using manycore::ExecutionMode;
 using manycore::LaunchConfig;
 using manycore::Module;
+using manycore::set_cpu_scheme;
 
 class ModuleTest : public testing::TestWithParam<Device> {};
 
@@ -69,13 +73,40 @@ TEST_P(ModuleTest, SharedMemoryReductionWithBarriersInALoop) {
         })",
                   GetParam());
     auto f = module.function("block_sum");
-    EXPECT_TRUE(f.uses_fibers());
+    const bool cpu = GetParam().kind() == DeviceKind::cpu;
+    EXPECT_EQ(f.execution_mode(), cpu ? ExecutionMode::fission : ExecutionMode::gpu)
+        << f.execution_reason();
+    EXPECT_FALSE(f.uses_fibers());
     EXPECT_EQ(f.static_shared_bytes(), 256 * sizeof(double));
     const int n = 5000, blocks = (n + 255) / 256;
     std::vector<double> in(n), out(blocks);
     std::iota(in.begin(), in.end(), 1.0);
     f(LaunchConfig{{blocks}, {256}}, in.data(), out.data(), n);
     EXPECT_DOUBLE_EQ(std::accumulate(out.begin(), out.end(), 0.0), n * (n + 1.0) / 2);
+    if (!cpu) return;
+    // The same kernel with every thread a fiber: the same sums, bit for bit.
+    set_cpu_scheme(CpuScheme::fibers);
+    Module fibers(R"(
+        __global__ void block_sum(const double* in, double* out, int n) {
+            __shared__ double s[256];
+            int t = threadIdx.x;
+            int i = blockIdx.x * blockDim.x + t;
+            s[t] = i < n ? in[i] : 0.0;
+            __syncthreads();
+            for (int stride = blockDim.x / 2; stride > 0; stride /= 2) {
+                if (t < stride) s[t] += s[t + stride];
+                __syncthreads();
+            }
+            if (t == 0) out[blockIdx.x] = s[0];
+        })",
+                  GetParam());
+    set_cpu_scheme(CpuScheme::automatic);
+    auto g = fibers.function("block_sum");
+    EXPECT_EQ(g.execution_mode(), ExecutionMode::fibers);
+    EXPECT_TRUE(g.uses_fibers());
+    std::vector<double> out2(blocks);
+    g(LaunchConfig{{blocks}, {256}}, in.data(), out2.data(), n);
+    EXPECT_EQ(out, out2);
 }
 
 TEST_P(ModuleTest, DynamicSharedMemorySizedAtLaunch) {

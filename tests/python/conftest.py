@@ -39,6 +39,23 @@ def device(request: pytest.FixtureRequest) -> mc.Device:
     return request.param
 
 
+@pytest.fixture(params=["fission", "fibers"])
+def scheme(request: pytest.FixtureRequest, device: mc.Device):
+    """For kernels that synchronise: each CPU scheme in turn (modules built in the test use it),
+    as the execution mode the test's kernels must get; on a GPU once, as "gpu"."""
+    if device.kind != "cpu":
+        if request.param == "fibers":
+            pytest.skip("CPU schemes do not apply to a GPU")
+        yield "gpu"
+        return
+    previous = mc.cpu_scheme()
+    mc.set_cpu_scheme("auto" if request.param == "fission" else "fibers")
+    try:
+        yield request.param
+    finally:
+        mc.set_cpu_scheme(previous)
+
+
 @pytest.fixture
 def cpu() -> mc.Device:
     return mc.Device("cpu")

@@ -26,7 +26,7 @@ def test_run_all_quick(tmp_path: Path) -> None:
         capture_output=True, text=True, env=env, timeout=55, cwd=tmp_path,
     )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    for name in ("triad", "launch", "reduction", "compile", "checked"):
+    for name in ("triad", "launch", "fission", "compile", "checked"):
         assert f"== {name}" in r.stdout, name
     assert "FAIL" not in r.stdout
     assert "wrote" not in r.stdout  # --no-write: no results files

@@ -300,7 +300,7 @@ def test_options_pass_through(cpu):
         mc.SourceModule("__global__ void k() {}", device=cpu, options="-O2")
 
 
-def test_launches_from_four_python_threads_at_once(device):
+def test_launches_from_four_python_threads_at_once(device, scheme):
     mod = mc.SourceModule(
         r"""
         __global__ void fill(int* out, int value, int n) {
@@ -313,6 +313,7 @@ def test_launches_from_four_python_threads_at_once(device):
         device=device,
     )
     f = mod.get_function("fill")
+    assert f.execution_mode == scheme
     n = 1 << 16
     errors: list[BaseException] = []
 

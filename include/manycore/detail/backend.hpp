@@ -27,12 +27,20 @@ struct KernelDecl {
     std::vector<std::string> param_spellings;
     bool uses_barriers = false;  // __syncthreads or a warp intrinsic, reachable from the body
     int line = 0;                // of the kernel's name in the user's source
+    // How the CPU runs it (loop fission's plan), and why; `split` when its definition was
+    // rewritten in ModuleSource::split_source (fission, or loops run iteration-major).
+    ExecutionMode mode = ExecutionMode::loop;
+    std::string reason;
+    bool split = false;
+    bool grid_major = false;  // its new body loops over a range of blocks (make_grid)
 };
 
 /// Everything a room needs to build a module.
 struct ModuleSource {
     std::string user_source;       // exactly as given (for error messages)
     std::string prepared_source;   // after line-preserving rewrites (extern __shared__)
+    std::string split_source;      // the CPU's: prepared_source with the kernels that loop
+                                   // fission rewrote replaced ("" when none was)
     std::vector<KernelDecl> kernels;
     ModuleOptions options;
 };
@@ -51,6 +59,8 @@ class KernelImpl {
     virtual const std::string& name() const noexcept = 0;
     virtual const std::vector<ParamInfo>& params() const noexcept = 0;
     virtual bool uses_fibers() const noexcept = 0;
+    virtual ExecutionMode execution_mode() const noexcept = 0;
+    virtual const std::string& execution_reason() const noexcept = 0;
     virtual std::size_t static_shared_bytes() const noexcept = 0;
     /// Runs the kernel. `config` is already checked against the device's limits and `args`
     /// holds one pointer per parameter to a value of that parameter's type.

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MC_ABI_VERSION 3u
+#define MC_ABI_VERSION 4u
 
 #ifdef __cplusplus
 extern "C" {
@@ -251,12 +251,18 @@ typedef void (*mc_run_blocks_fn)(const mc_launch* launch, struct mc_worker* w,
 typedef void (*mc_run_thread_fn)(const mc_launch* launch, struct mc_worker* w,
                                  void* dynamic_shared, mc_dim3 block_idx, mc_dim3 thread_idx);
 
+/// The kernel's loops run across the blocks of each run_blocks call (a grid-stride loop whose
+/// steps take every block of the range in turn): the executor then gives each thread one
+/// contiguous range of blocks, so that each thread's accesses are contiguous.
+#define MC_KERNEL_GRID_MAJOR 1u
+
 typedef struct mc_kernel_entry {
     const char* name;  // the name the user asks for: "saxpy", or "reduce<float, 256>"
     uint32_t nparams;
     const mc_param_desc* params;
     mc_run_blocks_fn run_blocks;
     mc_run_thread_fn run_thread;
+    uint32_t flags;  // MC_KERNEL_GRID_MAJOR
 } mc_kernel_entry;
 
 typedef struct mc_module_table {

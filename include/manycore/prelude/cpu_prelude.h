@@ -40,7 +40,7 @@
 #define __noinline__ __attribute__((noinline))
 #define __constant__
 #define __managed__
-#define __shared__ static thread_local
+#define __shared__ thread_local  // at block scope thread_local is static: `static __shared__` works too
 #define __align__(n) __attribute__((aligned(n)))
 #define __launch_bounds__(...)
 #define __maxnreg__(n)
@@ -63,6 +63,8 @@ static thread_local dim3 gdim;
 static thread_local mc_worker* worker;
 static thread_local const mc_launch* launch;
 static thread_local void* dynamic_shared;
+// The blocks of the running run_blocks call, for kernels whose loops run across blocks.
+static thread_local uint64_t grid_first, grid_last;
 
 __attribute__((always_inline)) inline uint32_t thread_linear() {
     return tid.x + tid.y * bdim.x + tid.z * bdim.x * bdim.y;
@@ -307,6 +309,8 @@ inline unsigned __reduce_or_sync(unsigned mask, unsigned value) {
 inline unsigned __reduce_xor_sync(unsigned mask, unsigned value) {
     return ::__mc::warp_reduce(mask, value, [](unsigned a, unsigned b) { return a ^ b; });
 }
+
+#include "fission.h"
 
 // ---- Atomics ----------------------------------------------------------------------------------
 // CUDA's atomics are relaxed read-modify-writes; overloads (not templates) so that
@@ -586,7 +590,48 @@ struct entry<Kernel> {
 
     static constexpr mc_kernel_entry make(const char* name) {
         return mc_kernel_entry{name, static_cast<uint32_t>(sizeof...(P)), params, &run_blocks,
-                               &run_thread};
+                               &run_thread, 0};
+    }
+
+    // A kernel that loop fission rewrote runs once per block: its body loops over the block's
+    // threads itself (src/core/fission.cpp).
+    template <size_t... I>
+    static void block_calls(const mc_launch* l, uint64_t first, uint64_t last,
+                            std::index_sequence<I...>) {
+        const uint64_t gx = l->grid.x, gy = l->grid.y;
+        for (uint64_t b = first; b < last; ++b) {
+            bid.x = static_cast<unsigned>(b % gx);
+            bid.y = static_cast<unsigned>(b / gx % gy);
+            bid.z = static_cast<unsigned>(b / (gx * gy));
+            Kernel(argument<P>(l, I)...);
+        }
+    }
+    static void run_split_blocks(const mc_launch* l, mc_worker* w, void* shared, uint64_t first,
+                                 uint64_t last) {
+        enter(l, w, shared);
+        block_calls(l, first, last, std::index_sequence_for<P...>{});
+    }
+    static constexpr mc_kernel_entry make_block(const char* name) {
+        return mc_kernel_entry{name, static_cast<uint32_t>(sizeof...(P)), params,
+                               &run_split_blocks, nullptr, 0};
+    }
+
+    // A kernel whose rewritten body loops over blocks [grid_first, grid_last) itself (a
+    // grid-stride loop taking every block's threads at each step): called once per range.
+    template <size_t... I>
+    static void grid_call(const mc_launch* l, std::index_sequence<I...>) {
+        Kernel(argument<P>(l, I)...);
+    }
+    static void run_grid(const mc_launch* l, mc_worker* w, void* shared, uint64_t first,
+                         uint64_t last) {
+        enter(l, w, shared);
+        grid_first = first;
+        grid_last = last;
+        grid_call(l, std::index_sequence_for<P...>{});
+    }
+    static constexpr mc_kernel_entry make_grid(const char* name) {
+        return mc_kernel_entry{name, static_cast<uint32_t>(sizeof...(P)), params, &run_grid,
+                               nullptr, MC_KERNEL_GRID_MAJOR};
     }
 };
 

@@ -245,7 +245,7 @@ def run(
     rows: list[Row] = []
 
     def runs_as(f: mc.Function) -> str:
-        return "fibers" if f.uses_fibers else "loop"
+        return f.execution_mode
 
     # (1) vector addition
     n = size
@@ -321,8 +321,10 @@ def run(
         "(below 1x: slower).")
     out(f"* pure Python: a loop over {PY_ELEMENTS:,} elements (a {PY_TILE}x{PY_TILE} tile for "
         "transpose), timed and scaled per element to the full size.")
-    out("loop: a block's threads run as one plain loop the compiler can vectorise. fibers: the "
-        "kernel calls __syncthreads, so each thread is a fiber that can stop at the barrier.")
+    out("loop: a block's threads run as one plain loop the compiler can vectorise. fission: the "
+        "kernel calls __syncthreads, and its body is split at each barrier into such loops. "
+        "fibers: each thread is a fiber that stops at the barrier (MANYCORE_CPU_SCHEME=fibers, "
+        "or what loop fission cannot take: Function.execution_reason says).")
     failed = [r for r in rows if not r.ok]
     for r in failed:
         out(f"FAIL {r.kernel}: {r.problem}")
