@@ -27,6 +27,7 @@ from .elementwise import ElementwiseKernel
 from .reduction import ReductionKernel, sum, prod, min, max, mean, dot, argmin, argmax, any, all
 from .scan import ExclusiveScanKernel, InclusiveScanKernel, cumsum
 from . import cuda, math, random, testing, tools
+from .tools._api import occupancy, profile, suggest_block
 from ._resources import KernelResources, emulated_arch
 from . import _resources
 from .findings import Finding
@@ -46,31 +47,6 @@ from .errors import (
 )
 
 __version__: str = _core.__version__
-
-
-def profile(memory: bool = False) -> tools.profile.Profile:
-    """A profile of the launches made in a ``with`` block: ``with mc.profile() as p:``, then
-    ``p.report()``; ``memory=True`` also counts how a GPU would serve each kernel's accesses
-    (:mod:`manycore.tools.profile`)."""
-    from .tools.profile import Profile
-
-    return Profile(memory)
-
-
-def occupancy(function: Function, block: int | tuple[int, ...], shared: int = 0) -> tools.occupancy.Occupancy:
-    """Active blocks and warps per multiprocessor, occupancy and its limiting factor for a
-    launch of ``function`` (the driver's on a GPU; computed for ``emulated_arch()`` on the CPU;
-    :mod:`manycore.tools.occupancy`)."""
-    from .tools.occupancy import occupancy as compute
-
-    return compute(function, block, shared)
-
-
-def suggest_block(function: Function, shared: int = 0) -> int:
-    """The block size that maximises ``function``'s occupancy (:mod:`manycore.tools.occupancy`)."""
-    from .tools.occupancy import suggest_block as suggest
-
-    return suggest(function, shared)
 
 
 # Operators, indexing and reductions become methods of the nanobind class, once.
