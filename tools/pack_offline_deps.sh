@@ -8,7 +8,9 @@
 # dependencies for CPython 3.12 on x86_64 Linux, for tools/pycuda_compare.py to build the real
 # PyCUDA on the GPU machine (tools/run_gpu_tests.sh pycuda).
 # tools/run_gpu_tests.sh builds against that folder when the machine it runs on has no
-# Boost.Context of its own. The folder is a few hundred KiB and is never committed.
+# Boost.Context of its own. It also downloads, from PyPI, wheels of the labs' optional anchors
+# (Numba, the line and memory profilers) for the GPU machine's Python, which the labs step of
+# run_gpu_tests.sh installs. About 50 MiB in all; never committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.offline-deps
@@ -50,4 +52,14 @@ fi
 python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
   --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 --platform manylinux_2_34_x86_64 \
   -d "$out/pycuda" pytools platformdirs mako markupsafe typing_extensions siphash24
-echo "$out: Boost.Context $boost_version (static), xxhash.h, PyCUDA's sdist and $(ls "$out/pycuda" | grep -c whl) wheels, $(du -sh "$out" | cut -f1)"
+
+# The labs' optional anchors, as wheels for the GPU machine's Python (LABS_PYTHON, default
+# 3.12); tools/run_gpu_tests.sh's labs step installs them from here. Skipped with a note when
+# PyPI cannot be reached.
+labs_python=${LABS_PYTHON:-3.12}
+if ! python3 -m pip download -q --no-deps --only-binary=:all: --python-version "$labs_python" \
+      --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \
+      -d "$out/wheels" numba llvmlite line_profiler memory_profiler psutil; then
+  echo "no wheels for the labs' anchors (pip download failed); the labs will skip those variants" >&2
+fi
+echo "$out: Boost.Context $boost_version (static), xxhash.h, PyCUDA's sdist and $(ls "$out/pycuda" | grep -c whl) wheels, the labs' wheels, $(du -sh "$out" | cut -f1)"

@@ -6,14 +6,17 @@
 # table. Logs go to ${OUT:-build/gpu}.
 #   tools/run_gpu_tests.sh                 every step
 #   tools/run_gpu_tests.sh build tests     only the steps named (build cpp tests mpi memcheck bench
-#                                          profile mpibench pycuda pycudasuite)
+#                                          profile mpibench pycuda pycudasuite labs)
 # Each step has a time limit (TESTS_TIMEOUT, MPI_TIMEOUT, MEMCHECK_TIMEOUT, BENCH_TIMEOUT,
 # ARRAYS_BENCH_TIMEOUT, MPI_BENCH_TIMEOUT, PROFILE_TIMEOUT, in seconds) so that steps can be split over calls of a
 # bounded length. mpibench (the MPI benchmarks, heat2d scaling on 1 to 16 ranks) runs only when
 # named: it measures the host's cores, not the GPU. pycuda (real PyCUDA built from
 # .offline-deps/pycuda, the course-style programs and the launch cost with it and with manycore
 # pycuda, side by side) and pycudasuite (PyCUDA's own tests with both) run only when named too
-# (PYCUDA_TIMEOUT, PYCUDA_SUITE_TIMEOUT).
+# (PYCUDA_TIMEOUT, PYCUDA_SUITE_TIMEOUT). labs (the course's labs as scripts, at the default
+# size on the GPU; LABS=4,5,6 for some, LABS_TIMEOUT) also runs only when named; its results
+# gather in build/labs-gpu across calls, and labs-results.md, the table of all of them with the
+# device and the date, is copied to the output folder each time.
 # A machine without network access and without Boost.Context builds against .offline-deps/,
 # made beforehand by tools/pack_offline_deps.sh on a machine that has the Debian packages.
 set -uo pipefail
@@ -154,8 +157,21 @@ if wants pycudasuite; then
   status[pycudasuite]=$?
 fi
 
+if wants labs; then
+  # The labs' optional anchors (Numba, the profilers), from wheels that
+  # tools/pack_offline_deps.sh put in .offline-deps/wheels; a lab skips, saying so, without them.
+  if [ -d .offline-deps/wheels ]; then
+    $python -m pip install -q --no-index --find-links .offline-deps/wheels numba line_profiler \
+        memory_profiler >"$out/labs-deps.log" 2>&1 || echo "labs: optional anchors not installed (labs-deps.log)"
+  fi
+  timeout ${LABS_TIMEOUT:-560} $python -m manycore labs run "${LABS:-all}" --size "${LABS_SIZE:-default}" \
+      --device "${LABS_DEVICE:-cuda}" --out build/labs-gpu >"$out/labs.log" 2>&1
+  status[labs]=$?
+  cp build/labs-gpu/labs-results.md build/labs-gpu/lab*.json "$out/" 2>/dev/null
+fi
+
 printf '\n| step | status | log |\n|---|---|---|\n'
-for step in build cpp tests mpi memcheck bench profile mpibench pycuda pycudasuite; do
+for step in build cpp tests mpi memcheck bench profile mpibench pycuda pycudasuite labs; do
   wants "$step" || continue
   detail=""
   case $step in
@@ -164,9 +180,10 @@ for step in build cpp tests mpi memcheck bench profile mpibench pycuda pycudasui
     mpi) detail=" ($(tail -n 1 "$out/mpi-tests.log"))" ;;
   esac
   printf '| %s | %s%s | %s |\n' "$step" "${status[$step]}" "$detail" \
-    "$(case $step in build) echo build.log;; cpp) echo cpp.log;; mpi) echo mpi-tests.log;; tests) echo gpu-tests.log;; memcheck) echo memcheck.log;; bench) echo gpu-bench.md;; profile) echo profile-ncu.md;; mpibench) echo mpi-bench.log;; pycuda) echo pycuda-side-by-side.md;; pycudasuite) echo pycuda-suite-*.md;; esac)"
+    "$(case $step in build) echo build.log;; cpp) echo cpp.log;; mpi) echo mpi-tests.log;; tests) echo gpu-tests.log;; memcheck) echo memcheck.log;; bench) echo gpu-bench.md;; profile) echo profile-ncu.md;; mpibench) echo mpi-bench.log;; pycuda) echo pycuda-side-by-side.md;; pycudasuite) echo pycuda-suite-*.md;; labs) echo "labs.log, labs-results.md";; esac)"
 done
 [ -f "$out/gpu-bench.md" ] && cat "$out/gpu-bench.md"
 [ -f "$out/scan-tiles.md" ] && cat "$out/scan-tiles.md"
 [ -f "$out/pycuda-side-by-side.md" ] && cat "$out/pycuda-side-by-side.md"
+wants labs && [ -f "$out/labs.log" ] && grep -A 30 '^lab  title' "$out/labs.log"
 exit 0

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "manycore/device.hpp"
@@ -91,8 +92,14 @@ class Array {
 };
 
 namespace detail {
-/// Elements of an array of `shape`; InvalidArgument for a negative extent.
+/// Elements of an array of `shape`; InvalidArgument for a negative extent, OutOfMemory when
+/// the count does not fit in 64 bits.
 std::size_t element_count(const std::vector<std::int64_t>& shape);
+/// Bytes of a contiguous array of `shape` and `itemsize`; OutOfMemory (naming the shape and
+/// the size) when they do not fit in 64 bits.
+std::size_t byte_count(const std::vector<std::int64_t>& shape, std::size_t itemsize);
+/// "(3, 4)", "(5,)": a shape as NumPy writes it.
+std::string shape_text(const std::vector<std::int64_t>& shape);
 /// The element size of `dtype` (`itemsize` for records, which must give it).
 std::size_t resolve_itemsize(DType dtype, std::size_t itemsize);
 }  // namespace detail

@@ -19,6 +19,7 @@ struct Config {
     std::string cxx;                // CXX: the host compiler
     std::size_t max_shared_per_block = 48 * 1024;  // MANYCORE_MAX_SHARED_BYTES
     std::size_t fiber_stack_bytes = 64 * 1024;     // MANYCORE_FIBER_STACK_BYTES
+    double compile_timeout_seconds = 600;          // MANYCORE_COMPILE_TIMEOUT
     std::string cuda_driver_path;   // MANYCORE_CUDA_DRIVER_PATH ("" = libcuda.so.1 by soname)
     std::string nvrtc_path;         // MANYCORE_NVRTC_PATH, else MANYCORE_NVRTC ("" = search)
     bool check = false;             // MANYCORE_CHECK=1: every CPU module is checked

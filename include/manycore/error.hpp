@@ -68,6 +68,12 @@ class KernelFault : public Error {
     std::size_t findings_total_ = 0;
 };
 
+/// A launch or a compile stopped by Ctrl-C (SIGINT) part-way (Python: KeyboardInterrupt).
+class Interrupted : public Error {
+  public:
+    using Error::Error;
+};
+
 /// A CUDA driver call failed for a reason that is neither a kernel fault nor a lack of memory
 /// (Python: mc.CudaError, a RuntimeError). Carries the CUresult and its name.
 class CudaError : public Error {

@@ -54,6 +54,8 @@ struct LaunchLint {
         index_overflow,   // an array longer than the kernel's 32-bit index or size can reach
         grid_too_small,   // one element per thread, no grid-stride loop, too few threads
         block_size,       // threads per block not a multiple of 32 (the warp size)
+        past_end,         // the bound of the index is larger than an array it subscripts
+        temporary_array,  // a temporary array for a non-const pointer: its results are lost
     };
     Kind kind;
     std::string message;
@@ -79,7 +81,8 @@ struct ArgumentNote {
     std::string message;
 };
 
-/// "index-overflow", "grid-too-small", "block-size": the names Python's LaunchWarning.kind uses.
+/// "index-overflow", "grid-too-small", "block-size", "past-end", "temporary-array": the names
+/// Python's LaunchWarning.kind uses.
 const char* lint_kind_name(LaunchLint::Kind kind) noexcept;
 
 /// Whether launches from Python check their lints (MANYCORE_LINTS=0 turns them off at start;

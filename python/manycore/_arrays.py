@@ -75,6 +75,9 @@ def to_device(array: Any, device: DeviceLike = None) -> Array:
     """A copy of the NumPy array (or array-like) ``array`` on ``device``."""
     if isinstance(array, Array):
         array = array.get()
+    if array is None:
+        raise TypeError("to_device(None): give the array to copy (a NumPy array or a "
+                        "sequence of numbers)")
     return _core.to_device(np.ascontiguousarray(array), device)
 
 

@@ -12,6 +12,26 @@ from ._core import Device, Function
 __all__ = ["SourceModule", "cpu_scheme", "lints_enabled", "set_cpu_scheme", "set_lints"]
 
 
+def _calibrate_temporaries() -> None:
+    """Tells the launch lints the reference count of an argument that only the call holds (it
+    differs between Python versions); where a named variable looks the same, that lint is off."""
+    import dis
+
+    import numpy as np
+
+    probe = _core._RefcountProbe()
+    named = np.empty(1)
+    counts = []
+    for call in (probe, probe.lints):
+        # With keywords, as launches have (grid=, block=): they take a reference of their own.
+        held, temporary = call(named, grid=1)[0], call(np.empty(1), grid=1)[0]
+        counts.append(temporary if temporary < held else 0)
+    _core._set_temporary_refcounts(*counts, dis.opmap.get("CALL_FUNCTION_EX", -1))
+
+
+_calibrate_temporaries()
+
+
 def set_lints(enabled: bool) -> None:
     """Turns the launch lints (:class:`manycore.LaunchWarning`) of every later launch on or off.
 
@@ -42,6 +62,25 @@ def cpu_scheme() -> str:
     return _core.cpu_scheme()
 
 
+def _check_source(source: object) -> None:
+    """A TypeError or ValueError that says what a source must be, before the binding's own."""
+    if isinstance(source, (bytes, bytearray)):
+        raise TypeError("SourceModule(source): source must be a str of CUDA C++, not "
+                        f"{type(source).__name__}; decode it first, e.g. source.decode('utf-8')")
+    if not isinstance(source, str):
+        raise TypeError("SourceModule(source): source must be a str of CUDA C++; got "
+                        f"{type(source).__name__}")
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError as e:
+        line = source.count("\n", 0, e.start) + 1
+        column = e.start - (source.rfind("\n", 0, e.start) + 1) + 1
+        raise ValueError(f"SourceModule(source): the source is not valid text at line {line}, "
+                         f"column {column} ({source[e.start]!r} cannot be written as UTF-8, "
+                         "as from a file read with errors='surrogateescape'); read the file "
+                         "with its real encoding, e.g. open(path, encoding='latin-1')") from None
+
+
 class SourceModule:
     """Compiles ``source`` (CUDA C++) for ``device`` and gives access to its kernels.
 
@@ -66,6 +105,7 @@ class SourceModule:
         *,
         _follow_environment: bool = True,
     ) -> None:
+        _check_source(source)
         if isinstance(options, str):
             raise TypeError("options must be a sequence of strings, e.g. ['-O2'], not one string")
         self._module = _core.Module(
@@ -77,6 +117,10 @@ class SourceModule:
 
     def get_function(self, name: str) -> Function:
         """The kernel ``name``; a ``KernelNotFound`` (a ``LookupError``) lists the kernels there are."""
+        if not isinstance(name, str):
+            raise TypeError(f"SourceModule.get_function(name): name must be a str, the kernel's "
+                            f"name such as 'saxpy'; got {type(name).__name__}; kernels here: "
+                            f"{', '.join(repr(k) for k in self.kernel_names) or 'none'}")
         return self._module.get_function(name)
 
     def get_global(self, name: str):

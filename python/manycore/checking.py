@@ -33,6 +33,7 @@ from .findings import KINDS, Finding
 __all__ = [
     "SANITIZER_TOOLS",
     "CheckRun",
+    "checked_launches",
     "checked_mode_available",
     "exit_status",
     "find_compute_sanitizer",
@@ -60,6 +61,8 @@ class CheckRun:
     findings: list[Finding] = field(default_factory=list)
     returncode: int = 0
     notes: list[str] = field(default_factory=list)
+    #: Checked launches the script made (checked mode); None when not counted (sanitizer).
+    launches: int | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,10 +93,33 @@ def read_collected(path: str | os.PathLike[str]) -> tuple[list[Finding], list[st
         if not line.strip():
             continue
         try:
-            findings.append(Finding.from_dict(json.loads(line)))
+            record = json.loads(line)
+            if isinstance(record, dict) and "checked_launches" in record:
+                continue  # a count of launches (checked_launches), not a finding
+            findings.append(Finding.from_dict(record))
         except (ValueError, TypeError) as e:
             notes.append(f"ignored line {number} of the findings file: {e}")
     return findings, notes
+
+
+def checked_launches(path: str | os.PathLike[str]) -> int:
+    """How many checked launches the processes that wrote ``path`` made: each process tells
+    its count at its first checked launch and again at exit (a process that died at once
+    counts the launches it told)."""
+    counts: dict[int, int] = {}
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return 0
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and "checked_launches" in record:
+            pid = int(record.get("pid", 0))
+            counts[pid] = max(counts.get(pid, 0), int(record["checked_launches"]))
+    return sum(counts.values())
 
 
 def _returncode(code: int) -> int:
@@ -121,6 +147,7 @@ def run_checked(script: str, args: Sequence[str] = (), env: dict[str, str] | Non
         completed = subprocess.run(script_command(script, args, pycuda), env=child_env, check=False)
         run.returncode = _returncode(completed.returncode)
         run.findings, run.notes = read_collected(collect)
+        run.launches = checked_launches(collect)
     return run
 
 
@@ -369,10 +396,11 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def format_report(findings: Sequence[Finding]) -> str:
+def format_report(findings: Sequence[Finding], launches: int | None = None) -> str:
     """The findings grouped by kernel (kernels in order of first finding), identical ones
     folded into one line with a count, each kernel's sorted by kind and line, then a summary
-    line. With no findings, the summary alone."""
+    line (:func:`summary_line`, which says how many ``launches`` were checked when known).
+    With no findings, the summary alone."""
     counts: Counter[Finding] = Counter(findings)
     by_kernel: dict[str, list[Finding]] = {}
     for f in counts:  # Counter keeps first-seen order
@@ -389,21 +417,27 @@ def format_report(findings: Sequence[Finding]) -> str:
         if len(distinct) > SHOWN_PER_KERNEL:
             lines.append(f"  ... and {len(distinct) - SHOWN_PER_KERNEL} more")
         lines.append("")
-    lines.append(summary_line(findings))
+    lines.append(summary_line(findings, launches))
     return "\n".join(lines)
 
 
-def summary_line(findings: Sequence[Finding]) -> str:
-    """``manycore check: 3 findings (2 out-of-bounds, 1 race) in 2 kernels`` or ``no findings``."""
+def summary_line(findings: Sequence[Finding], launches: int | None = None) -> str:
+    """``manycore check: 3 findings (2 out-of-bounds, 1 race) in 2 kernels`` or ``no findings``,
+    followed by how many ``launches`` were checked when known; with none checked, that nothing
+    was checked (a script that failed before its first launch has no findings to show)."""
+    checked = "" if launches is None else (
+        f" in {launches} checked launch{'' if launches == 1 else 'es'}")
+    if launches == 0 and not findings:
+        return "manycore check: nothing was checked: the script made no kernel launch"
     if not findings:
-        return "manycore check: no findings"
+        return f"manycore check: no findings{checked}"
     distinct = set(findings)
     kinds = Counter(f.kind for f in distinct)
     by_kind = ", ".join(f"{kinds[k]} {k}" for k in KINDS if kinds[k])
     kernels = len({f.kernel for f in distinct})
     repeats = f", {len(findings)} reports in all" if len(findings) != len(distinct) else ""
     return (f"manycore check: {_plural(len(distinct), 'finding')} ({by_kind}) in "
-            f"{_plural(kernels, 'kernel')}{repeats}")
+            f"{_plural(kernels, 'kernel')}{repeats}" + (f" ({checked.strip()})" if checked else ""))
 
 
 def exit_status(run: CheckRun) -> int:

@@ -9,6 +9,7 @@ cache, and the tour.
     manycore cache dir     the compile cache's folder alone (for scripts)
     manycore cache clear   removes the compiled modules of this version
     manycore tour          three kernels checked against NumPy and timed (the course's start)
+    manycore labs [run N|all | open N [DIR]]   the course's labs (manycore.labs)
     manycore run -n N script.py [args]   the script on N MPI ranks (manycore.dist.launcher)
     manycore check script.py [args]      the script with every kernel checked on the CPU
                                          (out-of-bounds, races, barriers, uninitialized reads)
@@ -217,7 +218,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
 def cmd_tour(args: argparse.Namespace) -> int:
     from manycore.tools import tour
 
-    return tour.run(args.size, args.repeat, args.device)
+    return tour.run(args.size, args.repeat, args.device, labs=args.labs)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -248,7 +249,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     for note in run.notes:
         print(f"manycore check: {note}", file=sys.stderr)
-    print(checking.format_report(run.findings))
+    print(checking.format_report(run.findings, run.launches))
     if run.returncode != 0:
         print(f"manycore check: the script itself exited with status {run.returncode}")
     return checking.exit_status(run)
@@ -281,7 +282,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="info: folder, state, size; dir: the folder alone; clear: remove the "
                         "compiled modules of this version")
     p.set_defaults(func=cmd_cache)
-    p = sub.add_parser("tour", help="three kernels checked against NumPy and timed",
+    p = sub.add_parser("tour", help="three kernels checked against NumPy and timed, then a few labs",
                        description=tour.__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     tour.add_arguments(p)
@@ -315,6 +316,9 @@ def _parser() -> argparse.ArgumentParser:
                                      "speedup, efficiency, Amdahl and Gustafson fits")
     _tool("scale").add_arguments(p)
     p.set_defaults(func=lambda a: _tool("scale").command(a))
+    from manycore.labs import command as labs_command
+
+    labs_command.add_parser(sub)
     # Listed for --help only: main() hands `run`'s arguments to the launcher untouched, since
     # everything after the script belongs to the script.
     sub.add_parser("run", help="run a Python program on N MPI ranks (manycore run -h)",

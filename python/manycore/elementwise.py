@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import _codegen as cg
+from . import errors
 from ._core import Array, Device, default_device
 
 __all__ = ["ElementwiseKernel", "run"]
@@ -140,6 +141,11 @@ def run(op: str, template: str, operands: Sequence[Any], in_dtypes: Sequence[np.
     type; ``template`` is C++ with ``{0}``, ``{1}``... for the operands (cast to the loop types
     ``{L0}``...) and ``{O}`` for the output type.
     """
+    if not out.writable:
+        raise errors.InvalidArgument(
+            f"{op}: the array it writes into is read-only (a view of a NumPy array whose "
+            "flags.writeable is False, or of other read-only memory); write into a copy "
+            "(a.copy()) instead")
     facts = cg.facts(device)
     shape = out.shape
     n = out.size

@@ -104,8 +104,10 @@ class LaunchWarning(UserWarning):
 
     Attribute ``kind``: ``"index-overflow"`` (an array longer than the kernel's 32-bit index or
     size can reach), ``"grid-too-small"`` (a one-element-per-thread kernel without a
-    grid-stride loop, launched with fewer threads than elements) or ``"block-size"`` (threads
-    per block not a multiple of 32). Silence one launch with ``f(..., lint=False)``, every
+    grid-stride loop, launched with fewer threads than elements), ``"past-end"`` (the bound
+    that guards the index is larger than an array it subscripts), ``"temporary-array"`` (a
+    temporary array for a non-const pointer: what the kernel writes into it is lost) or
+    ``"block-size"`` (threads per block not a multiple of 32). Silence one launch with ``f(..., lint=False)``, every
     launch with ``manycore.set_lints(False)`` or ``MANYCORE_LINTS=0``, or a kind with
     ``warnings.filterwarnings``.
     """

@@ -16,7 +16,8 @@ from typing import Any
 __all__ = ["Finding", "KINDS"]
 
 #: The kinds of bug checked mode tells apart, exactly as they appear in ``Finding.kind``.
-KINDS = ("out-of-bounds", "race", "barrier-divergence", "uninitialized-read")
+KINDS = ("out-of-bounds", "race", "barrier-divergence", "uninitialized-read", "arithmetic",
+         "spin-wait")
 
 Dim3 = tuple[int, int, int]
 

@@ -252,6 +252,46 @@ bool element_type_matches(const mc_param_desc& d, const KernelArg& a) {
 
 namespace {
 
+bool is_integer_dtype(DType t) { return t >= DType::int8 && t <= DType::uint64; }
+bool is_signed_dtype(DType t) { return t >= DType::int8 && t <= DType::int64; }
+
+// What to do about an array of the wrong element type. The remedy that keeps the values comes
+// first (the parameter takes the array as it is); converting is second, and where the array is
+// made, not in the call: `k(a.astype(...))` hands the kernel a temporary copy whose results
+// are lost. Narrowing to a signed type is said to overflow (2^26 values of 1-99 sum past
+// INT_MAX, and GPU, CPU and NumPy then agree on the same wrong total).
+std::string element_type_remedy(const mc_param_desc& d, const KernelArg& a) {
+    if (d.dtype == MC_DT_RECORD) {
+        return "it needs an array of elements of " + std::to_string(d.elem_size) + " bytes";
+    }
+    const std::string wanted(abi_dtype_c_name(d.dtype));
+    if (d.dtype == MC_DT_CHAR || d.dtype == MC_DT_VOID || a.untyped_pointer() ||
+        a.dtype() == DType::record) {
+        return "it needs an array of " + wanted;
+    }
+    const DType have = a.dtype();
+    const DType want = static_cast<DType>(d.dtype);
+    const std::string have_c(dtype_c_name(have));
+    const std::string np_want = "numpy." + std::string(dtype_name(want));
+    std::string remedy = "to take the array as it is, keeping its values, declare the parameter '" +
+                         std::string(d.pointee_const ? "const " : "") + have_c + "*'; or " +
+                         "create the array as " + std::string(dtype_name(want)) +
+                         " where it is made (numpy.zeros(n, " + np_want + "), or x = x.astype(" +
+                         np_want + ") before the call), not in the call: a conversion written "
+                         "in the call is a temporary copy, and what the kernel writes into it is "
+                         "lost";
+    if (is_integer_dtype(have) && is_integer_dtype(want) && is_signed_dtype(want) &&
+        (dtype_size(want) < dtype_size(have) ||
+         (dtype_size(want) == dtype_size(have) && !is_signed_dtype(have)))) {
+        remedy += "; and " + std::string(dtype_name(want)) + " holds less than " +
+                  std::string(dtype_name(have)) + ": large values, and sums of many values, " +
+                  "overflow it (to negative numbers)";
+    } else if (have == DType::float64 && want == DType::float32) {
+        remedy += "; and float32 keeps about 7 digits of float64's 16";
+    }
+    return remedy;
+}
+
 void convert_pointer_param(const ParamContext& ctx, const mc_param_desc& d, const KernelArg& a,
                            const Device& device, void* dst, bool pycuda) {
     if (a.kind() == KernelArg::Kind::none) {
@@ -267,19 +307,7 @@ void convert_pointer_param(const ParamContext& ctx, const mc_param_desc& d, cons
                                 "; move it with manycore.to_device(a.get(), device='" +
                                 device.str() + "')");
     }
-    if (!pycuda && !element_type_matches(d, a)) {
-        std::string wanted = d.dtype == MC_DT_RECORD
-                                 ? "elements of " + std::to_string(d.elem_size) + " bytes"
-                                 : std::string(abi_dtype_c_name(d.dtype));
-        std::string remedy = "it needs an array of " + wanted;
-        if (d.dtype != MC_DT_RECORD && d.dtype != MC_DT_CHAR) {
-            remedy += " (numpy." + std::string(dtype_name(static_cast<DType>(d.dtype))) +
-                      "); convert with .astype(numpy." +
-                      std::string(dtype_name(static_cast<DType>(d.dtype))) +
-                      ") or change the parameter's type";
-        }
-        ctx.type_error(a, remedy);
-    }
+    if (!pycuda && !element_type_matches(d, a)) ctx.type_error(a, element_type_remedy(d, a));
     if (a.from_array() && !a.contiguous()) {
         throw InvalidArgument(ctx.where() + " is a non-contiguous array; kernels index memory "
                               "directly, so pass numpy.ascontiguousarray(a) or a copy");

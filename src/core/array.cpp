@@ -3,6 +3,7 @@
 // Arrays: allocation through the device's room, views, host copies.
 #include "manycore/array.hpp"
 
+#include <cstdint>
 #include <string>
 
 #include "manycore/detail/backend.hpp"
@@ -25,16 +26,45 @@ std::vector<std::int64_t> c_strides(const std::vector<std::int64_t>& shape, std:
 
 namespace detail {
 
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+    std::string out = "(";
+    for (std::size_t i = 0; i < shape.size(); ++i)
+        out += (i ? ", " : "") + std::to_string(shape[i]);
+    return out + (shape.size() == 1 ? ",)" : ")");
+}
+
 std::size_t element_count(const std::vector<std::int64_t>& shape) {
     std::size_t n = 1;
+    bool overflow = false;
     for (const auto extent : shape) {
         if (extent < 0) {
-            throw InvalidArgument("array shape has a negative extent (" +
+            throw InvalidArgument("array shape " + shape_text(shape) + " has a negative extent (" +
                                   std::to_string(extent) + "); extents must be >= 0");
         }
-        n *= static_cast<std::size_t>(extent);
+        overflow |= __builtin_mul_overflow(n, static_cast<std::size_t>(extent), &n);
+    }
+    // A zero extent makes any product empty; otherwise a wrapped count would allocate a
+    // wrong, smaller array.
+    for (const auto extent : shape)
+        if (extent == 0) return 0;
+    if (overflow) {
+        throw OutOfMemory("array shape " + shape_text(shape) + " has more than 2**64 elements; "
+                          "no memory holds that many",
+                          SIZE_MAX, 0);
     }
     return n;
+}
+
+std::size_t byte_count(const std::vector<std::int64_t>& shape, std::size_t itemsize) {
+    std::size_t bytes = 0;
+    const std::size_t n = element_count(shape);
+    if (__builtin_mul_overflow(n, itemsize, &bytes)) {
+        throw OutOfMemory("array shape " + shape_text(shape) + " of " +
+                              std::to_string(itemsize) + "-byte elements needs 2**64 bytes or "
+                              "more; no memory holds that many",
+                          SIZE_MAX, 0);
+    }
+    return bytes;
 }
 
 std::size_t resolve_itemsize(DType dtype, std::size_t itemsize) {
@@ -56,7 +86,7 @@ Array Array::empty(std::vector<std::int64_t> shape, DType dtype, const Device& a
                    std::size_t itemsize) {
     const Device device = placed(asked);
     itemsize = detail::resolve_itemsize(dtype, itemsize);
-    const std::size_t bytes = detail::element_count(shape) * itemsize;
+    const std::size_t bytes = detail::byte_count(shape, itemsize);
     auto buffer = allocate(device, bytes);
     Array a;
     a.data_ = buffer->data();

@@ -438,6 +438,21 @@ VerifiedFile::~VerifiedFile() {
     if (fd_ >= 0) ::close(fd_);
 }
 
+/// Empty when new entries can be written into the open version folder, else why not: a private
+/// but read-only folder (chmod 500) keeps what it has, but nothing compiled since is kept, so
+/// every run compiles it afresh.
+static std::string read_only_reason(int dirfd, const std::filesystem::path& dir_path) {
+    // The mode too: the superuser may write anywhere, but chmod 500 says not to.
+    struct stat st {};
+    const bool writable = ::faccessat(dirfd, ".", W_OK | X_OK, AT_EACCESS) == 0 &&
+                          ::fstat(dirfd, &st) == 0 && (st.st_mode & S_IWUSR) != 0;
+    if (writable) return {};
+    ::fstat(dirfd, &st);
+    return dir_path.string() + " is read-only for you (mode " + mode_text(st.st_mode) +
+           "): modules compiled from now on cannot be kept there, so every run compiles them "
+           "afresh; make it writable (chmod u+w) or set MANYCORE_CACHE_DIR";
+}
+
 std::string VerifiedFile::proc_path() const { return "/proc/self/fd/" + std::to_string(fd_); }
 
 CompileCache::CompileCache(std::filesystem::path root, bool enabled)
@@ -448,7 +463,9 @@ CompileCache::CompileCache(std::filesystem::path root, bool enabled)
         reason_ = "the disk cache is off (MANYCORE_CACHE=0): every module is compiled afresh";
         return;
     }
-    usable_ = static_cast<bool>(open_version_folder(root_, dir_, true, &reason_));
+    const Fd dir = open_version_folder(root_, dir_, true, &reason_);
+    if (dir) reason_ = read_only_reason(dir.get(), dir_);
+    usable_ = dir && reason_.empty();
 }
 
 CompileCache& CompileCache::instance() {
@@ -534,6 +551,10 @@ CacheInfo CompileCache::info() const {
             out.reason = why;
         }
         return out;
+    }
+    if (std::string r = read_only_reason(dir.get(), dir_); !r.empty()) {
+        out.usable = false;
+        out.reason = std::move(r);
     }
     for_each_name(dir.get(), [&](const std::string& n) {
         if (!is_hex_name(n) || n.find(kTempInfix) != std::string::npos) return;

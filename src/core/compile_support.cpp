@@ -2,6 +2,8 @@
 // SPDX-FileCopyrightText: manycore developers
 #include "core/compile_support.hpp"
 
+#include "manycore/detail/backend.hpp"
+
 #include <sys/stat.h>
 
 #include "core/compile_cache.hpp"
@@ -45,6 +47,13 @@ std::string file_stamp(const std::string& path) {
            std::to_string(static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL +
                           st.st_mtim.tv_nsec) +
            ";dev=" + std::to_string(st.st_dev) + ";ino=" + std::to_string(st.st_ino);
+}
+
+std::string kernel_address(const KernelDecl& k) {
+    if (k.name.find('<') != std::string::npos) return "&" + k.name;
+    std::string types;
+    for (const auto& t : k.param_types) types += (types.empty() ? "" : ", ") + t;
+    return "static_cast<void (*)(" + types + ")>(&" + k.name + ")";
 }
 
 }  // namespace manycore::detail

@@ -9,6 +9,8 @@
 
 namespace manycore::detail {
 
+struct KernelDecl;
+
 /// The first `count` lines of `log`, then a line saying how many more there are and that the
 /// whole log is in CompileError.log; `log` itself when it has no more lines than that.
 std::string first_log_lines(const std::string& log, std::size_t count);
@@ -20,5 +22,11 @@ const std::string& prelude_digest();
 /// "size=...;mtime=...;dev=...;ino=..." of the file at `path` (after symbolic links): what
 /// changes when the file is replaced or upgraded in place. "missing" when it cannot be read.
 std::string file_stamp(const std::string& path);
+
+/// The address of kernel `k` as an expression of its exact type,
+/// `static_cast<void (*)(float*, int)>(&max)`: a kernel named like a function of the prelude or
+/// the C library (max, sqrt, free) is one overload among theirs, and only its type tells it
+/// apart. A template kernel's name expression (`&reduce<float>`) names one instance already.
+std::string kernel_address(const KernelDecl& k);
 
 }  // namespace manycore::detail

@@ -7,8 +7,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/finding_report.hpp"
@@ -142,25 +144,71 @@ Finding out_of_bounds_finding(const std::string& kernel, const std::string& name
     return f;
 }
 
+namespace {
+
+// Appends `text` to the MANYCORE_CHECK_COLLECT file in one write (so lines of processes
+// writing at once never interleave); a failure is an error that names the file, never a
+// finding lost in silence.
+void append_collected(const std::string& path, const std::string& text) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        throw Error("MANYCORE_CHECK_COLLECT=" + path + ": cannot open the file (" +
+                    std::strerror(errno) + "); give a path in a writable folder");
+    }
+    std::size_t done = 0;
+    int err = 0;
+    while (done < text.size()) {
+        const ssize_t w = ::write(fd, text.data() + done, text.size() - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            err = w < 0 ? errno : ENOSPC;
+            break;
+        }
+        done += static_cast<std::size_t>(w);
+    }
+    if (::close(fd) != 0 && err == 0 && errno != EINTR) err = errno;
+    if (err != 0) {
+        throw Error("MANYCORE_CHECK_COLLECT=" + path + ": writing the checked launch's findings "
+                    "failed (" + std::strerror(err) + "), so they are lost; free space there "
+                    "or give a path on another disk");
+    }
+}
+
+// Checked launches of this process, told to the collecting file at the first one and at exit,
+// so `manycore check` can say how many launches it checked (none: nothing was checked).
+std::atomic<std::uint64_t> g_checked_launches{0};
+
+std::string launches_record(std::uint64_t n) {
+    return "{\"checked_launches\": " + std::to_string(n) + ", \"pid\": " +
+           std::to_string(static_cast<long>(::getpid())) + "}\n";
+}
+
+void record_launches_at_exit() {
+    const std::string& path = Config::get().check_collect;
+    try {
+        append_collected(path, launches_record(g_checked_launches.load()));
+    } catch (const Error&) {
+        // At exit there is no one left to tell.
+    }
+}
+
+}  // namespace
+
 void report_findings(const std::vector<Finding>& findings, std::size_t total,
                      std::string_view kernel) {
-    if (findings.empty()) return;
     const std::string& collect = Config::get().check_collect;
     if (!collect.empty()) {
-        const int fd = ::open(collect.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (fd < 0) {
-            throw Error("MANYCORE_CHECK_COLLECT=" + collect + ": cannot open the file (" +
-                        std::strerror(errno) + "); give a path in a writable folder");
+        if (g_checked_launches.fetch_add(1) == 0) {
+            append_collected(collect, launches_record(1));
+            std::atexit(&record_launches_at_exit);
         }
-        for (const Finding& f : findings) {
-            // One write per line, so lines of processes writing at once never interleave.
-            const std::string line = to_json(f) + "\n";
-            const ssize_t written = ::write(fd, line.data(), line.size());
-            (void)written;
-        }
-        ::close(fd);
+        if (findings.empty()) return;
+        std::string lines;
+        for (const Finding& f : findings) lines += to_json(f) + "\n";
+        append_collected(collect, lines);
         return;
     }
+    if (findings.empty()) return;
     std::string message = "kernel '" + std::string(kernel) + "': the checked launch found " +
                           std::to_string(total) + (total == 1 ? " problem" : " problems");
     constexpr std::size_t kShown = 20;

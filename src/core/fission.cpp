@@ -1657,11 +1657,58 @@ class Fission {
         std::string out;
         for (const auto& [v, k] : order) {
             const std::string name = remat_name(v, k);
-            out += var_type(v, ctx) + " " + name + " = " +
-                   text_of(versions_[static_cast<std::size_t>(v)][static_cast<std::size_t>(k)], ctx) +
+            const Range init = versions_[static_cast<std::size_t>(v)][static_cast<std::size_t>(k)];
+            const std::string type = var_type(v, ctx);
+            const std::string affine = signed_affine(type, init, ctx);
+            out += type + " " + name + " = " + (affine.empty() ? text_of(init, ctx) : affine) +
                    "; (void)" + name + "; ";
         }
         return out;
+    }
+
+    // `int i = blockIdx.x * blockDim.x + threadIdx.x;` adds in unsigned arithmetic (CUDA's
+    // indices are unsigned), which may wrap, so the compiler cannot take i as an affine function
+    // of the thread and gathers where it would load a vector. A signed local gets the same value
+    // as (int)(uniform part) + (int)threadIdx.x, which does not wrap wherever the original
+    // fits its type, the only case in which the kernel is right on a GPU as well.
+    std::string signed_affine(const std::string& type, Range init, const Ctx& ctx) {
+        if (type.find("unsigned") != std::string::npos || type.find('*') != std::string::npos ||
+            !(type.find("int") != std::string::npos || type.find("long") != std::string::npos ||
+              type.find("short") != std::string::npos))
+            return {};
+        std::vector<Range> terms;
+        std::size_t start = init.first;
+        for (std::size_t i = init.first; i < init.last; ++i) {
+            if (is(i, '(') || is(i, '[')) {
+                i = skip_group(i) - 1;
+                continue;
+            }
+            const std::string_view o = op_at(t_, i);
+            if (o == "-" || o == "?" || o == "<<" || o == ">>" || o == "&" || o == "|" || o == "^" ||
+                o == "," || o == "<" || o == ">")
+                return {};
+            if (is(i, '+') && o == "+" && !unary_at(i)) {
+                terms.push_back({start, i});
+                start = i + 1;
+            }
+        }
+        terms.push_back({start, init.last});
+        if (terms.size() < 2) return {};
+        int x_term = -1;
+        for (std::size_t k = 0; k < terms.size(); ++k) {
+            if (names_x(terms[k].first, terms[k].last)) {
+                if (x_term >= 0) return {};
+                x_term = static_cast<int>(k);
+            } else if (!uniform(terms[k])) {
+                return {};
+            }
+        }
+        if (x_term < 0) return {};
+        std::string rest;
+        for (std::size_t k = 0; k < terms.size(); ++k)
+            if (static_cast<int>(k) != x_term) rest += (rest.empty() ? "(" : " + (") + text_of(terms[k], ctx) + ")";
+        return "(" + type + ")(" + rest + ") + (" + type + ")(" +
+               text_of(terms[static_cast<std::size_t>(x_term)], ctx) + ")";
     }
     static std::string remat_name(int v, int k) { return "__mc_r" + n(v) + (k ? "_" + n(k) : ""); }
 
@@ -1673,7 +1720,14 @@ class Fission {
     void thread_loop_open(Out& o, const Ctx& ctx, const std::string& lo = "0",
                           const std::string& hi = "__mc_bx", const std::string& between = "",
                           bool check_lanes = true) {
-        if (ctx.level == 0) {
+        if (ctx.level == 0 && flat_) {
+            // A one-dimensional block (the body's first copy): one loop over x.
+            o.raw("\n{" + between + "\n#pragma GCC ivdep\n"
+                  "for (int __mc_x = (int)(" + lo + "); __mc_x < (int)(" + hi + "); ++__mc_x) {"
+                  " const int __mc_t = __mc_x; __mc_tls.x = (unsigned)__mc_x;"
+                  " const ::uint3 __mc_tid{(unsigned)__mc_x, 0u, 0u}; (void)__mc_tid;");
+            if (exits_) o.raw(" if (__mc_exited[__mc_t]) continue;");
+        } else if (ctx.level == 0) {
             // Signed indices (at most 1024 threads): the compiler may take them as affine.
             o.raw("\nfor (int __mc_z = 0; __mc_z < (int)__mc_bz; ++__mc_z) { __mc_tls.z = (unsigned)__mc_z;"
                   " for (int __mc_y = 0; __mc_y < (int)__mc_by; ++__mc_y) { __mc_tls.y = (unsigned)__mc_y;"
@@ -1684,6 +1738,11 @@ class Fission {
                   " const ::uint3 __mc_tid{(unsigned)__mc_x, (unsigned)__mc_y, (unsigned)__mc_z};"
                   " (void)__mc_tid;");
             if (exits_) o.raw(" if (__mc_exited[__mc_t]) continue;");
+        } else if (flat_) {
+            o.raw("\n#pragma GCC ivdep\nfor (int __mc_l = 0; __mc_l < (int)__mc_lanes; ++__mc_l) {");
+            if (check_lanes) o.raw(" if (!(__mc_act >> __mc_l & 1u)) continue;");
+            o.raw(" const int __mc_t = (int)__mc_w * 32 + __mc_l;"
+                  " const ::uint3 __mc_tid{(unsigned)__mc_t, 0u, 0u}; __mc_tls = __mc_tid;");
         } else {
             o.raw("\n#pragma GCC ivdep\nfor (int __mc_l = 0; __mc_l < (int)__mc_lanes; ++__mc_l) {");
             if (check_lanes) o.raw(" if (!(__mc_act >> __mc_l & 1u)) continue;");
@@ -1699,7 +1758,7 @@ class Fission {
     void thread_loop_close(Out& o, const Ctx& ctx, bool used_label, const std::string& between = "") {
         o.raw("\n}");
         if (used_label) o.raw(" __mc_end" + n(ctx.label) + ":;");
-        o.raw(ctx.level == 0 ? " }" + between + " } }\n" : " }\n");
+        o.raw(ctx.level != 0 ? " }\n" : flat_ ? " }" + between + " }\n" : " }" + between + " } }\n");
     }
 
     // A region that is one `if` on the thread's x index alone (`if (tid < stride)`, `if
@@ -1791,6 +1850,17 @@ class Fission {
             ctx.label = labels_++;
             bool used = false;
             ctx.used_label = &used;
+            if (bounds->size() == 1 && bounds->front().op == "==") {
+                // `if (threadIdx.x == v)`: one thread of each row, or none when v is outside.
+                o.raw("\n{ const long long __mc_v = (long long)(" + text_of(bounds->front().value, ctx) +
+                      "); if (__mc_v >= 0 && __mc_v < (long long)__mc_bx) {");
+                thread_loop_open(o, ctx, "__mc_v", "__mc_v + 1");
+                o.raw(remat_decls(r.id, ctx));
+                emit_tokens(o, st(st(r.pieces[0].stmt).body).all, ctx);
+                thread_loop_close(o, ctx, used);
+                o.raw("} }\n");
+                return;
+            }
             o.raw("\n{ long long __mc_lo = 0, __mc_hi = __mc_bx; bool __mc_exact = true;");
             for (const XBound& b : *bounds) {
                 // The value must lie within the block for x's range to say it exactly.
@@ -1907,6 +1977,7 @@ class Fission {
             case NodeKind::strided:
                 return emit_strided(o, x, ctx);
             case NodeKind::stmt: {
+                if (hoisted_.count(x.stmt)) return;
                 Ctx c = ctx;
                 c.region = -1;
                 o.raw("\n");
@@ -1918,8 +1989,11 @@ class Fission {
                 if (d.kind == StmtKind::decl && (d.is_shared || d.is_static)) {
                     for (const Declarator& dc : d.declarators) {
                         if (dc.var < 0) continue;
-                        o.raw(" auto& __mc_k" + n(dc.var) + " = " + std::string(t_[dc.name].text) +
-                              "; (void)__mc_k" + n(dc.var) + ";");
+                        // Through a volatile pointer: read once, so the compiler cannot go
+                        // back to the loader for the address inside the loops.
+                        o.raw(" auto* volatile __mc_kp" + n(dc.var) + " = &" + std::string(t_[dc.name].text) +
+                              "; auto& __mc_k" + n(dc.var) + " = *__mc_kp" + n(dc.var) + "; (void)__mc_k" +
+                              n(dc.var) + ";");
                         bound_.insert(dc.var);
                     }
                 }
@@ -2040,7 +2114,9 @@ class Fission {
             o.raw("\n}");
             return;
         }
-        body.loop_label = x.id;
+        // Labels are the function's: a fresh one each time (the body is written twice).
+        const int cont = labels_++;
+        body.loop_label = cont;
         const std::string saved = "__mc_s" + n(labels_++);
         o.raw("\n{");
         if (x.level == 1 && x.cond_mode == CondMode::masked) o.raw(" const unsigned " + saved + " = __mc_act;");
@@ -2056,7 +2132,7 @@ class Fission {
         };
         if (!x.do_while) check();
         emit_nodes(o, x.a, body, false);
-        o.raw("\n__mc_cont" + n(x.id) + ":;");
+        o.raw("\n__mc_cont" + n(cont) + ":;");
         if (x.do_while) check();
         if (!x.step.empty()) {
             Ctx c = ctx;
@@ -2186,7 +2262,7 @@ class Fission {
         o.raw("\n::uint3 __mc_bid = ::__mc::bid; const ::dim3 __mc_bdim = ::__mc::bdim, __mc_gdim = ::__mc::gdim;"
               " (void)__mc_bid; (void)__mc_gdim;"
               " const bool __mc_flat = __mc_bdim.y == 1 && __mc_bdim.z == 1; (void)__mc_flat;"
-              " ::uint3& __mc_tls = ::__mc::tid;");
+              " ::uint3* volatile __mc_tlsp = &::__mc::tid; ::uint3& __mc_tls = *__mc_tlsp;");
         o.raw("\nconst unsigned __mc_bx = ::__mc::bdim.x, __mc_by = ::__mc::bdim.y, __mc_bz = ::__mc::bdim.z;"
               " const unsigned __mc_n = __mc_bx * __mc_by * __mc_bz;"
               " const unsigned __mc_nw = (__mc_n + 31u) / 32u; (void)__mc_nw; (void)__mc_n;");
@@ -2201,7 +2277,32 @@ class Fission {
                 o.raw("\nalignas(64) unsigned char __mc_x" + n(s.id) + "[::__mc::fx::slot_bytes];");
         }
         for (int m = 0; m < masks_; ++m) o.raw("\nunsigned __mc_m" + n(m) + " = 0u;");
+        // The body twice: for one-dimensional blocks (one loop over x, the common case), and
+        // for any block. Shared and static variables are declared once, before both.
+        bool twice = true;
+        for (std::size_t d = 0; d < b_.stmts.size(); ++d) {
+            const Stmt& x = b_.stmts[d];
+            if (x.kind != StmtKind::decl || !(x.is_shared || x.is_static)) continue;
+            bool top = false;
+            for (const Node& nd : nodes_) top |= nd.kind == NodeKind::stmt && nd.stmt == static_cast<int>(d);
+            twice &= top;
+        }
+        if (twice) {
+            for (const Node& nd : nodes_) {
+                const Stmt& x = st(nd.stmt < 0 ? b_.root : nd.stmt);
+                if (nd.kind == NodeKind::stmt && x.kind == StmtKind::decl && (x.is_shared || x.is_static)) {
+                    emit_node(o, nd, ctx);
+                    hoisted_.insert(nd.stmt);
+                }
+            }
+            o.raw("\nif (__mc_flat) { __mc_tls.y = 0u; __mc_tls.z = 0u;");
+            flat_ = true;
+            emit_nodes(o, nodes_, ctx, true);
+            flat_ = false;
+            o.raw("\n} else {");
+        }
         emit_nodes(o, nodes_, ctx, true);
+        if (twice) o.raw("\n}");
         o.raw("\n}");
         return o.s;
     }
@@ -2236,6 +2337,8 @@ class Fission {
     std::unordered_map<int, std::vector<int>> array_at_top_;
     bool exits_ = false;
     bool grid_major_ = false;
+    bool flat_ = false;                // emitting the body's copy for one-dimensional blocks
+    std::unordered_set<int> hoisted_;  // shared and static declarations emitted before both
     std::unordered_set<int> block_return_;
     std::unordered_set<int> bound_;  // shared and static variables with a local reference
     std::unordered_map<std::size_t, std::vector<int>> stmt_start_;

@@ -113,6 +113,18 @@ LaunchLint grid_lint(const std::string& kernel, const detail::LaunchLintFacts& f
                 " < " + bound + "; " + f.index_name + " += blockDim.x * gridDim.x)'"};
 }
 
+LaunchLint past_end_lint(const std::string& kernel, const detail::LaunchLintFacts& f,
+                         const std::string& bound, std::uint64_t bound_value,
+                         const std::string& array, std::uint64_t count, std::uint64_t reached) {
+    return {LaunchLint::Kind::past_end,
+            kernel + "(): " + bound + " = " + std::to_string(bound_value) + " lets index '" +
+                f.index_name + "' (line " + std::to_string(f.index_line) + ") reach " +
+                std::to_string(reached - 1) + ", but argument '" + array + "' has only " +
+                std::to_string(count) + " elements: threads " + std::to_string(count) + " to " +
+                std::to_string(reached - 1) + " access memory past its end, which corrupts " +
+                "whatever lies there; pass " + bound + " = len(" + array + ") or a longer array"};
+}
+
 }  // namespace
 
 const char* lint_kind_name(LaunchLint::Kind kind) noexcept {
@@ -120,6 +132,8 @@ const char* lint_kind_name(LaunchLint::Kind kind) noexcept {
         case LaunchLint::Kind::index_overflow: return "index-overflow";
         case LaunchLint::Kind::grid_too_small: return "grid-too-small";
         case LaunchLint::Kind::block_size: return "block-size";
+        case LaunchLint::Kind::past_end: return "past-end";
+        case LaunchLint::Kind::temporary_array: return "temporary-array";
     }
     return "unknown";
 }
@@ -176,6 +190,19 @@ std::vector<LaunchLint> find_launch_lints(const std::string& kernel, const Launc
         if (needed > covered && block.x > 0)
             out.push_back(grid_lint(kernel, *facts, config, covered, needed, params[source].name,
                                     from_guard));
+        // The guard lets indices up to its value through: an array it subscripts that is
+        // shorter is written (or read) past its end by the launch's last threads.
+        if (from_guard) {
+            const std::uint64_t reached = std::min(needed, covered);
+            for (const int q : facts->indexed_params) {
+                const auto i = static_cast<std::size_t>(q);
+                const std::uint64_t count = i < n ? elements(args[i], params[i]) : 0;
+                if (count == 0 || count >= reached) continue;
+                out.push_back(past_end_lint(kernel, *facts, params[source].name, needed,
+                                            params[i].name, count, reached));
+                break;
+            }
+        }
     }
     return out;
 }

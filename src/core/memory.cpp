@@ -45,8 +45,7 @@ std::shared_ptr<Buffer> allocate_pinned(std::size_t bytes) {
 
 Array pinned_empty(std::vector<std::int64_t> shape, DType dtype, std::size_t itemsize) {
     itemsize = detail::resolve_itemsize(dtype, itemsize);
-    const std::size_t count = detail::element_count(shape);
-    auto buffer = allocate_pinned(count * itemsize);
+    auto buffer = allocate_pinned(detail::byte_count(shape, itemsize));
     void* data = buffer->data();
     return Array::wrap(data, std::move(shape), {}, dtype, Device::cpu(), std::move(buffer), true,
                        itemsize);
@@ -90,7 +89,11 @@ void copy(const Array& dst, const Array& src, const Stream* stream) {
         throw InvalidArgument("copy(dst, src): both arrays must be contiguous; copy a "
                               "non-contiguous one into a contiguous array first");
     }
-    if (!dst.writable()) throw InvalidArgument("copy(dst, src): dst is read-only");
+    if (!dst.writable()) {
+        throw InvalidArgument("copy(dst, src): dst is read-only (a NumPy array with "
+                              "flags.writeable False, or one over immutable bytes); copy into a "
+                              "writable array, e.g. numpy.empty_like(dst)");
+    }
     const std::size_t bytes = dst.nbytes();
     if (bytes == 0) return;
     const Device& d = dst.device();

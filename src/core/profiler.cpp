@@ -262,6 +262,8 @@ class ProfilerState {
             std::lock_guard lock(mutex_);
             shapes_[shape].profile = std::move(profile);
             return true;
+        } catch (const Interrupted&) {
+            throw;  // Ctrl-C: the program stops, not just the profile
         } catch (const KernelFault&) {
             if (f.device().kind() == DeviceKind::cpu) throw;  // the launch itself failed
             note = "the instrumented run on the CPU failed";

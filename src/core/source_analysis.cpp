@@ -50,6 +50,21 @@ void read_params(const Parser& p, const std::vector<Token>& t, std::size_t open,
     throw CompileError(message, /*log=*/message, /*source=*/std::string(source), /*options=*/{});
 }
 
+// `__global__ int f()` would compile on the CPU and be launched as if it returned nothing.
+void check_returns_void(std::string_view source, const Parser& p, const std::vector<Token>& t,
+                        const KernelSite& k) {
+    std::size_t last_void = npos;
+    for (std::size_t j = k.first; j < k.name; ++j)
+        if (p.word(j, "void")) last_void = j;
+    bool pointer = false;
+    for (std::size_t j = last_void + 1; last_void != npos && j < k.name; ++j)
+        pointer |= p.is(j, '*') || p.is(j, '&');
+    if (last_void != npos && !pointer) return;
+    fail(source, "kernel.cu:" + std::to_string(t[k.name].line) + ": kernel '" +
+                     std::string(t[k.name].text) + "' is declared to return a value; kernels " +
+                     "return void: write results into an array argument instead");
+}
+
 // The name a name expression instantiates: before `<`, unqualified, trimmed.
 std::string_view base_name(std::string_view expr) {
     std::string_view base = expr.substr(0, expr.find('<'));
@@ -268,23 +283,30 @@ SourceAnalysis analyse_source(std::string_view source,
     }
 
     SourceAnalysis result;
-    std::vector<int> expr_ids;  // names as words, so that a repeated one is found by id
-    for (const std::string& expr : name_expressions) expr_ids.push_back(words.intern(expr));
-    std::vector<int> listed(words.size(), -1);  // by name: index in result.kernels
-    const auto add = [&](std::string_view name, int id, const KernelSite& k, bool uses) {
-        if (listed[id] >= 0) {  // another definition (an #if branch, say): keep the first
-            result.kernels[listed[id]].uses_barriers |= uses;
+    std::unordered_map<std::string, int> listed;  // by name: index in result.kernels
+    const auto add = [&](const std::string& name, const KernelSite& k, bool uses) {
+        check_returns_void(source, parser, lx.code, k);
+        KernelDecl decl{name, {}, {}, uses || opaque, lx.code[k.name].line};
+        read_params(parser, lx.code, k.params, decl);
+        if (const auto it = listed.find(name); it != listed.end()) {
+            KernelDecl& first = result.kernels[it->second];
+            // Another definition of a template kernel is a specialisation, not an overload.
+            if (!k.is_template && first.param_spellings != decl.param_spellings) {
+                fail(source, "kernel.cu:" + std::to_string(decl.line) + ": kernel '" + name +
+                                 "' is defined again with other parameters (first at line " +
+                                 std::to_string(first.line) + "); kernels are launched by " +
+                                 "name, so overloads cannot be told apart: give each its own name");
+            }
+            first.uses_barriers |= uses;  // another definition (an #if branch, say): the first
             return;
         }
-        KernelDecl decl{std::string(name), {}, {}, uses || opaque, lx.code[k.name].line};
-        read_params(parser, lx.code, k.params, decl);
-        listed[id] = static_cast<int>(result.kernels.size());
+        listed.emplace(name, static_cast<int>(result.kernels.size()));
         result.lint_facts.push_back(read_lint_facts(parser, lx.code, k, decl));
         result.kernels.push_back(std::move(decl));
     };
     for (const KernelSite& k : parser.kernels) {
         const std::string_view name = lx.code[k.name].text;
-        if (!k.is_template) add(name, lx.code[k.name].id, k, mentions_taint(k.first, k.last));
+        if (!k.is_template) add(k.scope + std::string(name), k, mentions_taint(k.first, k.last));
         for (std::size_t x = 0; x < name_expressions.size(); ++x) {
             const std::string& expr = name_expressions[x];
             if (!k.is_template || base_name(expr) != name) continue;
@@ -295,7 +317,7 @@ SourceAnalysis analyse_source(std::string_view source,
                  lex(angle == npos ? "" : std::string_view(expr).substr(angle), words).code)
                 uses |= tk.id >= 0 && static_cast<std::size_t>(tk.id) < tainted.size() &&
                         tainted[tk.id];
-            add(expr, expr_ids[x], k, uses);
+            add(expr, k, uses);
         }
     }
     const int extern_id = words.intern("extern");
@@ -319,6 +341,17 @@ SourceAnalysis analyse_source(std::string_view source,
         });
     }
     result.prepared_source = apply_edits(source, edits);
+    // The launch table takes each kernel's address through its exact type, so that a kernel
+    // named like a library function (max, sqrt, free) is told apart from it: the types as
+    // the translation unit declares them, checked pointers included.
+    const std::vector<KernelDecl>* declared = &result.kernels;
+    SourceAnalysis rewritten;
+    if (checked) {
+        rewritten = analyse_source(result.prepared_source, name_expressions, false);
+        if (rewritten.kernels.size() == result.kernels.size()) declared = &rewritten.kernels;
+    }
+    for (std::size_t i = 0; i < result.kernels.size(); ++i)
+        result.kernels[i].param_types = (*declared)[i].param_spellings;
     for (KernelDecl& k : result.kernels) {
         k.mode = k.uses_barriers ? ExecutionMode::fibers : ExecutionMode::loop;
         k.reason = k.uses_barriers

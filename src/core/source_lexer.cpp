@@ -58,7 +58,7 @@ unsigned char classify(std::string_view w) {
             "assert.h complex.h float.h limits.h math.h stdbool.h stddef.h stdint.h stdio.h "
             "stdlib.h string.h cuda.h cuda_runtime.h cuda_runtime_api.h cuda_fp16.h cuda_bf16.h "
             "cooperative_groups.h curand_kernel.h device_launch_parameters.h math_constants.h "
-            "vector_types.h");
+            "vector_types.h manycore/random.h");
         return m;
     }();
     const auto it = table.find(w);

@@ -57,7 +57,15 @@ std::size_t Parser::parse_declaration(std::size_t first) {
     if (word(i, "namespace")) {
         std::size_t j = i + 1;
         while (j < n_ && !is(j, '{') && !is(j, ';') && !is(j, '=') && !is(j, '}')) ++j;
-        if (is(j, '{') && nest) return close(parse_scope(j + 1));
+        if (is(j, '{') && nest) {
+            // Kernels inside are named through it (`a::b::k`); an unnamed one adds nothing.
+            const std::size_t outer = scope_.size();
+            for (std::size_t k = i + 1; k < j; ++k) scope_ += t_[k].text;
+            if (scope_.size() > outer) scope_ += "::";
+            const std::size_t end = close(parse_scope(j + 1));
+            scope_.resize(outer);
+            return end;
+        }
     }
     if (word(i, "extern") && i + 2 < n_ && t_[i + 1].kind == Kind::literal && is(i + 2, '{') &&
         nest)
@@ -131,7 +139,7 @@ std::size_t Parser::parse_declaration(std::size_t first) {
             entity_names.push_back(t_[p - 3].id);
         const std::size_t name = kernel_params == npos ? npos : name_before(kernel_params);
         if (global != npos && name != npos)
-            kernels.push_back({name, kernel_params, first, end, is_template});
+            kernels.push_back({name, kernel_params, first, end, is_template, scope_});
     } else if (global != npos && kernel_params != npos) {
         prototypes.push_back(kernel_params);
     }

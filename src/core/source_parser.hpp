@@ -26,6 +26,7 @@ struct KernelSite {
     std::size_t name = 0, params = 0;  // tokens of the name and of the parameter list's '('
     std::size_t first = 0, last = 0;   // the whole definition, template header included
     bool is_template = false;
+    std::string scope;  // the named namespaces it is in, as "a::b::" ("" at file scope)
 };
 
 // A declaration-level parser: it follows namespaces, linkage blocks and class bodies and skips
@@ -101,6 +102,7 @@ class Parser {
 
   private:
     std::size_t close(std::size_t i) const { return i < n_ ? i + 1 : n_; }
+    std::string scope_;  // of the namespace being parsed, as KernelSite::scope
 
     std::size_t parse_scope(std::size_t i);
     // Whether `(` at j opens a parameter list rather than an attribute's arguments.

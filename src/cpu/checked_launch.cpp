@@ -31,6 +31,7 @@ CheckedLaunch::~CheckedLaunch() {
 }
 
 void CheckedLaunch::finish() {
+    for (const auto& lane : lanes_) lane->settle_uninitialized_reads();
     if (lanes_.size() > 1) {
         for (std::size_t g = 0; g < lanes_[0]->regions(); ++g) compare_lanes(g);
     }

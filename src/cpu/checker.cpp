@@ -106,11 +106,15 @@ Checker::Checker(std::string_view kernel, std::vector<CheckedParam> params, mc_d
                  mc_dim3 block)
     : kernel_(kernel), params_(std::move(params)), grid_(grid), block_(block) {
     const std::uint64_t per_block = std::uint64_t{block.x} * block.y * block.z;
-    const std::uint64_t blocks = std::uint64_t{grid.x} * grid.y * grid.z;
-    if (per_block * blocks >= std::numeric_limits<std::uint32_t>::max()) {
+    // In 128 bits: a grid of 2^31 x 65535 x 65535 blocks of 1024 threads wraps 64.
+    const unsigned __int128 threads = static_cast<unsigned __int128>(grid.x) * grid.y * grid.z *
+                                      per_block;
+    if (threads >= std::numeric_limits<std::uint32_t>::max()) {
+        std::string count;
+        for (unsigned __int128 v = threads; v != 0; v /= 10)
+            count.insert(count.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
         throw InvalidLaunch("kernel '" + kernel_ + "': a checked launch may have at most 2^32 - 2 " +
-                            "threads in all; this one has " + std::to_string(per_block * blocks) +
-                            ": check a smaller problem");
+                            "threads in all; this one has " + count + ": check a smaller problem");
     }
     state_.threads_per_block = static_cast<std::uint32_t>(per_block);
     state_.block_x = block.x;
@@ -220,6 +224,7 @@ Checker::~Checker() {
 }
 
 void Checker::begin_block(std::uint64_t linear) {
+    settle_uninitialized_reads();
     shared_used_ = 0;
     state_.block_epoch = generation_;
     state_.self_base = 1u + static_cast<std::uint32_t>(linear) * state_.threads_per_block;
@@ -357,7 +362,16 @@ void Checker::report(const mc_check_event& e) {
                         " reads " + element + " " + line_text(e.self.line) +
                         ", which no thread of the block has written in this launch";
             key = std::to_string(e.self.line);
-            break;
+            // Decided at the next barrier: another thread that writes the element before it
+            // makes the read a race (reported by the write), not a read of nothing.
+            const std::string full_key = std::to_string(e.kind) + ":" + std::to_string(v.space) +
+                                         ":" + name + ":" + key;
+            if (seen_.count(full_key) != 0 || pending_.size() >= kMaxPending) return;
+            const mc_check_region& r = *v.region;
+            pending_.push_back({std::move(f), full_key,
+                                r.cells + ((e.address - r.begin) >> r.granule_shift),
+                                e.self.thread});
+            return;
         }
         case MC_FIND_RACE: {
             // The earlier access first, as it happened.
@@ -391,6 +405,59 @@ void Checker::report(const mc_check_event& e) {
             return;
     }
     add(std::move(f), std::to_string(e.kind) + ":" + std::to_string(v.space) + ":" + name + ":" + key);
+}
+
+std::optional<mc_dim3> Checker::running_thread() const noexcept {
+    if (state_.thread_idx == nullptr) return std::nullopt;
+    std::uint32_t xyz[3];
+    std::memcpy(xyz, state_.thread_idx, sizeof xyz);  // the kernel library's uint3 threadIdx
+    if (xyz[0] >= block_.x || xyz[1] >= block_.y || xyz[2] >= block_.z) return std::nullopt;
+    return mc_dim3{xyz[0], xyz[1], xyz[2]};
+}
+
+void Checker::arithmetic_fault(const std::string& what, mc_dim3 block,
+                               std::optional<mc_dim3> thread) {
+    Finding f;
+    f.kind = "arithmetic";
+    f.kernel = kernel_;
+    f.block = dim3_of(block);
+    if (thread) f.thread = dim3_of(*thread);
+    f.message = "arithmetic in kernel '" + kernel_ + "': " +
+                (thread ? "thread " + dim3_text(*thread) + " of block " : "a thread of block ") +
+                dim3_text(block) + " made an " + what +
+                (what.find("zero") != std::string::npos ? " (a divisor or modulus of 0)" : "") +
+                "; the rest of that block did not run";
+    add(std::move(f), "A:" + what);
+}
+
+void Checker::spin_wait(mc_dim3 block, std::optional<mc_dim3> thread) {
+    Finding f;
+    f.kind = "spin-wait";
+    f.kernel = kernel_;
+    f.block = dim3_of(block);
+    if (thread) f.thread = dim3_of(*thread);
+    const std::string who =
+        (thread ? "thread " + dim3_text(*thread) + " of block " : "a thread of block ") +
+        dim3_text(block);
+    f.message = "spin-wait in kernel '" + kernel_ + "': " + who +
+                " was still running when the launch was interrupted, most likely waiting in a "
+                "loop for another thread of its block: on the CPU a block's threads take turns, "
+                "and a thread that waits for one that comes after it never ends (on a GPU it "
+                "may hang too); separate the write and the read with __syncthreads() instead";
+    add(std::move(f), "S");
+}
+
+void Checker::settle_uninitialized_reads() noexcept {
+    try {
+        for (Pending& p : pending_) {
+            const mc_access& writer = p.cell->writer;
+            if (current(writer) && writer.thread != p.reader) continue;  // a race, not this
+            add(std::move(p.finding), std::move(p.key));
+        }
+    } catch (...) {
+        // Out of memory while keeping a finding: the finding is lost, not the launch.
+    }
+    pending_.clear();
 }
 
 void Checker::add(Finding f, std::string key) {
@@ -445,19 +512,41 @@ Finding Checker::barrier_finding(mc_dim3 block, mc_dim3 thread, std::uint32_t li
     return f;
 }
 
-void Checker::barrier_sites_differ(mc_dim3 block, mc_dim3 thread, std::uint32_t line,
-                                   mc_dim3 other_thread, std::uint32_t other_line) {
+void Checker::barrier_sites_differ(mc_dim3 block, mc_dim3 thread, std::uint32_t site,
+                                   mc_dim3 other_thread, std::uint32_t other_site) {
+    const std::uint32_t line = site_line(site), other_line = site_line(other_site);
+    // Two barriers on one line (`if (c) __syncthreads(); else __syncthreads();`) are told
+    // apart by their columns.
+    const auto at = [&](std::uint32_t s, std::uint32_t l) {
+        return line_text(l) + (line == other_line && l != 0
+                                   ? " (column " + std::to_string(site_column(s)) + ")"
+                                   : std::string());
+    };
     Finding f = barrier_finding(block, thread, line, &other_thread, other_line);
     f.message = "barrier-divergence in kernel '" + kernel_ + "': in block " + dim3_text(block) +
-                ", thread " + dim3_text(thread) + " waits at the __syncthreads " + line_text(line) +
+                ", thread " + dim3_text(thread) + " waits at the __syncthreads " + at(site, line) +
                 " while thread " + dim3_text(other_thread) + " waits at the __syncthreads " +
-                line_text(other_line) +
+                at(other_site, other_line) +
                 "; every thread of a block must reach the same __syncthreads (or return)";
-    add(std::move(f), "B:" + std::to_string(line) + ":" + std::to_string(other_line));
+    add(std::move(f), "B:" + std::to_string(site) + ":" + std::to_string(other_site));
 }
 
-void Checker::warp_lanes_missing(mc_dim3 block, mc_dim3 thread, std::uint32_t line,
+void Checker::barrier_skipped(mc_dim3 block, mc_dim3 waiting, std::uint32_t site,
+                              mc_dim3 returned) {
+    const std::uint32_t line = site_line(site);
+    Finding f = barrier_finding(block, waiting, line, &returned, 0);
+    f.message = "barrier-divergence in kernel '" + kernel_ + "': in block " + dim3_text(block) +
+                ", thread " + dim3_text(waiting) + " waits at the __syncthreads " +
+                line_text(line) + ", which thread " + dim3_text(returned) +
+                " never reaches: it returned without it; every thread of a block must reach "
+                "the same __syncthreads (return only after the last one, or keep every thread "
+                "in the loop and guard the work instead)";
+    add(std::move(f), "R:" + std::to_string(line));
+}
+
+void Checker::warp_lanes_missing(mc_dim3 block, mc_dim3 thread, std::uint32_t site,
                                  std::uint32_t mask, std::uint32_t missing, bool nonexistent) {
+    const std::uint32_t line = site_line(site);
     char hex[16];
     std::snprintf(hex, sizeof hex, "0x%08x", mask);
     Finding f = barrier_finding(block, thread, line);
@@ -471,8 +560,9 @@ void Checker::warp_lanes_missing(mc_dim3 block, mc_dim3 thread, std::uint32_t li
     add(std::move(f), "W:" + std::to_string(line) + ":" + (nonexistent ? "n" : "e"));
 }
 
-void Checker::deadlocked(mc_dim3 block, mc_dim3 thread, std::uint32_t line, bool in_warp,
-                         mc_dim3 other_thread, std::uint32_t other_line, bool other_in_warp) {
+void Checker::deadlocked(mc_dim3 block, mc_dim3 thread, std::uint32_t site, bool in_warp,
+                         mc_dim3 other_thread, std::uint32_t other_site, bool other_in_warp) {
+    const std::uint32_t line = site_line(site), other_line = site_line(other_site);
     Finding f = barrier_finding(block, thread, line, &other_thread, other_line);
     f.message = "barrier-divergence in kernel '" + kernel_ + "': in block " + dim3_text(block) +
                 ", thread " + dim3_text(thread) + " waits " +

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -51,14 +52,24 @@ class Checker {
     std::uint32_t site() const noexcept { return state_.site_line; }
     /// Every live thread of the block passed a barrier.
     void barrier_passed() noexcept {
+        settle_uninitialized_reads();
         state_.block_epoch = generation_ | ((state_.block_epoch + 1) & 0xffffffu);
     }
+    /// The uninitialized reads of shared memory since the last barrier that no other thread's
+    /// write followed become findings (at a barrier, a block's end, the lane's end).
+    void settle_uninitialized_reads() noexcept;
     /// A warp collective of warp `w` completed.
     void warp_synced(std::uint32_t w) noexcept { ++warp_epochs_[w]; }
 
-    /// Threads of the running block released from one barrier wait at different lines.
-    void barrier_sites_differ(mc_dim3 block, mc_dim3 thread, std::uint32_t line,
-                              mc_dim3 other_thread, std::uint32_t other_line);
+    /// Threads of the running block released from one barrier wait at different barriers
+    /// (sites: line and column, as the prelude's __syncthreads gives them).
+    void barrier_sites_differ(mc_dim3 block, mc_dim3 thread, std::uint32_t site,
+                              mc_dim3 other_thread, std::uint32_t other_site);
+    /// A barrier released while `returned` had returned without reaching it.
+    void barrier_skipped(mc_dim3 block, mc_dim3 waiting, std::uint32_t site, mc_dim3 returned);
+    /// The line and the column of a barrier's or warp intrinsic's site.
+    static std::uint32_t site_line(std::uint32_t site) noexcept { return site & 0xfffffu; }
+    static std::uint32_t site_column(std::uint32_t site) noexcept { return site >> 20 & 0x7ffu; }
     /// A warp collective completed without lanes its mask names (`missing`), which exited or
     /// do not exist.
     void warp_lanes_missing(mc_dim3 block, mc_dim3 thread, std::uint32_t line,
@@ -67,6 +78,19 @@ class Checker {
     /// can never finish. `thread` waits at `line` (a barrier), `other_thread` at `other_line`.
     void deadlocked(mc_dim3 block, mc_dim3 thread, std::uint32_t line, bool in_warp,
                     mc_dim3 other_thread, std::uint32_t other_line, bool other_in_warp);
+
+    /// The block the lane's kernel code runs now, and its thread where kernel code has told it
+    /// (by a checked access in this block; fiber mode knows it without).
+    std::uint64_t running_block_linear() const noexcept {
+        return (state_.self_base - 1u) / state_.threads_per_block;
+    }
+    mc_dim3 running_block() const noexcept { return block_of(state_.self_base); }
+    std::optional<mc_dim3> running_thread() const noexcept;
+    /// An arithmetic fault (integer division by zero) of `thread` in `block`: a finding.
+    void arithmetic_fault(const std::string& what, mc_dim3 block, std::optional<mc_dim3> thread);
+    /// Ctrl-C stopped `thread` of `block` while it ran: most likely it waits in a loop for
+    /// another thread of its block, which on the CPU runs only after it.
+    void spin_wait(mc_dim3 block, std::optional<mc_dim3> thread);
 
     /// The distinct findings kept (at most kMaxKept), each with its key (what makes it
     /// distinct), and the keys of every distinct finding seen (at most kMaxSeen).
@@ -89,6 +113,7 @@ class Checker {
                    std::uint8_t access, const mc_access& other, std::uint8_t other_access);
 
     static constexpr std::size_t kMaxKept = detail::kFindingsKept;
+    static constexpr std::size_t kMaxPending = 4096;
     static constexpr std::size_t kMaxSeen = 100000;
 
   private:
@@ -132,6 +157,13 @@ class Checker {
     std::vector<std::unique_ptr<Shared>> shared_;  // reused from block to block
     std::size_t shared_used_ = 0;
     std::vector<std::uint16_t> warp_epochs_;
+    struct Pending {  // an uninitialized read, until the next barrier decides it
+        Finding finding;
+        std::string key;
+        const mc_shadow_cell* cell;
+        std::uint32_t reader;  // its thread, as mc_access::thread
+    };
+    std::vector<Pending> pending_;
     std::vector<Finding> findings_;
     std::vector<std::string> keys_;
     std::unordered_set<std::string> seen_;

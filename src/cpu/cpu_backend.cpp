@@ -2,10 +2,13 @@
 // SPDX-FileCopyrightText: manycore developers
 // The CPU room: host memory, and modules compiled by the host compiler and run on the pool.
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +18,7 @@
 #include <new>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/compile_cache.hpp"
 #include "core/compile_support.hpp"
@@ -23,6 +27,8 @@
 #include "cpu/elf_tls.hpp"
 #include "cpu/executor.hpp"
 #include "cpu/host_compiler.hpp"
+#include "cpu/host_memory.hpp"
+#include "cpu/kernel_faults.hpp"
 #include "cpu/memory_launch.hpp"
 #include "manycore/config.hpp"
 #include "manycore/detail/backend.hpp"
@@ -34,7 +40,7 @@ namespace {
 class HostBuffer final : public Buffer {
   public:
     HostBuffer(void* data, std::size_t size) : Buffer(data, size, Device::cpu()) {}
-    ~HostBuffer() override { std::free(data()); }
+    ~HostBuffer() override { cpu::free_host(data(), size()); }
 };
 
 std::string cpu_model_name() {
@@ -62,18 +68,43 @@ class PreludeFolder {
                         "); set TMPDIR to a writable folder");
         }
         root_ = pattern;
-        const auto prelude = root_ / "manycore" / "prelude";
-        for (const auto& header : embedded_headers()) {
-            const auto path = prelude / std::string(header.name);
-            std::filesystem::create_directories(path.parent_path());
-            std::ofstream out(path, std::ios::binary);
-            out.write(header.text.data(), static_cast<std::streamsize>(header.text.size()));
-            if (!out) throw Error("SourceModule: cannot write kernel header " + path.string());
+        try {
+            write_headers();
+        } catch (...) {
+            // A full disk leaves no half-written folder behind (the destructor will not run).
+            std::error_code ignored;
+            std::filesystem::remove_all(root_, ignored);
+            throw;
         }
     }
     ~PreludeFolder() {
         std::error_code ignored;
         std::filesystem::remove_all(root_, ignored);
+    }
+    void write_headers() const {
+        const auto prelude = root_ / "manycore" / "prelude";
+        for (const auto& header : embedded_headers()) {
+            const auto path = prelude / std::string(header.name);
+            std::error_code made;
+            std::filesystem::create_directories(path.parent_path(), made);
+            errno = made ? made.value() : 0;
+            bool ok = !made;
+            if (ok) {
+                std::FILE* out = std::fopen(path.c_str(), "wb");
+                ok = out != nullptr &&
+                     std::fwrite(header.text.data(), 1, header.text.size(), out) ==
+                         header.text.size();
+                // A full disk often shows only when the buffer is written out, at close.
+                if (out != nullptr && std::fclose(out) != 0) ok = false;
+            }
+            if (!ok) {
+                const int err = errno;
+                throw Error("SourceModule: cannot write the kernel header " + path.string() +
+                            " (" + std::strerror(err != 0 ? err : EIO) + ", errno " +
+                            std::to_string(err) + "); free space in " + root_.parent_path().string() +
+                            " or set TMPDIR to a folder with free space");
+            }
+        }
     }
     std::vector<std::string> include_options() const {
         // prelude/ itself too, so that kernels find the device library as <manycore/random.h>.
@@ -111,13 +142,46 @@ std::string translation_unit(const ModuleSource& source, bool split) {
         tu += "    static const mc_kernel_entry kernels[] = {\n";
         for (const auto& k : source.kernels) {
             const char* make = !split || !k.split ? "make" : k.grid_major ? "make_grid" : "make_block";
-            tu += "        ::__mc::entry<&" + k.name + ">::" + make + "(\"" + k.name + "\"),\n";
+            tu += "        ::__mc::entry<" + kernel_address(k) + ">::" + make + "(\"" + k.name + "\"),\n";
         }
         tu += "    };\n    static const mc_module_table table = {MC_ABI_VERSION, " +
               std::to_string(source.kernels.size()) + ", kernels};\n";
     }
     tu += "    return &table;\n}\n";
     return tu;
+}
+
+// A private, sealed copy of a verified cache entry (its payload: the library), for dlopen: a
+// file rewritten in place while mapped would change the code under a running kernel, and the
+// copy of a library of some tens of kilobytes costs microseconds. -1 when the system has no
+// memfd_create; the entry itself is loaded then. The descriptor stays open for the life of
+// the process, as the entry's does (see ~CpuModule).
+int private_image(const VerifiedFile& file) {
+    const int image = ::memfd_create("manycore-module", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (image < 0) return -1;
+    std::vector<char> buffer(std::size_t{1} << 16);
+    off_t offset = 0;
+    bool ok = true;
+    for (std::size_t left = file.payload_size(); ok && left > 0;) {
+        const ssize_t n = ::pread(file.fd(), buffer.data(), std::min(left, buffer.size()), offset);
+        if (n < 0 && errno == EINTR) continue;
+        ok = n > 0;
+        for (ssize_t done = 0; ok && done < n;) {
+            const ssize_t w = ::write(image, buffer.data() + done, static_cast<std::size_t>(n - done));
+            if (w < 0 && errno == EINTR) continue;
+            ok = w > 0;
+            done += w;
+        }
+        if (ok) {
+            offset += n;
+            left -= static_cast<std::size_t>(n);
+        }
+    }
+    if (!ok || ::fcntl(image, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0) {
+        ::close(image);
+        return -1;
+    }
+    return image;
 }
 
 class CpuKernel final : public KernelImpl {
@@ -159,6 +223,17 @@ class CpuKernel final : public KernelImpl {
                                    dim(config.block), cpu::worker_count());
         try {
             cpu::execute(lanes_request(config, args, checked));
+        } catch (const Interrupted& e) {
+            // Stopped by Ctrl-C: what was found until then (a spin-wait, most likely) is
+            // reported as the checked launch's findings are, with the interrupt.
+            checked.finish();
+            if (checked.findings().empty()) throw;
+            if (!Config::get().check_collect.empty()) {
+                cpu::report_findings(checked, name_);
+                throw;
+            }
+            throw Interrupted(std::string(e.what()) + "\n  checked mode found:\n  " +
+                              checked.findings().front().message);
         } catch (const KernelFault& e) {
             // A fault (an assert, say) ends the launch; what was found until then still counts.
             checked.finish();
@@ -317,15 +392,13 @@ class CpuBackend final : public Backend {
     const DeviceInfo& device_info(int) const override { return info_; }
 
     std::shared_ptr<Buffer> allocate(int, std::size_t bytes) const override {
-        // 64-byte alignment: a cache line, and what AVX-512 loads want.
-        const std::size_t rounded = (bytes + 63) / 64 * 64;
-        void* data = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-        if (data == nullptr) {
-            throw OutOfMemory("manycore.empty: cannot allocate " + std::to_string(bytes) +
-                                  " bytes of host memory",
-                              bytes, 0);
+        void* data = cpu::allocate_host(bytes);
+        try {
+            return std::make_shared<HostBuffer>(data, bytes);
+        } catch (...) {
+            cpu::free_host(data, bytes);
+            throw;
         }
-        return std::make_shared<HostBuffer>(data, bytes);
     }
     void copy_to_host(void* dst, const void* src, std::size_t bytes) const override {
         if (bytes) std::memcpy(dst, src, bytes);
@@ -338,6 +411,8 @@ class CpuBackend final : public Backend {
     }
 
     std::shared_ptr<const ModuleImpl> build(int, const ModuleSource& source) const override {
+        // Something (mpi4py's MPI_Init, signal.signal) may have taken SIGINT or SIGSEGV since.
+        cpu::reassert_signal_handlers();
         if (source.split_source.empty() || source.options.checked || source.options.memory_profile)
             return build(source, false, {});
         try {
@@ -385,7 +460,10 @@ class CpuBackend final : public Backend {
             std::ofstream(file.path().string() + ".cpp") << tu;
         }
 
-        void* handle = ::dlopen(file.proc_path().c_str(), RTLD_NOW | RTLD_LOCAL);
+        const int image = private_image(file);
+        const std::string image_path =
+            image >= 0 ? "/proc/self/fd/" + std::to_string(image) : file.proc_path();
+        void* handle = ::dlopen(image_path.c_str(), RTLD_NOW | RTLD_LOCAL);
         if (handle == nullptr) {
             throw Error("SourceModule: the compiled module " + file.path().string() +
                         " could not be loaded: " + ::dlerror() +

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -14,7 +15,9 @@
 #include <vector>
 
 #include "cpu/checked_launch.hpp"
+#include "cpu/checker.hpp"
 #include "cpu/fiber_block.hpp"
+#include "cpu/kernel_faults.hpp"
 #include "cpu/launch_lanes.hpp"
 #include "cpu/thread_pool.hpp"
 #include "manycore/config.hpp"
@@ -51,8 +54,21 @@ struct Launch {
     std::uint64_t blocks = 0;
     std::uint64_t chunk = 1;
 
+    std::uint32_t interrupts = 0;  // the SIGINT count when the launch began
+
     alignas(64) std::atomic<std::uint64_t> next{0};
     std::atomic<bool> cancelled{false};
+    std::atomic<bool> stopped_early{false};  // Ctrl-C: blocks were left unrun
+
+    // Whether to go on to the next block or chunk: not after a failure, nor after Ctrl-C.
+    bool go_on() noexcept {
+        if (cancelled.load(std::memory_order_relaxed)) return false;
+        if (interrupt_count() == interrupts) [[likely]]
+            return true;
+        stopped_early.store(true, std::memory_order_relaxed);
+        return false;
+    }
+
     std::mutex mutex;  // guards the two below
     std::exception_ptr error;
     std::vector<PrintBuffer> prints;
@@ -73,7 +89,8 @@ struct FreeDeleter {
 // The state of one OS thread that runs blocks; the kernel gets it back as `mc_worker*`.
 class Worker {
   public:
-    Worker() : stacks_(Config::get().fiber_stack_bytes), fibers_(stacks_) {}
+    Worker()
+        : guard_(thread_guard()), stacks_(Config::get().fiber_stack_bytes), fibers_(stacks_) {}
 
     static Worker& of(mc_worker* w) noexcept { return *reinterpret_cast<Worker*>(w); }
     mc_worker* handle() noexcept { return reinterpret_cast<mc_worker*>(this); }
@@ -100,8 +117,10 @@ class Worker {
     PrintBuffer prints;
 
     FiberBlock& fibers() noexcept { return fibers_; }
+    ThreadGuard& guard() noexcept { return guard_; }
 
   private:
+    ThreadGuard& guard_;
     std::unique_ptr<void, FreeDeleter> shared_;
     std::size_t shared_bytes_ = 0;
     StackPool stacks_;  // outlives fibers_, whose fibers live on these stacks
@@ -165,13 +184,59 @@ mc_dim3 block_index(std::uint64_t linear, const mc_dim3& grid) noexcept {
                    static_cast<std::uint32_t>(linear / plane)};
 }
 
+// A loop-mode kernel left by a signal: the error of the launch, or (a checked lane's
+// arithmetic fault, a finding like any other) the block to go on from.
+std::uint64_t kernel_stopped(Launch& launch, const KernelStop& stop, const ThreadGuard& guard,
+                             Checker* checker, std::uint64_t first, std::uint64_t last) {
+    if (stop.interrupt) {
+        if (checker != nullptr) {
+            checker->spin_wait(checker->running_block(), checker->running_thread());
+        }
+        launch.stopped_early.store(true, std::memory_order_relaxed);
+        throw Interrupted(interrupt_message(launch.name, 0, launch.blocks));
+    }
+    StopContext where;
+    where.kernel = launch.name;
+    where.grid = launch.abi.grid;
+    where.first_block = first;
+    where.last_block = last;
+    if (checker != nullptr) {
+        where.block = checker->running_block();
+        where.thread = checker->running_thread();
+        if (stop.signal == SIGFPE) {
+            checker->arithmetic_fault(fault_kind(stop), *where.block, where.thread);
+            return checker->running_block_linear() + 1;
+        }
+    }
+    throw KernelFault(fault_message(stop, guard, where), std::string(launch.name));
+}
+
+// Out of the launch path: a loop-mode kernel left by a fault or Ctrl-C raises, or (a checked
+// lane's arithmetic fault, a finding) goes on from the next block.
+[[gnu::noinline, gnu::cold]] void after_stop(Launch& launch, Worker& w, const mc_launch& abi,
+                                             Checker* checker, void* shared, std::uint64_t first,
+                                             std::uint64_t last) {
+    ThreadGuard& guard = w.guard();
+    do {
+        first = kernel_stopped(launch, guard.stop, guard, checker, first, last);
+        if (first >= last || !launch.go_on()) return;
+    } while (!run_guarded(guard, [&] {
+        launch.kernel->run_blocks(&abi, w.handle(), shared, first, last);
+    }));
+}
+
 // Runs blocks [first, last) on this thread; `abi` is the launch's, or for a lane of a
-// checked launch, a copy whose `check` is the lane's.
-void run_blocks(Launch& launch, Worker& w, const mc_launch& abi, Checker* checker,
-                std::uint64_t first, std::uint64_t last) {
+// checked launch, a copy whose `check` is the lane's. Inlined: it is every participant's
+// launch path, and a call of its own would cost one.
+[[gnu::always_inline]] inline void run_blocks(Launch& launch, Worker& w, const mc_launch& abi,
+                                              Checker* checker, std::uint64_t first,
+                                              std::uint64_t last) {
     void* shared = w.shared(abi.dynamic_shared_bytes);
     if (!launch.fibers) {
-        launch.kernel->run_blocks(&abi, w.handle(), shared, first, last);
+        const mc_run_blocks_fn run = launch.kernel->run_blocks;
+        mc_worker* const handle = w.handle();
+        if (!run_guarded(w.guard(), [&] { run(&abi, handle, shared, first, last); }))
+            [[unlikely]] after_stop(launch, w, abi, checker, shared, first, last);
         return;
     }
     BlockJob job;
@@ -182,7 +247,7 @@ void run_blocks(Launch& launch, Worker& w, const mc_launch& abi, Checker* checke
     job.kernel_name = launch.name;
     job.checker = checker;
     for (std::uint64_t b = first; b < last; ++b) {
-        if (launch.cancelled.load(std::memory_order_relaxed)) return;
+        if (!launch.go_on()) return;
         job.block_idx = block_index(b, abi.grid);
         job.block_linear = b;
         w.fibers().run(job);
@@ -197,6 +262,7 @@ void participate(Launch& launch, Work&& work) noexcept {
     try {
         w = &this_worker();
         w->launch = &launch;
+        w->guard().launch_interrupts.store(launch.interrupts, std::memory_order_relaxed);
         work(*w);
     } catch (...) {
         launch.fail(std::current_exception());
@@ -217,7 +283,7 @@ void participate(Launch& launch, Work&& work) noexcept {
 // Chunks taken from the shared counter until none are left or the launch failed.
 void take_chunks(Launch& launch) noexcept {
     participate(launch, [&launch](Worker& w) {
-        while (!launch.cancelled.load(std::memory_order_relaxed)) {
+        while (launch.go_on()) {
             const std::uint64_t first =
                 launch.next.fetch_add(launch.chunk, std::memory_order_relaxed);
             if (first >= launch.blocks) break;
@@ -232,7 +298,7 @@ void take_chunks(Launch& launch) noexcept {
 void take_lanes(Launch& launch, const std::vector<mc_launch>& lanes) noexcept {
     participate(launch, [&launch, &lanes](Worker& w) {
         LaunchLanes& checked = *launch.checked;
-        while (!launch.cancelled.load(std::memory_order_relaxed)) {
+        while (launch.go_on()) {
             const std::uint64_t k = launch.next.fetch_add(1, std::memory_order_relaxed);
             if (k >= lanes.size()) break;
             run_blocks(launch, w, lanes[k], checked.checker(k), checked.first_block(k),
@@ -301,6 +367,7 @@ void execute(const LaunchRequest& request) {
     launch.blocks = blocks;
     launch.checked = request.checked;
     const bool one_lane = launch.checked != nullptr && launch.checked->lanes() == 1;
+    launch.interrupts = interrupt_count();
     Checker* single_lane = nullptr;
     if (one_lane) {
         single_lane = launch.checked->checker(0);
@@ -322,6 +389,7 @@ void execute(const LaunchRequest& request) {
         // The latency path: no pool, no wake-up, no allocation once this thread is warm.
         Worker& w = this_worker();
         Launch* outer = std::exchange(w.launch, &launch);
+        w.guard().launch_interrupts.store(launch.interrupts, std::memory_order_relaxed);
         try {
             run_blocks(launch, w, launch.abi, single_lane, 0, blocks);
         } catch (...) {
@@ -346,6 +414,12 @@ void execute(const LaunchRequest& request) {
 
     if (!launch.prints.empty()) flush_prints(launch.prints);
     if (launch.error) std::rethrow_exception(launch.error);
+    if (launch.stopped_early.load(std::memory_order_relaxed)) {
+        // Blocks never handed out are known where the pool shared chunks of them out.
+        const std::uint64_t handed_out = std::min(launch.next.load(), blocks);
+        const bool counted = launch.checked == nullptr && handed_out > 0;
+        throw Interrupted(interrupt_message(launch.name, counted ? blocks - handed_out : 0, blocks));
+    }
 }
 
 unsigned worker_count() { return ThreadPool::default_size(); }

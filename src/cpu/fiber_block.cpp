@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <new>
 #include <utility>
 
 #include "cpu/checker.hpp"
+#include "cpu/kernel_faults.hpp"
 #include "manycore/error.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -151,6 +153,8 @@ void StackPool::give_back(const ctx::stack_context& stack) noexcept {
     free_.push_back(stack.sp);  // capacity reserved in take(), so this cannot throw
 }
 
+FiberBlock::FiberBlock(StackPool& stacks) : stacks_(stacks), guard_(thread_guard()) {}
+
 FiberBlock::~FiberBlock() {
     abandon();
     // A parked fiber holds only fiber_main's frames, none with anything to destroy, so its
@@ -211,7 +215,7 @@ void FiberBlock::run(const BlockJob& job) {
 #endif
 
     try {
-        while (queue_size_ > 0 && !error_) {
+        while (queue_size_ > 0 && !error_ && !end_block_) {
             const std::uint32_t i = queue_[queue_head_];
             queue_head_ = queue_head_ + 1 == n_ ? 0 : queue_head_ + 1;
             --queue_size_;
@@ -226,6 +230,12 @@ void FiberBlock::run(const BlockJob& job) {
     if (error_) {
         abandon();
         std::rethrow_exception(std::exchange(error_, nullptr));
+    }
+    if (end_block_) {
+        end_block_ = false;
+        abandon();
+        job_ = nullptr;
+        return;
     }
     if (live_ != 0) {
         if (job.checker != nullptr) {
@@ -272,7 +282,10 @@ void FiberBlock::enter(std::uint32_t index) {
     __sanitizer_start_switch_fiber(&asan_fake_stack_, static_cast<char*>(t.stack.sp) - t.stack.size,
                                    t.stack.size);
 #endif
+    // Armed while the fiber runs kernel code: with its own place to leave to.
+    guard_.target.store(t.jump, std::memory_order_relaxed);
     t.fiber = std::move(t.fiber).resume();
+    t.jump = guard_.target.exchange(nullptr, std::memory_order_relaxed);
 #if MC_FIBER_ASAN
     __sanitizer_finish_switch_fiber(asan_fake_stack_, nullptr, nullptr);
 #endif
@@ -322,8 +335,11 @@ ctx::fiber FiberBlock::fiber_main(std::uint32_t index, ctx::fiber&& scheduler) {
 void FiberBlock::run_thread(std::uint32_t index) {
     bool returned = true;
     try {
-        job_->run_thread(job_->launch, job_->worker, job_->dynamic_shared, job_->block_idx,
-                         threads_[index].idx);
+        const bool finished = run_guarded(guard_, [this, index] {
+            job_->run_thread(job_->launch, job_->worker, job_->dynamic_shared, job_->block_idx,
+                             threads_[index].idx);
+        });
+        if (!finished) stopped(index);
     } catch (const Abandoned&) {
         returned = false;
     } catch (const ctx::detail::forced_unwind&) {
@@ -332,6 +348,37 @@ void FiberBlock::run_thread(std::uint32_t index) {
         if (!error_) error_ = std::current_exception();
     }
     if (returned) thread_exited(index);
+}
+
+// Thread `index` was left by a fault or Ctrl-C (on its own stack, so its fiber goes on to
+// park as a returned thread does): the block's error, or a checked block's finding.
+void FiberBlock::stopped(std::uint32_t index) {
+    const KernelStop stop = guard_.stop;
+    const Thread& t = threads_[index];
+    Checker* checker = job_->checker;
+    if (stop.interrupt) {
+        if (checker != nullptr) checker->spin_wait(job_->block_idx, t.idx);
+        if (!error_) {
+            error_ = std::make_exception_ptr(
+                Interrupted(interrupt_message(job_->kernel_name, 0, 0)));
+        }
+        return;
+    }
+    if (checker != nullptr && stop.signal == SIGFPE) {
+        checker->arithmetic_fault(fault_kind(stop), job_->block_idx, t.idx);
+        end_block_ = true;
+        return;
+    }
+    StopContext where;
+    where.kernel = job_->kernel_name;
+    where.block = job_->block_idx;
+    where.thread = t.idx;
+    where.fiber_stack_low = reinterpret_cast<std::uintptr_t>(t.stack.sp) - t.stack.size;
+    where.fiber_stack_bytes = t.stack.size;
+    if (!error_) {
+        error_ = std::make_exception_ptr(
+            KernelFault(fault_message(stop, guard_, where), std::string(job_->kernel_name)));
+    }
 }
 
 void FiberBlock::suspend() {
@@ -368,6 +415,7 @@ void FiberBlock::release_barrier() noexcept {
     const std::uint32_t true_count = barrier_true_;
     if (job_->checker != nullptr) {
         check_barrier_sites();
+        if (live_ < n_) check_barrier_skipped();
         job_->checker->barrier_passed();
     }
     at_barrier_ = 0;
@@ -495,6 +543,23 @@ void FiberBlock::check_barrier_sites() noexcept {
             }
             return;
         }
+    }
+}
+
+// Checked launches: a barrier released while threads of the block have returned without it.
+void FiberBlock::check_barrier_skipped() noexcept {
+    const Thread* waiting = nullptr;
+    const Thread* returned = nullptr;
+    for (std::uint32_t i = 0; i < n_ && (waiting == nullptr || returned == nullptr); ++i) {
+        const Thread& t = threads_[i];
+        if (t.state == State::kAtBarrier && waiting == nullptr) waiting = &t;
+        if (t.state == State::kDone && returned == nullptr) returned = &t;
+    }
+    if (waiting == nullptr || returned == nullptr) return;
+    try {
+        job_->checker->barrier_skipped(job_->block_idx, waiting->idx, waiting->site, returned->idx);
+    } catch (...) {
+        if (!error_) error_ = std::current_exception();
     }
 }
 

@@ -19,6 +19,7 @@ namespace manycore::cpu {
 std::string lane_list(std::uint32_t mask);
 
 class Checker;
+struct ThreadGuard;
 
 /// Fiber stacks of one OS thread, mapped once and reused across blocks and launches. Each
 /// stack has an inaccessible guard page below it, so an overflow faults instead of
@@ -62,7 +63,7 @@ struct BlockJob {
 /// the fibers it runs.
 class FiberBlock {
   public:
-    explicit FiberBlock(StackPool& stacks) : stacks_(stacks) {}
+    explicit FiberBlock(StackPool& stacks);
     ~FiberBlock();
     FiberBlock(const FiberBlock&) = delete;
     FiberBlock& operator=(const FiberBlock&) = delete;
@@ -94,6 +95,7 @@ class FiberBlock {
         std::uint32_t warp_result = 0;        // lanes that took part in it
         std::uint64_t* lanes_out = nullptr;   // where its 32 values go on completion
         boost::context::stack_context stack;  // for the sanitizers' fiber annotations
+        void** jump = nullptr;  // where a fault leaves its kernel code (while suspended)
         void* asan_fake_stack = nullptr;
         void* tsan_fiber = nullptr;
     };
@@ -120,10 +122,13 @@ class FiberBlock {
     void abandon() noexcept;
     std::string deadlock_message() const;
     void check_barrier_sites() noexcept;
+    void check_barrier_skipped() noexcept;
     void check_warp_masks(std::uint32_t w, std::uint32_t group) noexcept;
     void report_deadlock() noexcept;
+    void stopped(std::uint32_t index);
 
     StackPool& stacks_;
+    ThreadGuard& guard_;  // this OS thread's: armed while a fiber runs kernel code
     const BlockJob* job_ = nullptr;
     std::vector<Thread> threads_;  // never shrinks: entries past n_ hold parked fibers
     std::vector<Warp> warps_;
@@ -138,6 +143,7 @@ class FiberBlock {
     boost::context::fiber scheduler_;  // the run loop, while a fiber runs
     std::exception_ptr error_;
     bool abandoning_ = false;  // suspended threads resume only to unwind
+    bool end_block_ = false;   // a checked block that faulted: the rest of it does not run
     // The scheduler's side of the sanitizers' fiber annotations.
     void* asan_fake_stack_ = nullptr;
     const void* scheduler_stack_ = nullptr;

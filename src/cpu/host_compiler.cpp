@@ -4,13 +4,17 @@
 #include "cpu/host_compiler.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -19,6 +23,7 @@
 #include <utility>
 
 #include "core/compile_support.hpp"
+#include "cpu/kernel_faults.hpp"
 #include "manycore/config.hpp"
 #include "manycore/error.hpp"
 
@@ -59,6 +64,8 @@ struct ProcessResult {
     int spawn_error = 0;  // errno from posix_spawn; the rest is meaningless when non-zero
     int wait_status = 0;
     std::string output;   // stdout and stderr, interleaved as written
+    bool timed_out = false;    // killed after MANYCORE_COMPILE_TIMEOUT
+    bool interrupted = false;  // killed by Ctrl-C
 };
 
 /// Runs `program` with `argv` in `cwd` (empty: ours), stdin from /dev/null, and collects its
@@ -91,7 +98,11 @@ ProcessResult run_capture(const std::filesystem::path& program,
     sigaddset(&defaults, SIGXFSZ);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    // A process group of its own, so that a timeout or Ctrl-C ends the compiler's own
+    // children (cc1plus, as, ld) with it, not only the driver.
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                        POSIX_SPAWN_SETPGROUP);
 
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -107,9 +118,25 @@ ProcessResult run_capture(const std::filesystem::path& program,
         return result;
     }
     // Read everything before waiting: a compiler with a long log would otherwise block on a
-    // full pipe while we block in waitpid.
+    // full pipe while we block in waitpid. Ctrl-C kills the group (cpu/kernel_faults.cpp); so
+    // does the deadline.
+    const cpu::InterruptibleChild child(pid);
+    const auto deadline =
+        std::chrono::steady_clock::now() +
+        std::chrono::duration<double>(Config::get().compile_timeout_seconds);
     char buf[8192];
     for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            result.timed_out = true;
+            ::kill(-pid, SIGKILL);
+            break;
+        }
+        pollfd p{pipe_fds[0], POLLIN, 0};
+        const int ready =
+            ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+        if (ready == 0 || (ready < 0 && errno == EINTR)) continue;
         const ssize_t n = ::read(pipe_fds[0], buf, sizeof buf);
         if (n > 0) {
             result.output.append(buf, static_cast<std::size_t>(n));
@@ -124,7 +151,30 @@ ProcessResult run_capture(const std::filesystem::path& program,
             break;
         }
     }
+    // Ctrl-C reached us (and we killed the compiler), or the terminal's SIGINT reached it.
+    result.interrupted = !result.timed_out &&
+                         (child.interrupted() ||
+                          (WIFSIGNALED(result.wait_status) && WTERMSIG(result.wait_status) == SIGINT));
+    if (result.timed_out || result.interrupted) ::kill(-pid, SIGKILL);  // what is left of it
     return result;
+}
+
+// Ctrl-C and the compile timeout end a compile alike wherever the compiler runs.
+void throw_if_stopped(const ProcessResult& r, const std::string& compiler) {
+    if (r.interrupted) {
+        throw Interrupted("SourceModule: compiling was interrupted (Ctrl-C); " + compiler +
+                          " was stopped and nothing was cached");
+    }
+    if (r.timed_out) {
+        const double limit = Config::get().compile_timeout_seconds;
+        char seconds[32];
+        std::snprintf(seconds, sizeof seconds, "%g", limit);
+        throw CompileError("SourceModule: the C++ compiler " + compiler +
+                               " did not finish within MANYCORE_COMPILE_TIMEOUT=" + seconds +
+                               " s and was stopped; check that CXX names a working compiler, "
+                               "or raise MANYCORE_COMPILE_TIMEOUT for a very large source",
+                           r.output, "", {});
+    }
 }
 
 std::string describe_exit(const std::string& who, int status) {
@@ -277,7 +327,8 @@ void write_file(const std::filesystem::path& p, std::string_view text) {
     if (fd >= 0) ::close(fd);
     if (!ok) {
         throw Error("compile_shared_library: cannot write " + p.string() + ": " +
-                    errno_text(err) + "; set TMPDIR to a writable folder with free space");
+                    errno_text(err) + " (errno " + std::to_string(err) +
+                    "); set TMPDIR to a writable folder with free space");
     }
 }
 
@@ -306,6 +357,7 @@ const std::string& host_compiler_version() {
     static const std::string version = [] {
         const HostCompiler& c = host_compiler();
         const ProcessResult r = run_capture(c.path, {c.path.string(), "--version"}, {});
+        throw_if_stopped(r, c.path.string());
         if (r.spawn_error != 0 || !WIFEXITED(r.wait_status) || WEXITSTATUS(r.wait_status) != 0) {
             const std::string what = r.spawn_error != 0 ? errno_text(r.spawn_error)
                                                         : describe_exit("it", r.wait_status);
@@ -348,6 +400,7 @@ std::vector<std::byte> compile_shared_library(const HostCompiler& compiler,
     // Run inside the folder so the compiler names its files relatively; #line directives in
     // the translation unit already make diagnostics name the user's file.
     ProcessResult r = run_capture(compiler.path, argv, folder.path());
+    throw_if_stopped(r, compiler.path.string());
     if (r.spawn_error != 0) {
         throw DeviceUnavailable("compile_shared_library: cannot run the C++ compiler " +
                                 compiler.path.string() + ": " + errno_text(r.spawn_error) +

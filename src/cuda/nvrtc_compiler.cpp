@@ -139,7 +139,8 @@ std::string translation_unit(const detail::ModuleSource& source) {
     tu += source.options.checked ? source.prepared_source : source.user_source;
     tu += "\n#line 1 \"<manycore parameter tables>\"\n";
     for (std::size_t i = 0; i < source.kernels.size(); ++i) {
-        tu += "MC_PARAM_TABLE(" + std::to_string(i) + ", " + source.kernels[i].name + ")\n";
+        tu += "MC_PARAM_TABLE(" + std::to_string(i) + ", *" +
+              detail::kernel_address(source.kernels[i]) + ")\n";
     }
     return tu;
 }
@@ -162,7 +163,7 @@ CompiledProgram compile_program(const NvrtcApi& nvrtc, const detail::ModuleSourc
     Program program(nvrtc, tu);
     std::vector<std::string> expressions;
     for (const auto& k : source.kernels) {
-        expressions.push_back("&" + k.name);
+        expressions.push_back(detail::kernel_address(k));
         const nvrtcResult r = nvrtc.nvrtcAddNameExpression(program.get(), expressions.back().c_str());
         if (r != NVRTC_SUCCESS) {
             throw CompileError(where + ": NVRTC does not accept the kernel name '" + k.name +

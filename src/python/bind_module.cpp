@@ -16,13 +16,31 @@
 namespace manycore::python {
 namespace {
 
+// An int, or anything that is one (numpy.int64(2), through __index__); never a bool.
+nb::object as_int(nb::handle v) {
+    if (PyBool_Check(v.ptr()) || !PyIndex_Check(v.ptr())) return {};
+    if (PyLong_Check(v.ptr())) return nb::borrow(v);
+    PyObject* i = PyNumber_Index(v.ptr());
+    if (i == nullptr) {
+        PyErr_Clear();
+        return {};
+    }
+    return nb::steal(i);
+}
+
 std::uint32_t dim_value(nb::handle v, const char* what, const std::string& kernel) {
-    if (!PyLong_Check(v.ptr()) || PyBool_Check(v.ptr())) {
-        throw ArgumentTypeError(kernel + "(): " + what + " must be an int or a tuple of 1 to 3 "
-                                "ints; got " + std::string(nb::type_name(v.type()).c_str()));
+    nb::object converted;  // only for what is not an int already: the launch path stays short
+    PyObject* i = v.ptr();
+    if (!PyLong_CheckExact(i)) {
+        converted = as_int(v);
+        if (!converted.is_valid()) {
+            throw ArgumentTypeError(kernel + "(): " + what + " must be an int or a tuple of 1 "
+                                    "to 3 ints; got " + std::string(nb::type_name(v.type()).c_str()));
+        }
+        i = converted.ptr();
     }
     int overflow = 0;
-    const long long x = PyLong_AsLongLongAndOverflow(v.ptr(), &overflow);
+    const long long x = PyLong_AsLongLongAndOverflow(i, &overflow);
     if (overflow != 0 || x < 0 || x > 0xffffffffLL) {
         throw InvalidLaunch(kernel + "(): " + what + " has a dimension outside 0 to 2**32-1");
     }
@@ -170,10 +188,11 @@ void convert_args(const Function& f, nb::handle args, std::size_t first, Prepare
 }
 
 std::size_t shared_bytes(const Function& f, nb::handle value) {
-    if (!PyLong_Check(value.ptr())) {
+    const nb::object bytes = as_int(value);  // NumPy's integers too
+    if (!bytes.is_valid()) {
         throw ArgumentTypeError(f.name() + "(): shared must be an int (bytes)");
     }
-    const long long s = PyLong_AsLongLong(value.ptr());
+    const long long s = PyLong_AsLongLong(bytes.ptr());
     if (s < 0 || PyErr_Occurred()) {
         PyErr_Clear();
         throw InvalidLaunch(f.name() + "(): shared=" + nb::cast<std::string>(nb::str(value)) +
@@ -237,16 +256,101 @@ nb::object launch_warning(const LaunchLint& lint) {
     return warning;
 }
 
+// The reference count an argument has inside a launch (f(...)) and inside f.lints(...) when
+// nothing but the call holds it (the caller's stack and the argument tuples), measured once at
+// import through RefcountProbe, since it depends on the interpreter's version; 0: not known,
+// no lint.
+Py_ssize_t g_temporary_refcount[2] = {0, 0};
+int g_call_with_star_args = -1;  // the opcode of f(*args): counts say nothing there
+
+// Stands in for Function in the measurement: called and a method, the same ways.
+struct RefcountProbe {};
+nb::list refcounts(nb::args args) {
+    nb::list out;
+    for (nb::handle a : args) out.append(Py_REFCNT(a.ptr()));
+    return out;
+}
+
+// Whether `h` may be held by the caller: one of its frame's variables, or anything when the
+// call unpacks *args (a list element then has the count of a temporary).
+bool named_by_caller(nb::handle h) {
+    PyFrameObject* frame = PyEval_GetFrame();  // borrowed; the launch's caller
+    if (frame == nullptr) return false;
+    if (g_call_with_star_args >= 0) {
+        nb::handle f(reinterpret_cast<PyObject*>(frame));
+        try {
+            const auto last = nb::cast<Py_ssize_t>(f.attr("f_lasti"));
+            const nb::bytes code = nb::borrow<nb::bytes>(f.attr("f_code").attr("co_code"));
+            if (last >= 0 && static_cast<std::size_t>(last) < code.size() &&
+                static_cast<unsigned char>(code.c_str()[last]) == g_call_with_star_args)
+                return true;
+        } catch (const nb::python_error&) {
+            return true;  // cannot tell: no warning
+        }
+    }
+    PyObject* locals = PyObject_GetAttrString(reinterpret_cast<PyObject*>(frame), "f_locals");
+    if (locals == nullptr) {
+        PyErr_Clear();
+        return true;  // cannot tell: no warning
+    }
+    const nb::object names = nb::steal(locals);
+    if (!PyDict_Check(locals)) return true;
+    PyObject* key = nullptr;
+    PyObject* value = nullptr;
+    for (Py_ssize_t pos = 0; PyDict_Next(locals, &pos, &key, &value);)
+        if (value == h.ptr()) return true;
+    return false;
+}
+
+// Whether the array argument `h` is a temporary that owns its memory: what a kernel writes
+// into it is lost when the launch returns (a view writes into memory that lives on).
+bool is_lost_temporary(nb::handle h, bool in_lints) {
+    const Py_ssize_t temporary = g_temporary_refcount[in_lints ? 1 : 0];
+    if (temporary == 0) return false;
+    if (nb::isinstance<Array>(h)) {
+        return Py_REFCNT(h.ptr()) <= temporary &&
+               nb::cast<const Array&>(h).owner().use_count() == 1 && !named_by_caller(h);
+    }
+    // A NumPy array's buffer, acquired for the launch, holds one more reference.
+    if (Py_REFCNT(h.ptr()) > temporary + 1 || !nb::hasattr(h, "base")) return false;
+    return nb::getattr(h, "base").is_none() && !named_by_caller(h);
+}
+
+// The temporary-array lint: a temporary (`a.astype(numpy.int32)` written in the call) for a
+// pointer the kernel may write through.
+void temporary_lints(const Function& f, nb::args args, const PreparedLaunch& launch,
+                     bool in_lints, std::vector<LaunchLint>& out) {
+    const auto& params = f.params();
+    for (std::size_t i = 0; i < launch.args.size() && i < params.size(); ++i) {
+        const mc_param_desc& d = params[i].desc;
+        if (d.kind != MC_PARAM_POINTER || d.pointee_const ||
+            launch.args[i].kind() != KernelArg::Kind::array ||
+            !is_lost_temporary(args[i], in_lints))
+            continue;
+        out.push_back({LaunchLint::Kind::temporary_array,
+                       f.name() + "(): argument '" + params[i].name + "' (parameter " +
+                           std::to_string(i + 1) + ", " +
+                           (params[i].spelling.empty() ? std::string("a pointer")
+                                                       : params[i].spelling) +
+                           ") is a temporary array (made in the call, as by .astype(...), with "
+                           "no other reference): what the kernel writes into it is lost when the "
+                           "launch returns; make the array first and pass it by name, or "
+                           "declare the parameter const if the kernel only reads it"});
+    }
+}
+
 // Warns about each lint of the launch (LaunchWarning) unless lints are off for it; `stacklevel`
-// 1 is the Python frame that called the binding.
-void warn_lints(const Function& f, const PreparedLaunch& launch, ArgumentRules rules,
-                int stacklevel) {
+// 1 is the Python frame that called the binding. `args`, a native launch's own arguments, are
+// looked at for temporaries (PyCUDA's launches pass through a Python frame that holds them).
+void warn_lints(const Function& f, const nb::args* args, const PreparedLaunch& launch,
+                ArgumentRules rules, int stacklevel) {
     if (launch.lint && launch_lints_enabled()) {
         // Empty unless a lint fires: then each is a warning at the user's line (a direct launch
         // has no Python frame of ours between, so stacklevel 1 is the user's). A launch that
         // would be refused gets its error, not a lint (checked only then: it costs a second
         // packing), and a filter that turns warnings into errors raises before anything runs.
-        const auto found = f.lints(launch.config, launch.args);
+        auto found = f.lints(launch.config, launch.args);
+        if (args != nullptr) temporary_lints(f, *args, launch, false, found);
         if (!found.empty()) f.check(launch.config, launch.args, rules);
         for (const LaunchLint& lint : found) {
             nb::module_::import_("warnings").attr("warn")(launch_warning(lint),
@@ -258,7 +362,7 @@ void warn_lints(const Function& f, const PreparedLaunch& launch, ArgumentRules r
 void call(const Function& f, nb::args args, nb::kwargs kwargs) {
     PreparedLaunch launch;
     prepare(f, args, kwargs, launch);
-    warn_lints(f, launch, ArgumentRules::manycore, 1);
+    warn_lints(f, &args, launch, ArgumentRules::manycore, 1);
     nb::gil_scoped_release release;
     f.launch(launch.config, launch.args);
 }
@@ -278,7 +382,7 @@ nb::object pycuda_notes(const Function& f, const PreparedLaunch& launch) {
 
 void launch_pycuda(const Function& f, const PreparedLaunch& launch) {
     // The user's launch is the caller of manycore.pycuda's Function.__call__.
-    warn_lints(f, launch, ArgumentRules::pycuda, 2);
+    warn_lints(f, nullptr, launch, ArgumentRules::pycuda, 2);
     nb::gil_scoped_release release;
     f.launch(launch.config, launch.args, ArgumentRules::pycuda);
 }
@@ -345,15 +449,26 @@ nb::list lints(const Function& f, nb::args args, nb::kwargs kwargs) {
     PreparedLaunch launch;
     prepare(f, args, kwargs, launch);
     f.check(launch.config, launch.args);
+    auto found = f.lints(launch.config, launch.args);
+    temporary_lints(f, args, launch, true, found);
     nb::list out;
-    for (const LaunchLint& lint : f.lints(launch.config, launch.args))
-        out.append(launch_warning(lint));
+    for (const LaunchLint& lint : found) out.append(launch_warning(lint));
     return out;
 }
 
 }  // namespace
 
 void bind_module(nb::module_& m) {
+    // As a launch and Function.lints receive their arguments: the reference counts each has.
+    nb::class_<RefcountProbe>(m, "_RefcountProbe")
+        .def(nb::init<>())
+        .def("__call__", [](RefcountProbe&, nb::args args, nb::kwargs) { return refcounts(args); })
+        .def("lints", [](RefcountProbe&, nb::args args, nb::kwargs) { return refcounts(args); });
+    m.def("_set_temporary_refcounts", [](Py_ssize_t call, Py_ssize_t lints, int star_opcode) {
+        g_temporary_refcount[0] = call;
+        g_temporary_refcount[1] = lints;
+        g_call_with_star_args = star_opcode;
+    });
     m.def("launch_lints_enabled", &launch_lints_enabled,
           "Whether launches check their lints (MANYCORE_LINTS=0 starts with them off).");
     m.def("set_launch_lints_enabled", &set_launch_lints_enabled, nb::arg("enabled"),

@@ -32,8 +32,11 @@ Array host_view(nb::handle h, bool writable, const char* role) {
     // The view must outlive the copy: for an asynchronous copy, the caller keeps the host
     // memory alive until the stream has finished, exactly as with cudaMemcpyAsync.
     std::vector<std::int64_t> strides;  // contiguous
+    // A read-only exporter (writeable=False, an array over bytes) gives a read-only view,
+    // which copy() refuses as a destination.
     return Array::wrap(view.view().buf, view.shape(), std::move(strides), view.dtype(),
-                       Device::cpu(), python_owner(h), writable, view.itemsize());
+                       Device::cpu(), python_owner(h), writable && !view.readonly(),
+                       view.itemsize());
 }
 
 const Stream* optional_stream(nb::handle stream) {

@@ -43,6 +43,13 @@ DType BufferView::dtype() const {
     if (!format.empty() && (format[0] == '<' || format[0] == '=' || format[0] == '@')) {
         format.remove_prefix(1);
     }
+    if (format == "O") {
+        // An object array holds PyObject pointers: passed on, a kernel would read (or write)
+        // the interpreter's own pointers as numbers.
+        throw ArgumentTypeError("an array of Python objects (dtype=object) holds references, "
+                                "not numbers: convert it to a numeric dtype first, e.g. "
+                                "numpy.asarray(a, dtype=numpy.float64)");
+    }
     if (format == "?") return DType::bool_;
     if (format == "e") return DType::float16;
     if (format == "f") return DType::float32;

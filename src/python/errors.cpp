@@ -96,6 +96,14 @@ void translate(const std::exception_ptr& p, void*) {
         raise("InvalidArgument", e.what());
     } catch (const KernelNotFound& e) {
         raise("KernelNotFound", e.what());
+    } catch (const Interrupted& e) {
+        // Python's own SIGINT handler runs first (it may be the program's), as it would have
+        // at the next bytecode; a plain KeyboardInterrupt then carries what was stopped.
+        if (PyErr_CheckSignals() != 0) {
+            if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) return;
+            PyErr_Clear();
+        }
+        PyErr_SetString(PyExc_KeyboardInterrupt, e.what());
     } catch (const Error& e) {
         raise("Error", e.what());
     }

@@ -230,9 +230,9 @@ __global__ void fill(int n, float* x) {
 TEST(LaunchLints, IndexOverflow) {
     Module module(kAxpy, Device::cpu());
     const auto f = module.function("axpy");
-    float storage[1];
+    float storage[16];
     const Array huge = floats((std::int64_t{1} << 31) + 1, storage);
-    const Array small = floats(1, storage);
+    const Array small = floats(16, storage);  // as long as n: no past-end lint
     const KernelArg args[] = {16, 2.0f, small, huge};
     const auto lints = f.lints(launch(1, 32), args);
     ASSERT_EQ(kinds(lints), std::vector{LaunchLint::Kind::index_overflow});
@@ -262,3 +262,17 @@ TEST(LaunchLints, GlobalSwitch) {
 }
 
 }  // namespace
+
+TEST(LaunchLints, BoundLargerThanAnArrayItGuardsIsPastEnd) {
+    Module module(kAxpy, Device::cpu());
+    const auto f = module.function("axpy");
+    float storage[16];
+    const Array x = floats(16, storage);
+    const Array y = floats(10, storage);
+    const KernelArg args[] = {16, 2.0f, x, y};
+    const auto lints = f.lints(launch(1, 32), args);
+    ASSERT_EQ(kinds(lints), std::vector{LaunchLint::Kind::past_end});
+    EXPECT_NE(lints[0].message.find("argument 'y' has only 10 elements"), std::string::npos);
+    const KernelArg fitting[] = {10, 2.0f, x, y};
+    EXPECT_TRUE(f.lints(launch(1, 32), fitting).empty());
+}

@@ -91,8 +91,9 @@ TEST(SourceAnalysisKernels, ExternCBlockAndNamespace) {
         "namespace outer { namespace inner {\n"
         "__global__ void third() {}\n"
         "} }\n");
-    EXPECT_EQ(names_of(a), (Strings{"first", "second", "third"}));
-    EXPECT_EQ(kernel(a, "third").line, 7);
+    // A kernel in a named namespace is named through it, as the launch table must take it.
+    EXPECT_EQ(names_of(a), (Strings{"first", "second", "outer::inner::third"}));
+    EXPECT_EQ(kernel(a, "outer::inner::third").line, 7);
     EXPECT_EQ(kernel(a, "second").param_spellings, Strings{"S"});
 }
 
@@ -726,3 +727,12 @@ TEST(SourceAnalysisChecked, UncheckedAnalysisIsUnchanged) {
 }
 
 }  // namespace
+
+TEST(SourceAnalysisKernels, NonVoidKernelsAndOverloadsAreCompileErrors) {
+    EXPECT_THROW(analyse("__global__ int k(int* y) { return 1; }\n"), manycore::CompileError);
+    EXPECT_THROW(analyse("__global__ void k(int* y) {}\n__global__ void k(float* y) {}\n"),
+                 manycore::CompileError);
+    // The same kernel twice (#if branches) stays one kernel.
+    EXPECT_EQ(names_of(analyse("__global__ void k(int* y) {}\n__global__ void k(int* y) {}\n")),
+              Strings{"k"});
+}

@@ -102,7 +102,8 @@ def test_cache_dir_info_clear(cache: Path) -> None:
 
 @pytest.mark.slow
 def test_tour_small(cache: Path) -> None:
-    r = manycore("tour", "--size", "small", "--repeat", "1", cache=cache, timeout=300)
+    r = manycore("tour", "--size", "small", "--repeat", "1", "--labs", "8,15", cache=cache,
+                 timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     out = r.stdout
     runs_as = {}
@@ -114,6 +115,16 @@ def test_tour_small(cache: Path) -> None:
     assert runs_as == {"vector_add": "loop", "block_sum": "fission", "transpose": "fission"}, out
     assert "scaled" in out  # the pure-Python column says how it was obtained
     assert "threads" in out
+    # Then the labs, each with its verdict, and how to find the rest.
+    for number, title in ((8, "Races and barriers"), (15, "GPU memory spaces and occupancy")):
+        assert f"lab {number}: {title}: PASSED" in out, out
+    assert "`manycore labs` lists them" in out and "manycore labs open N" in out
+
+
+def test_tour_rejects_an_unknown_lab(cache: Path) -> None:
+    r = manycore("tour", "--labs", "4,99", cache=cache)
+    assert r.returncode == 2
+    assert "no lab 99" in r.stderr
 
 
 def test_tour_rejects_a_bad_size(cache: Path) -> None:

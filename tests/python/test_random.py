@@ -100,3 +100,17 @@ __global__ void draw(int n, unsigned long long seed, double* out) {
     out = mc.empty(300, np.float64, device)
     f(300, 42, out, grid=2, block=256)
     np.testing.assert_array_equal(out.get(), mc.random.uniform(300, seed=42, device=device).get())
+
+
+def test_kernels_including_the_random_header_run_as_loops(cpu):
+    # manycore/random.h hides no barrier, so including it keeps a kernel a plain loop.
+    f = mc.SourceModule("""
+#include <manycore/random.h>
+__global__ void draw(int n, float* x) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) x[i] = mc_uniform_float(7, i);
+}""", device=cpu).get_function("draw")
+    assert not f.uses_fibers
+    x = np.zeros(1000, np.float32)
+    f(x.size, x, grid=(4,), block=(256,))
+    np.testing.assert_array_equal(x, mc.random.uniform(1000, dtype=np.float32, seed=7, device=cpu).get())

@@ -33,6 +33,9 @@ struct KernelDecl {
     std::string reason;
     bool split = false;
     bool grid_major = false;  // its new body loops over a range of blocks (make_grid)
+    // The parameter types as the translation unit declares them (with checked mode's
+    // rewrite): what the CPU launch table names the kernel's exact type with.
+    std::vector<std::string> param_types;
 };
 
 /// Everything a room needs to build a module.

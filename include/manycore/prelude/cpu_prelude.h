@@ -109,7 +109,14 @@ __attribute__((always_inline)) inline void* __mc_dynamic_shared() { return ::__m
 // (barrier divergence is threads at different call sites): a defaulted last parameter, filled
 // in at the user's call.
 #if MC_CHECKED
-#define MC_SITE_ONLY unsigned __mc_line = __builtin_LINE()
+// The line, and the column in bits 20-30, so that two barriers on one line differ.
+#include <source_location>
+namespace __mc {
+constexpr unsigned site_of(std::source_location at) {
+    return at.line() | (at.column() & 0x7ffu) << 20;
+}
+}  // namespace __mc
+#define MC_SITE_ONLY unsigned __mc_line = ::__mc::site_of(std::source_location::current())
 #define MC_SITE , MC_SITE_ONLY
 #define MC_SITE_ARG , __mc_line
 #define MC_ENTER_SITE() (::__mc::launch->check->site_line = __mc_line)
@@ -432,7 +439,10 @@ MC_ATOMIC_SCOPED(atomicXor)
 
 // ---- printf, assert, __trap -------------------------------------------------------------------
 // printf output is collected per launch and written at its end, ordered by block and thread,
-// as on a GPU where it appears at the next synchronisation.
+// as on a GPU where it appears at the next synchronisation. A format that does not match its
+// arguments (`%s` given a number) would read memory that is not there inside the C library:
+// it is a compile error at the user's line instead.
+#pragma GCC diagnostic error "-Wformat"
 __attribute__((format(printf, 1, 2))) inline int __mc_printf(const char* format, ...) {
     char small[512];
     va_list args;
@@ -468,8 +478,13 @@ using ::__mc_printf;
 }
 #define __assert_fail __mc_assert_fail
 
-[[noreturn]] inline void __trap() { ::__mc::fault("__trap() called", "kernel", 0); }
-[[noreturn]] inline void __brkpt() { ::__mc::fault("__brkpt() called", "kernel", 0); }
+// The caller's line, as for assert: `__trap()` in kernel.cu at line 12 says kernel.cu:12.
+[[noreturn]] inline void __trap(const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()) {
+    ::__mc::fault("__trap() called", file, line);
+}
+[[noreturn]] inline void __brkpt(const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()) {
+    ::__mc::fault("__brkpt() called", file, line);
+}
 
 // ---- What the CPU device does not do ----------------------------------------------------------
 // Each fails at compile time, at the user's line, with a message naming the feature.
@@ -524,6 +539,21 @@ __attribute__((always_inline)) inline void enter(const mc_launch* l, mc_worker* 
     gdim = dim3(l->grid.x, l->grid.y, l->grid.z);
 }
 
+// Block `linear` of the grid (x fastest), and the one after `b`: a launch's blocks are
+// walked with increments, not three divisions each.
+__attribute__((always_inline)) inline uint3 first_block(const mc_launch* l, uint64_t linear) {
+    const uint64_t gx = l->grid.x, gy = l->grid.y;
+    return uint3{static_cast<unsigned>(linear % gx), static_cast<unsigned>(linear / gx % gy),
+                 static_cast<unsigned>(linear / (gx * gy))};
+}
+__attribute__((always_inline)) inline void next_block(const mc_launch* l, uint3& b) {
+    if (++b.x < l->grid.x) return;
+    b.x = 0;
+    if (++b.y < l->grid.y) return;
+    b.y = 0;
+    ++b.z;
+}
+
 template <auto Kernel>
 struct entry;
 
@@ -550,21 +580,22 @@ struct entry<Kernel> {
         auto body = [... a = argument<P>(l, I)]() {
             Kernel(a...);
         };
-        const unsigned bx = l->block.x, by = l->block.y, bz = l->block.z;
-        const uint64_t gx = l->grid.x, gy = l->grid.y;
-        for (uint64_t b = first; b < last; ++b) {
-            bid.x = static_cast<unsigned>(b % gx);
-            bid.y = static_cast<unsigned>(b / gx % gy);
-            bid.z = static_cast<unsigned>(b / (gx * gy));
+        const int bx = static_cast<int>(l->block.x), by = static_cast<int>(l->block.y),
+                  bz = static_cast<int>(l->block.z);
+        uint3 b3 = first_block(l, first);
+        for (uint64_t b = first; b < last; ++b, next_block(l, b3)) {
+            bid = b3;
 #if MC_CHECKED
             check->begin_block(check, b);
 #endif
-            for (unsigned z = 0; z < bz; ++z) {
-                tid.z = z;
-                for (unsigned y = 0; y < by; ++y) {
-                    tid.y = y;
-                    for (unsigned x = 0; x < bx; ++x) {
-                        tid.x = x;
+            // Signed thread indices (at most 1024 a block): the compiler may take
+            // `blockIdx.x * blockDim.x + threadIdx.x`-shaped indices as affine.
+            for (int z = 0; z < bz; ++z) {
+                tid.z = static_cast<unsigned>(z);
+                for (int y = 0; y < by; ++y) {
+                    tid.y = static_cast<unsigned>(y);
+                    for (int x = 0; x < bx; ++x) {
+                        tid.x = static_cast<unsigned>(x);
                         body();
                     }
                 }
@@ -598,11 +629,9 @@ struct entry<Kernel> {
     template <size_t... I>
     static void block_calls(const mc_launch* l, uint64_t first, uint64_t last,
                             std::index_sequence<I...>) {
-        const uint64_t gx = l->grid.x, gy = l->grid.y;
-        for (uint64_t b = first; b < last; ++b) {
-            bid.x = static_cast<unsigned>(b % gx);
-            bid.y = static_cast<unsigned>(b / gx % gy);
-            bid.z = static_cast<unsigned>(b / (gx * gy));
+        uint3 b3 = first_block(l, first);
+        for (uint64_t b = first; b < last; ++b, next_block(l, b3)) {
+            bid = b3;
             Kernel(argument<P>(l, I)...);
         }
     }

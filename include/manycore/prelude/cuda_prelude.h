@@ -150,10 +150,15 @@ static_assert(sizeof(::__mc::checked_ptr<int>) == sizeof(mc_gpu_checked_ptr) &&
               "a GPU checked pointer is an mc_gpu_checked_ptr");
 #endif
 
-/// The generated table's one entry per kernel: MC_PARAM_TABLE(0, saxpy) defines the device
+/// The generated table's one entry per kernel: MC_PARAM_TABLE(0, *static_cast<void (*)(float*)>(&saxpy))
+/// defines the device
 /// symbol __mc_params_0 that the CUDA room reads after loading the module.
-#define MC_PARAM_TABLE(index, ...)                                                            \
-    extern "C" __device__ const ::__mc::param_table<decltype(__VA_ARGS__)> __mc_params_##index = \
-        ::__mc::param_table<decltype(__VA_ARGS__)>::make();
+// The kernel comes as `*address` of its exact type (a function lvalue, so decltype is a
+// reference to the function type).
+#define MC_PARAM_TABLE(index, ...)                                                          \
+    extern "C" __device__ const ::__mc::param_table<                                        \
+        typename ::std::remove_reference<decltype(__VA_ARGS__)>::type>                      \
+        __mc_params_##index =                                                               \
+            ::__mc::param_table<typename ::std::remove_reference<decltype(__VA_ARGS__)>::type>::make();
 
 #endif  // MANYCORE_PRELUDE_CUDA_PRELUDE_H

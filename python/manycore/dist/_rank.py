@@ -23,6 +23,8 @@ _aborting = threading.Lock()
 
 # Seconds a timed-out rank waits between printing its stack and aborting the job.
 _REPORT_SECONDS = 2.0
+# How often a rank looks whether its launcher is still there.
+_ORPHAN_POLL_SECONDS = 1.0
 
 
 def _rank_text() -> str:
@@ -70,6 +72,20 @@ def _watchdog(seconds: float, done: threading.Event) -> None:
     abort(124)
 
 
+def _orphan_watch(parent: int) -> None:
+    # The launcher (mpirun, its daemon) was killed outright: nobody is left to end this rank,
+    # which would run on, unseen, for as long as its program does.
+    while True:
+        time.sleep(_ORPHAN_POLL_SECONDS)
+        if os.getppid() != parent:
+            try:  # the launcher held the other end of stderr: it may be gone too
+                print(f"manycore run: the launcher of {_rank_text()} is gone; ending this "
+                      "rank", file=sys.stderr, flush=True)
+            except OSError:
+                pass
+            os._exit(1)
+
+
 def _parse(argv: list[str]) -> tuple[float | None, str | None, str | None, list[str]]:
     timeout: float | None = None
     while argv and argv[0].startswith("--timeout"):
@@ -93,6 +109,8 @@ def main(argv: list[str] | None = None) -> None:
         if reconfigure is not None:
             reconfigure(line_buffering=True, write_through=False)
     sys.excepthook = _excepthook
+    threading.Thread(target=_orphan_watch, args=(os.getppid(),), daemon=True,
+                     name="manycore-run-orphan-watch").start()
     done = threading.Event()
     if timeout is not None and timeout > 0:
         threading.Thread(target=_watchdog, args=(timeout, done), daemon=True,

@@ -7,10 +7,12 @@
 
 It uses ``srun`` inside a SLURM allocation (SLURM_JOB_ID set) and ``mpirun`` otherwise, adding
 what Open MPI needs when run as root (--allow-run-as-root) and when N exceeds the cores
-(--oversubscribe). Under srun it takes the allocation's task count when -n is omitted, passes
-the allocation's CPUs per task on (srun no longer inherits them) and asks for SLURM's PMIx
-plugin (--mpi=pmix) when the ranks' MPI is Open MPI and neither the site (SLURM_MPI_TYPE) nor
---mpi-arg chose a plugin. Every rank runs the program through manycore.dist._rank, so an uncaught
+(--oversubscribe; more than 8 ranks per core is refused unless --oversubscribe is given).
+Under srun it takes the allocation's task count when -n is omitted, passes the allocation's CPUs
+per task on (srun no longer inherits them) and asks for SLURM's PMIx plugin (--mpi=pmix) when the
+ranks' MPI is Open MPI and neither the site (SLURM_MPI_TYPE) nor --mpi-arg chose a plugin.
+SIGTERM and SIGHUP (a batch system's cancel, a closed terminal) are passed on to the job, and
+every rank ends with it. Every rank runs the program through manycore.dist._rank, so an uncaught
 exception on any rank aborts the whole job with a non-zero status instead of hanging, and
 ``--timeout S`` prints every rank's Python stack (and the manycore.dist call it is blocked in)
 before aborting. Options:
@@ -21,6 +23,7 @@ before aborting. Options:
     --gpus-per-task G  GPUs of each rank (srun only); each rank then sees its own GPU(s)
     --tag-output       prefix each line of output with the rank that printed it
     --timeout S        abort the job after S seconds, printing where each rank was
+    --oversubscribe    allow more than 8 ranks per core
     --launcher L       mpirun, mpiexec or srun (default: srun under SLURM, else mpirun)
     --mpi-arg ARG      pass ARG to the launcher (repeatable), e.g. --mpi-arg=--bind-to=none
     --python PATH      the interpreter the ranks run (default: this one)
@@ -36,6 +39,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -46,10 +50,14 @@ __all__ = ["RunOptions", "parse_args", "build_command", "run", "main"]
 # The launcher waits this much longer than --timeout before killing the job itself, so the
 # ranks' own watchdogs get to print their stacks first.
 _GRACE_SECONDS = 30.0
+# After passing SIGTERM or SIGHUP on, how long the launcher waits before killing the job.
+_STOP_SECONDS = 10.0
+# More ranks per core than this is a mistake more often than a plan (-n 100 for -n 10).
+_RANKS_PER_CORE = 8
 
 USAGE = "usage: manycore run [-n N] [--cpus-per-task C] [--gpus-per-task G] [--tag-output] " \
-        "[--timeout S] [--launcher L] [--mpi-arg ARG] [--python PATH] [--dry-run] " \
-        "(script.py | -m module) [args...]"
+        "[--timeout S] [--oversubscribe] [--launcher L] [--mpi-arg ARG] [--python PATH] " \
+        "[--dry-run] (script.py | -m module) [args...]"
 
 
 @dataclass
@@ -59,6 +67,7 @@ class RunOptions:
     gpus_per_task: str | None = None
     tag_output: bool = False
     timeout: float | None = None
+    oversubscribe: bool = False
     launcher: str | None = None
     mpi_args: list[str] = field(default_factory=list)
     python: str = sys.executable
@@ -99,7 +108,17 @@ def parse_args(argv: Sequence[str]) -> RunOptions:
         elif name == "--tag-output":
             o.tag_output = True
         elif name == "--timeout":
-            o.timeout = float(value(name))
+            text = value(name)
+            try:
+                o.timeout = float(text)
+            except ValueError:
+                raise ValueError(f"--timeout {text}: give the seconds as a number, e.g. "
+                                 f"--timeout 60\n{USAGE}") from None
+            if not o.timeout > 0 or o.timeout == float("inf"):
+                raise ValueError(f"--timeout {text}: the seconds must be more than 0 (leave "
+                                 f"--timeout out for no limit)\n{USAGE}")
+        elif name == "--oversubscribe":
+            o.oversubscribe = True
         elif name == "--launcher":
             o.launcher = value(name)
         elif name == "--mpi-arg":
@@ -135,6 +154,15 @@ def _count(name: str, text: str, what: str) -> int:
     if n < 1:
         raise ValueError(f"{name} {n}: at least one {what[:-1]}")
     return n
+
+
+def check_ranks(o: RunOptions) -> None:
+    """A usage error for more than 8 ranks per core without --oversubscribe."""
+    cores = _cores()
+    if o.ranks is not None and o.ranks > _RANKS_PER_CORE * cores and not o.oversubscribe:
+        raise ValueError(f"-n {o.ranks} is more than {_RANKS_PER_CORE} ranks per core on this "
+                         f"machine's {cores} core{'s' if cores != 1 else ''}; add "
+                         f"--oversubscribe if that is what you want\n{USAGE}")
 
 
 def _is_root() -> bool:
@@ -281,7 +309,7 @@ def build_command(o: RunOptions, env: dict[str, str] | None = None) -> list[str]
     if flavour == "openmpi":
         if _is_root() and not env.get("OMPI_ALLOW_RUN_AS_ROOT"):
             cmd.append("--allow-run-as-root")
-        if ranks > _cores():
+        if ranks > _cores() or o.oversubscribe:
             cmd.append("--oversubscribe")
         if o.tag_output:
             cmd.append("--tag-output")
@@ -319,23 +347,54 @@ def run(o: RunOptions, env: dict[str, str] | None = None) -> int:
     sys.stdout.flush()
     # Its own process group, so a timeout or Ctrl-C can end the launcher and every rank.
     proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+    stopped: list[tuple[int, float]] = []  # the signal passed on, and when
+
+    def stop(signum: int, frame: object) -> None:
+        # A batch system's cancel or a closed terminal: the launcher passes it on (mpirun
+        # ends every rank on it), then returns as a process killed by it would.
+        if not stopped:
+            stopped.append((signum, time.monotonic()))
+            try:
+                os.killpg(proc.pid, signum)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    started = time.monotonic()
     try:
-        deadline = None if o.timeout is None else o.timeout + _GRACE_SECONDS
-        return proc.wait(timeout=deadline)
-    except subprocess.TimeoutExpired:
-        print(f"manycore run: the job outlived --timeout {o.timeout:g} s by {_GRACE_SECONDS:g} s; "
-              "killed", file=sys.stderr)
-        _kill(proc)
-        return 124
+        while True:
+            try:
+                code = proc.wait(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            now = time.monotonic()
+            if stopped and now - stopped[0][1] > _STOP_SECONDS:
+                _kill(proc)  # ranks whose launcher is killed end themselves (_rank)
+                break
+            if not stopped and o.timeout is not None and now - started > o.timeout + _GRACE_SECONDS:
+                print(f"manycore run: the job outlived --timeout {o.timeout:g} s by "
+                      f"{_GRACE_SECONDS:g} s; killed", file=sys.stderr)
+                _kill(proc)
+                return 124
+        if stopped:
+            name = signal.Signals(stopped[0][0]).name
+            print(f"manycore run: {name} received; the job was stopped", file=sys.stderr)
+            return 128 + stopped[0][0]
+        return 128 - code if code < 0 else code  # killed by signal N: 128 + N, as a shell says
     except KeyboardInterrupt:
         _kill(proc)
         return 130
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``manycore run`` (argv without the word ``run``)."""
     try:
         o = parse_args(sys.argv[1:] if argv is None else argv)
+        check_ranks(o)
         return run(o)
     except ValueError as e:
         print(f"manycore run: {e}", file=sys.stderr)

@@ -10,8 +10,12 @@ a pure-Python loop:
 2. a tree reduction in shared memory, ``__syncthreads`` between its steps;
 3. a matrix transpose through a padded shared-memory tile.
 
-The exit status is 0 when every result matches NumPy and 1 otherwise, so the tour doubles as
-a check that an installation works.
+Then a short selection of the course's labs runs at the small size on the same device (each
+checks itself and states what it shows), and the tour ends by saying how to list and open the
+rest (``manycore labs``).
+
+The exit status is 0 when every result matches NumPy and every lab passed, and 1 otherwise,
+so the tour doubles as a check that an installation works.
 """
 
 from __future__ import annotations
@@ -31,7 +35,11 @@ import manycore as mc
 from manycore import _core
 from manycore.tools.timing import format_rate, format_seconds, format_table, measure
 
-__all__ = ["KERNELS", "SIZES", "parse_size", "run", "main"]
+__all__ = ["KERNELS", "SIZES", "TOUR_LABS", "parse_size", "run", "main"]
+
+#: The labs the tour runs after its kernels: the GIL and processes, a race caught by checked
+#: mode, and memory spaces; short at the small size.
+TOUR_LABS = (2, 8, 15)
 
 # The three kernels, in one module: one compiler run instead of three.
 KERNELS = r"""
@@ -192,8 +200,10 @@ def run(
     repeat: int = 5,
     device: str | mc.Device = "cpu",
     out: Callable[[str], None] = print,
+    labs: tuple[int, ...] = (),
 ) -> int:
-    """Runs the tour and prints it with ``out``; returns the exit status (0: every check OK)."""
+    """Runs the tour and prints it with ``out``; then the ``labs`` (as ``manycore tour`` runs
+    :data:`TOUR_LABS`) at the small size; returns the exit status (0: every check OK)."""
     if repeat < 1:
         raise ValueError("repeat must be at least 1")
     dev = device if isinstance(device, mc.Device) else mc.Device(device)
@@ -328,7 +338,21 @@ def run(
     failed = [r for r in rows if not r.ok]
     for r in failed:
         out(f"FAIL {r.kernel}: {r.problem}")
-    return 1 if failed else 0
+    labs_status = 0
+    if labs:
+        from manycore.labs import LABS
+        from manycore.labs.command import run_selection
+
+        out("")
+        out(f"The course's labs: {len(labs)} of {len(LABS)}, at the small size on {dev} "
+            "(each checks its own results):")
+        labs_status = run_selection(list(labs), size="small", device=str(dev), out=out)
+        out("")
+        out(f"All {len(LABS)} labs: `manycore labs` lists them, `manycore labs run N` runs one "
+            "(--size small|default|large),")
+        out("`manycore labs open N [DIR] [--exercise]` writes its notebook for Jupyter "
+            "(docs/labs.md).")
+    return 1 if failed or labs_status else 0
 
 
 def _size_argument(text: str) -> int:
@@ -348,6 +372,22 @@ def _repeat_argument(text: str) -> int:
     return value
 
 
+def _labs_argument(text: str) -> tuple[int, ...]:
+    if text.strip().lower() == "none":
+        return ()
+    try:
+        numbers = tuple(int(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"labs '{text}': lab numbers separated by commas, or none") from None
+    from manycore.labs import LABS
+
+    known = {lab.number for lab in LABS}
+    unknown = [n for n in numbers if n not in known]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"no lab {unknown[0]}; the labs are numbered 0 to {max(known)}")
+    return numbers
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The tour's options, shared by ``manycore tour`` and ``python -m manycore.tools.tour``."""
     parser.add_argument(
@@ -359,6 +399,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="timed runs per measurement; the best is shown (default 5)")
     parser.add_argument("--device", default="cpu", metavar="D",
                         help="device to run on: cpu (default), cuda, cuda:N")
+    parser.add_argument("--labs", type=_labs_argument, default=TOUR_LABS, metavar="N,N",
+                        help="the labs to run after the kernels, at the small size (default "
+                             f"{','.join(map(str, TOUR_LABS))}; 'none' for none)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -366,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)
     args = parser.parse_args(argv)
-    return run(args.size, args.repeat, args.device)
+    return run(args.size, args.repeat, args.device, labs=args.labs)
 
 
 if __name__ == "__main__":
