@@ -145,8 +145,9 @@ def test_profile_report_shows_occupancy(kernels):
 
     f = kernels.get_function("light")
     needs_registers(f)
+    x = np.zeros(1024, np.float32)
     with mc.profile() as p:
-        f(np.zeros(1024, np.float32), grid=1, block=1024)
+        f(x, grid=1, block=1024)
     (occ,) = p.occupancy("light")
     assert occ.block == 1024 and occ.occupancy == 1.0
     text = p.report(peaks=None)

@@ -129,11 +129,12 @@ def test_launches_from_threads_are_recorded(cpu, axpy_module):
 
 def test_a_failing_launch_raises_as_usual(cpu, axpy_module):
     f = module(cpu, axpy_module).get_function("fail")
+    ones, zeros = np.ones(32, np.int32), np.zeros(32, np.int32)
     with mc.profile() as p, pytest.raises(mc.KernelFault):
-        f(np.ones(32, np.int32), grid=1, block=32)
+        f(ones, grid=1, block=32)
     assert p.launches == []
     with mc.profile() as p, pytest.raises(mc.InvalidLaunch):
-        f(np.zeros(32, np.int32), grid=1, block=4096)
+        f(zeros, grid=1, block=4096)
 
 
 def test_annotations_set_bytes_and_flops(cpu, axpy_module):

@@ -303,9 +303,10 @@ def test_sites_need_a_memory_profile_and_a_known_kernel(cpu, modules):
 def test_report_lists_sites_and_marks_costly_lines(cpu, modules):
     a = np.arange(1024, dtype=np.float32)
     out = np.zeros(1024, np.float32)
+    ways = np.zeros(64, np.int32)
     with mc.profile(memory=True) as p:
         kernel(cpu, modules, "transpose_tile")(a, out, grid=1, block=(32, 32))
-        kernel(cpu, modules, "branches")(np.zeros(64, np.int32), grid=1, block=64)
+        kernel(cpu, modules, "branches")(ways, grid=1, block=64)
     text = p.report()
     assert "kernel 'transpose_tile'" in text and "32-way" in text
     listing = p.listing("transpose_tile")
@@ -329,10 +330,11 @@ def test_report_lists_sites_and_marks_costly_lines(cpu, modules):
 def test_a_checked_module_runs_checked_not_instrumented(cpu):
     src = "__global__ void racy(int* x) { x[0] = threadIdx.x; }"
     f = mc.SourceModule(src, device=cpu, checked=True).get_function("racy")
+    one, many = np.zeros(1, np.int32), np.zeros(32, np.int32)
     with mc.profile(memory=True) as p, pytest.raises(mc.KernelFault, match="race"):
-        f(np.zeros(1, np.int32), grid=1, block=32)
+        f(one, grid=1, block=32)
     with mc.profile(memory=True) as p:
         mc.SourceModule(src.replace("x[0]", "x[threadIdx.x]"), device=cpu,
-                        checked=True).get_function("racy")(np.zeros(32, np.int32), grid=1, block=32)
+                        checked=True).get_function("racy")(many, grid=1, block=32)
     (launch,) = p.launches
     assert not launch.instrumented and "a checked module runs checked" in launch.note
