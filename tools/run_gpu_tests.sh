@@ -6,7 +6,7 @@
 # table. Logs go to ${OUT:-build/gpu}.
 #   tools/run_gpu_tests.sh                 every step
 #   tools/run_gpu_tests.sh build tests     only the steps named (build cpp tests mpi memcheck bench
-#                                          profile mpibench pycuda pycudasuite labs)
+#                                          profile mpibench pycuda pycudasuite labs sweep multigpu)
 # Each step has a time limit (TESTS_TIMEOUT, MPI_TIMEOUT, MEMCHECK_TIMEOUT, BENCH_TIMEOUT,
 # ARRAYS_BENCH_TIMEOUT, MPI_BENCH_TIMEOUT, PROFILE_TIMEOUT, in seconds) so that steps can be split over calls of a
 # bounded length. mpibench (the MPI benchmarks, heat2d scaling on 1 to 16 ranks) runs only when
@@ -16,7 +16,11 @@
 # (PYCUDA_TIMEOUT, PYCUDA_SUITE_TIMEOUT). labs (the course's labs as scripts, at the default
 # size on the GPU; LABS=4,5,6 for some, LABS_TIMEOUT) also runs only when named; its results
 # gather in build/labs-gpu across calls, and labs-results.md, the table of all of them with the
-# device and the date, is copied to the output folder each time.
+# device and the date, is copied to the output folder each time. sweep (bench/arrays/sweep.py:
+# every array operation against CuPy at 2^28 and 2^16 elements, SWEEP_TIMEOUT) and multigpu (the
+# multi-GPU tests, the MPI suite with one rank per GPU on 2 and 4 GPUs, the heat example's
+# scaling over 1, 2, 4 GPUs on 16384^2 float32, MULTIGPU_TIMEOUT; skipped on a machine with one
+# GPU) run only when named too.
 # A machine without network access and without Boost.Context builds against .offline-deps/,
 # made beforehand by tools/pack_offline_deps.sh on a machine that has the Debian packages.
 set -uo pipefail
@@ -138,6 +142,36 @@ if wants profile; then
   status[profile]=$?
 fi
 
+if wants sweep; then
+  timeout ${SWEEP_TIMEOUT:-540} $python bench/arrays/sweep.py --device cuda --out "$out" >"$out/sweep.log" 2>&1
+  status[sweep]=$?
+fi
+
+if wants multigpu; then
+  gpus=$($python -c "import manycore as mc; print(sum(d.kind == 'cuda' for d in mc.devices()))" 2>/dev/null)
+  if [ "${gpus:-0}" -lt 2 ]; then
+    status[multigpu]="skipped: ${gpus:-0} GPU on this machine; the step needs 2 or more"
+  else
+    multigpu_timeout=${MULTIGPU_TIMEOUT:-180}
+    timeout $multigpu_timeout $python -m pytest tests/python/test_multigpu.py -m gpu "${pytest_args[@]}" \
+        >"$out/multigpu-tests.log" 2>&1
+    tests_rc=$?
+    # The MPI suite with one rank per GPU: each rank's default device is its own GPU.
+    : >"$out/multigpu-mpi.log"
+    mpi_rc=0
+    for ranks in 2 4; do
+      [ "$ranks" -le "$gpus" ] || continue
+      echo "==== $ranks ranks" >>"$out/multigpu-mpi.log"
+      timeout $multigpu_timeout $python -m manycore run -n "$ranks" --timeout $((multigpu_timeout - 10)) -m pytest \
+          --with-mpi -m mpi tests/python/test_dist.py -p no:cacheprovider -q -x -o addopts= \
+          >>"$out/multigpu-mpi.log" 2>&1 || mpi_rc=1
+    done
+    timeout $multigpu_timeout $python bench/mpi/heat_gpus.py --out "$out" >"$out/heat-gpus.log" 2>&1
+    heat_rc=$?
+    status[multigpu]="tests $tests_rc, mpi $mpi_rc, heat scaling $heat_rc ($gpus GPUs)"
+  fi
+fi
+
 if wants mpibench; then
   timeout ${MPI_BENCH_TIMEOUT:-400} $python bench/mpi/run.py --max-ranks "${MPI_BENCH_RANKS:-16}" \
       --grid "${MPI_BENCH_GRID:-2048}" >"$out/mpi-bench.log" 2>&1
@@ -167,23 +201,29 @@ if wants labs; then
   timeout ${LABS_TIMEOUT:-560} $python -m manycore labs run "${LABS:-all}" --size "${LABS_SIZE:-default}" \
       --device "${LABS_DEVICE:-cuda}" --out build/labs-gpu >"$out/labs.log" 2>&1
   status[labs]=$?
+  # Stopped by the time limit, the runner wrote no table: the labs that finished still count.
+  $python -c "import pathlib, manycore.labs.command as c; c.write_results_table(pathlib.Path('build/labs-gpu'))" \
+      >/dev/null 2>&1
   cp build/labs-gpu/labs-results.md build/labs-gpu/lab*.json "$out/" 2>/dev/null
 fi
 
 printf '\n| step | status | log |\n|---|---|---|\n'
-for step in build cpp tests mpi memcheck bench profile mpibench pycuda pycudasuite labs; do
+for step in build cpp tests mpi memcheck bench profile mpibench pycuda pycudasuite labs sweep multigpu; do
   wants "$step" || continue
   detail=""
   case $step in
     cpp) detail=" ($(grep -m1 'tests passed' "$out/cpp.log" 2>/dev/null))" ;;
     tests) detail=" ($(tail -n 1 "$out/gpu-tests.log"))" ;;
     mpi) detail=" ($(tail -n 1 "$out/mpi-tests.log"))" ;;
+    multigpu) [ -f "$out/multigpu-tests.log" ] && detail=" ($(tail -n 1 "$out/multigpu-tests.log"))" ;;
   esac
   printf '| %s | %s%s | %s |\n' "$step" "${status[$step]}" "$detail" \
-    "$(case $step in build) echo build.log;; cpp) echo cpp.log;; mpi) echo mpi-tests.log;; tests) echo gpu-tests.log;; memcheck) echo memcheck.log;; bench) echo gpu-bench.md;; profile) echo profile-ncu.md;; mpibench) echo mpi-bench.log;; pycuda) echo pycuda-side-by-side.md;; pycudasuite) echo pycuda-suite-*.md;; labs) echo "labs.log, labs-results.md";; esac)"
+    "$(case $step in build) echo build.log;; cpp) echo cpp.log;; mpi) echo mpi-tests.log;; tests) echo gpu-tests.log;; memcheck) echo memcheck.log;; bench) echo gpu-bench.md;; profile) echo profile-ncu.md;; mpibench) echo mpi-bench.log;; pycuda) echo pycuda-side-by-side.md;; pycudasuite) echo pycuda-suite-*.md;; labs) echo "labs.log, labs-results.md";; sweep) echo sweep.log;; multigpu) echo "multigpu-*.log, heat-gpus.log";; esac)"
 done
 [ -f "$out/gpu-bench.md" ] && cat "$out/gpu-bench.md"
 [ -f "$out/scan-tiles.md" ] && cat "$out/scan-tiles.md"
 [ -f "$out/pycuda-side-by-side.md" ] && cat "$out/pycuda-side-by-side.md"
 wants labs && [ -f "$out/labs.log" ] && grep -A 30 '^lab  title' "$out/labs.log"
+wants sweep && cat "$out"/*-sweep.md 2>/dev/null
+wants multigpu && [ -f "$out/heat-gpus.log" ] && cat "$out/heat-gpus.log"
 exit 0

@@ -27,6 +27,7 @@ struct Config {
     bool check_on_cpu = false;      // MANYCORE_CHECK_ON_CPU=1: GPU modules and arrays on the CPU
     bool cpu_fibers = false;        // MANYCORE_CPU_SCHEME=fibers ("auto" or "fission": false)
     std::string emulated_arch = "sm_90";  // MANYCORE_EMULATED_ARCH: the GPU the CPU answers for
+    bool peer_copy = true;          // MANYCORE_PEER_COPY=0: copies between GPUs go through host memory
 
     /// The process-wide settings, read from the environment on first use. Thread-safe.
     static const Config& get();

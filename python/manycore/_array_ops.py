@@ -253,6 +253,26 @@ def copy(self: Array) -> Array:
     return astype(self, self.dtype)
 
 
+_copy = copy  # for functions whose own parameter is named `copy`
+
+
+def to(self: Array, device: Any, copy: bool = True) -> Array:
+    """This array on ``device`` (a ``Device`` or a name such as ``"cuda:1"``): a new contiguous
+    array of the same shape and dtype. Between two GPUs the bytes go peer to peer where the
+    driver allows it, else through pinned host memory (``manycore.cuda.copy_path(dst, src)``
+    says which; ``manycore.copy`` returns it per copy). On the array's own device it is a copy
+    too, unless ``copy=False``, which then returns the array itself."""
+    target = _device(device)
+    if target == self.device and not copy:
+        return self
+    src = self if self.is_contiguous else _copy(self)
+    dt = self.dtype
+    out = _core.empty(self.shape, "void" if dt.kind == "V" else dt.name, dt.itemsize, target)
+    if out.size:
+        _core.copy(out, src)
+    return out
+
+
 def fill(self: Array, value: Any) -> Array:
     """Sets every element to ``value`` (converted as NumPy converts it)."""
     v = _scalar(value, self.dtype) if not isinstance(value, (Array, np.ndarray)) else value
@@ -430,6 +450,7 @@ def install() -> None:
     A.item = item
     A.astype = astype
     A.copy = copy
+    A.to = to
     A.fill = fill
     A.reshape = reshape
     A.ravel = ravel
@@ -532,7 +553,7 @@ def asarray(obj: Any, device: Any = None) -> Array:
     if type(obj) is Array:
         if target is None or obj.device == target:
             return obj
-        return _core.to_device(get(obj), target)
+        return to(obj, target)
     cai = getattr(obj, "__cuda_array_interface__", None) if not isinstance(obj, np.ndarray) else None
     if cai is not None:
         return _from_cuda_interface(obj, cai, target)

@@ -72,9 +72,10 @@ def zeros_like(a: Any, dtype: Any = None, device: DeviceLike = None) -> Array:
 
 
 def to_device(array: Any, device: DeviceLike = None) -> Array:
-    """A copy of the NumPy array (or array-like) ``array`` on ``device``."""
+    """A copy of the NumPy array (or array-like) ``array`` on ``device``; a manycore Array is
+    copied device to device (``Array.to``)."""
     if isinstance(array, Array):
-        array = array.get()
+        return array.to(device if device is not None else _core.default_device())
     if array is None:
         raise TypeError("to_device(None): give the array to copy (a NumPy array or a "
                         "sequence of numbers)")

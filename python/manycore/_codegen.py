@@ -79,6 +79,14 @@ def param_type(dtype: np.dtype, const: bool) -> str:
 PREAMBLE = r"""
 #ifndef MC_ARRAY_PREAMBLE
 #define MC_ARRAY_PREAMBLE
+// Before a short loop over the lanes of a CPU reduction: kept a loop, GCC's loop vectoriser
+// turns it into vector selects; completely unrolled first, each lane's NaN-aware max becomes a
+// branch on random data.
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
+#define MC_ROLLED _Pragma("GCC unroll 1")
+#else
+#define MC_ROLLED
+#endif
 template <class T> struct mc_complex { T re, im; };
 template <class T> struct mc_is_complex { static const bool value = false; };
 template <class T> struct mc_is_complex<mc_complex<T> > { static const bool value = true; };
@@ -225,9 +233,10 @@ template <class A, class B> __device__ inline bool mc_eq(A a, B b) {
     else return a == b; }
 template <class A, class B> __device__ inline bool mc_le(A a, B b) { return mc_lt(a, b) || mc_eq(a, b); }
 
-// minimum/maximum propagate NaN, as NumPy's do.
-template <class T> __device__ inline T mc_min(T a, T b) { return (mc_isnan(a) || !(b < a || mc_isnan(b))) ? a : b; }
-template <class T> __device__ inline T mc_max(T a, T b) { return (mc_isnan(a) || !(b > a || mc_isnan(b))) ? a : b; }
+// minimum/maximum propagate NaN, as NumPy's do. Every comparison is made (`|`, not `||`), so the
+// host compiler turns the choice into vector selects instead of branches.
+template <class T> __device__ inline T mc_min(T a, T b) { return (mc_isnan(a) | !((b < a) | mc_isnan(b))) ? a : b; }
+template <class T> __device__ inline T mc_max(T a, T b) { return (mc_isnan(a) | !((b > a) | mc_isnan(b))) ? a : b; }
 // (value, index) pairs of argmin/argmax: NaN wins (the first one), ties go to the lower index.
 template <class T> struct mc_argpair { T v; long long i; };
 template <class T> __device__ inline mc_argpair<T> mc_argbest(mc_argpair<T> a, mc_argpair<T> b, bool want_min) {

@@ -21,7 +21,7 @@ from . import _core
 from ._core import Device
 
 __all__ = ["MemoryPool", "memory_pool", "compile", "CompiledImage", "ArchLimits", "arch_limits",
-           "known_architectures"]
+           "known_architectures", "copy_path"]
 
 
 class MemoryPool:
@@ -64,6 +64,16 @@ def memory_pool(device: Device | str | None = None) -> MemoryPool:
     elif isinstance(device, str):
         device = Device(device)
     return MemoryPool(device)
+
+
+def copy_path(dst: Device | str, src: Device | str) -> str:
+    """How copies from GPU ``src`` to GPU ``dst`` go: ``'device'`` (the same GPU), ``'peer'``
+    (directly, over NVLink or PCIe: the driver allows peer access between the two, and
+    ``MANYCORE_PEER_COPY`` is not ``0``) or ``'staged'`` (through pinned host memory). The
+    first call for a pair enables peer access between them. ``manycore.copy`` returns the path
+    each copy took."""
+    return _core.gpu_copy_path(Device(dst) if isinstance(dst, str) else dst,
+                               Device(src) if isinstance(src, str) else src)
 
 
 @dataclass(frozen=True)

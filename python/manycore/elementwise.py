@@ -66,11 +66,30 @@ def _read(kind: str, name: str, ctype: str, dtype: np.dtype) -> str:
     return f"{name}[{idx}]"
 
 
+def _row_access(name: str, ctype: str, inner: str, last: int, const: bool) -> str:
+    """Element ``mc_j`` of a strided operand's current row (CPU rows loop): its row pointer
+    indexed where the row is contiguous ('c'), its first element where the row repeats one
+    element ('z'), byte arithmetic otherwise."""
+    c = "const " if const else ""
+    if inner == "c":
+        return f"mc_row_{name}[mc_j]"
+    if inner == "z":
+        return f"mc_row_{name}[0]"
+    return f"(*({c}{ctype}*)(({c}char*)mc_row_{name} + mc_j * {name}_s{last}))"
+
+
 def _build(name: str, template: str, in_dtypes: list[np.dtype], loop_dtypes: list[np.dtype],
            kinds: list[str], out_dtype: np.dtype, out_kind: str, ndim: int,
-           facts: cg.DeviceFacts) -> tuple[str, str]:
+           facts: cg.DeviceFacts, inner: tuple[str, ...] = (), index32: bool = False) -> tuple[str, str]:
+    """A kernel for ``template`` over operands of ``kinds``. Strided operands ('s') have an
+    ``inner`` letter each (and the output last, when strided): how their last dimension is laid
+    out, which the CPU's rows loop specialises on. ``index32``: every coordinate fits 32 bits
+    (a GPU then unravels the index with 32-bit divisions, several times cheaper)."""
     params = ["long long n", "long long mc_chunk"]
     strided = [k for k in range(len(kinds)) if kinds[k] == "s"] + ([-1] if out_kind == "s" else [])
+    rows = bool(strided) and not facts.gpu
+    inner_of = dict(zip(strided, inner)) if inner else {k: "g" for k in strided}
+    last = ndim - 1
     if strided:
         params += [f"long long mc_d{d}" for d in range(ndim)]
     reads = []
@@ -87,39 +106,67 @@ def _build(name: str, template: str, in_dtypes: list[np.dtype], loop_dtypes: lis
             params += [f"long long {nm}_s{d}" for d in range(ndim)]
         else:
             params.append(cg.param_type(dt, True) + " __restrict__ " + nm)
-        r = _read(kind, nm, ct, dt)
+        r = _row_access(nm, ct, inner_of[k], last, True) if rows and kind == "s" else _read(kind, nm, ct, dt)
         lct = cg.c_type(lt)
         reads.append(r if lt == dt else f"mc_cast<{lct} >({r})")
     oct_ = cg.c_type(out_dtype)
     if out_kind == "s":
         params.append("unsigned long long out")
         params += [f"long long out_s{d}" for d in range(ndim)]
-        target = f"(*({oct_}*)((char*)out + out_off))"
+        target = (_row_access("out", oct_, inner_of[-1], last, False) if rows
+                  else f"(*({oct_}*)((char*)out + out_off))")
     else:
         params.append(cg.param_type(out_dtype, False) + " __restrict__ out")
         target = f"(({oct_}*)out)[i]" if cg.is_complex(out_dtype) else "out[i]"
     loop_types = {f"L{k}": cg.c_type(t) for k, t in enumerate(loop_dtypes)}
     expr = template.format(*reads, **loop_types, O=oct_)
-    body = []
-    if strided:
-        names = [f"in{k}" for k in strided if k >= 0] + (["out"] if -1 in strided else [])
-        body.append("long long mc_r = i;")
-        body += [f"long long {nm}_off = 0;" for nm in names]
-        for d in reversed(range(ndim)):
-            if d:
-                body.append(f"{{ const long long q = mc_r / mc_d{d}; const long long x = mc_r - q * mc_d{d}; mc_r = q;")
-            else:
-                body.append("{ const long long x = mc_r;")
-            body += [f"  {nm}_off += x * {nm}_s{d};" for nm in names]
-            body.append("}")
-    body.append(f"{target} = mc_cast<{oct_} >({expr});")
-    src = (
-        cg.PREAMBLE
-        + f"__global__ void {name}({', '.join(params)}) {{\n    {cg.loop_header(facts)} {{\n        "
-        + "\n        ".join(body)
-        + "\n    }\n}\n"
-    )
+    store = f"{target} = mc_cast<{oct_} >({expr});"
+    names = [f"in{k}" for k in strided if k >= 0] + (["out"] if -1 in strided else [])
+    if rows:
+        body = _cpu_rows_body(names, strided, in_dtypes, out_dtype, ndim, store)
+    else:
+        body = f"    {cg.loop_header(facts)} {{\n        " + "\n        ".join(
+            _unravel(names, ndim, "i", index32) + [store]) + "\n    }\n"
+    src = cg.PREAMBLE + f"__global__ void {name}({', '.join(params)}) {{\n" + body + "}\n"
     return src, name
+
+
+def _unravel(names: list[str], ndim: int, index: str, index32: bool) -> list[str]:
+    """Statements giving each strided operand its byte offset ``<name>_off`` for flat ``index``."""
+    if not names:
+        return []
+    t = "unsigned" if index32 else "long long"
+    out = [f"{t} mc_r = ({t}){index};"] + [f"long long {nm}_off = 0;" for nm in names]
+    for d in reversed(range(ndim)):
+        if d:
+            out.append(f"{{ const {t} q = mc_r / ({t})mc_d{d}; const {t} x = mc_r - q * ({t})mc_d{d}; mc_r = q;")
+        else:
+            out.append(f"{{ const {t} x = mc_r;")
+        out += [f"  {nm}_off += (long long)x * {nm}_s{d};" for nm in names]
+        out.append("}")
+    return out
+
+
+def _cpu_rows_body(names: list[str], strided: list[int], in_dtypes: list[np.dtype], out_dtype: np.dtype,
+                   ndim: int, store: str) -> str:
+    """The CPU's loop over a block's elements, row by row of the last dimension: offsets are
+    unravelled once a row, and the row is a plain loop the compiler vectorises."""
+    last = ndim - 1
+    lines = ["    const long long mc_begin = (long long)blockIdx.x * mc_chunk;",
+             "    const long long mc_end = mc_begin + mc_chunk < n ? mc_begin + mc_chunk : n;",
+             "    for (long long mc_i0 = mc_begin; mc_i0 < mc_end;) {"]
+    lines += ["        " + x for x in _unravel(names, ndim, "mc_i0", False)]
+    lines.append(f"        const long long mc_col = mc_i0 % mc_d{last};")
+    lines.append(f"        const long long mc_len = mc_d{last} - mc_col < mc_end - mc_i0 ? mc_d{last} - mc_col : mc_end - mc_i0;")
+    for k, nm in zip(strided, names):
+        ct = cg.c_type(out_dtype if k < 0 else in_dtypes[k])
+        c = "" if k < 0 else "const "
+        lines.append(f"        {c}{ct}* __restrict__ mc_row_{nm} = ({c}{ct}*)(({c}char*){nm} + {nm}_off);")
+    lines += ["        for (long long mc_j = 0; mc_j < mc_len; ++mc_j) {",
+              "            const long long i = mc_i0 + mc_j;",
+              "            " + store, "            (void)i;",
+              "        }", "        mc_i0 += mc_len;", "    }"]
+    return "\n".join(lines) + "\n"
 
 
 # GCC 12 crashes (an internal compiler error in its SLP vectoriser) on some complex kernels; the
@@ -192,23 +239,26 @@ def run(op: str, template: str, operands: Sequence[Any], in_dtypes: Sequence[np.
     ndim = len(cshape)
     kinds = ["v"] * len(operands)
     for j, k in enumerate(arrays):
-        st = cstrides[j]
-        if all(s == 0 for s in st):
-            kinds[k] = "b"
-        elif ndim == 1 and st[0] == operands[k].itemsize:
-            kinds[k] = "c"
-        else:
-            kinds[k] = "s"
+        kinds[k] = _kind(cstrides[j], cshape, operands[k].itemsize)
     ost = cstrides[-1]
-    out_kind = "c" if ndim <= 1 and (ndim == 0 or ost[0] == out.itemsize) else "s"
+    out_kind = "c" if ndim == 0 or _kind(ost, cshape, out.itemsize) == "c" else "s"
     if ndim == 0:
         ndim = 1
         cshape = [1]
         cstrides = [[0] for _ in cstrides]
-    key = (op, template, tuple(in_dtypes), tuple(loop_dtypes), tuple(kinds), out.dtype, out_kind, ndim, facts.key)
+    strided = [cstrides[arrays.index(k)] for k in range(len(kinds)) if kinds[k] == "s"]
+    strided += [ost] if out_kind == "s" else []
+    itemsizes = [operands[k].itemsize for k in range(len(kinds)) if kinds[k] == "s"]
+    itemsizes += [out.itemsize] if out_kind == "s" else []
+    # How each strided operand's last dimension is laid out: contiguous, one element repeated,
+    # or strided (the CPU's rows loop specialises on it).
+    inner = tuple("c" if st[-1] == size else ("z" if st[-1] == 0 else "g") for st, size in zip(strided, itemsizes))
+    index32 = n < 2**32
+    key = (op, template, tuple(in_dtypes), tuple(loop_dtypes), tuple(kinds), out.dtype, out_kind, ndim, inner,
+           index32, facts.key)
     fn = cg.cached_function(key, lambda: _build(
         "mc_k_" + op, template, list(in_dtypes), list(loop_dtypes), kinds, out.dtype, out_kind, ndim,
-        facts), device, _options(facts, list(loop_dtypes) + [out.dtype]))
+        facts, inner, index32), device, _options(facts, list(loop_dtypes) + [out.dtype]))
     any_strided = "s" in kinds or out_kind == "s"
     args = [n, 0]
     if any_strided:
@@ -230,6 +280,18 @@ def run(op: str, template: str, operands: Sequence[Any], in_dtypes: Sequence[np.
     args[1] = chunk
     fn(*args, grid=grid, block=block)
     return out
+
+
+def _kind(strides: list[int], shape: list[int], itemsize: int) -> str:
+    """'b' for one element everywhere, 'c' for C order over ``shape`` (read as x[i]), else 's'."""
+    if all(s == 0 for s in strides):
+        return "b"
+    step = itemsize
+    for ext, st in zip(reversed(shape), reversed(strides)):
+        if st != step:
+            return "s"
+        step *= ext
+    return "c"
 
 
 # ---- The PyCUDA-style generator -------------------------------------------------------------

@@ -2,12 +2,15 @@
 # SPDX-FileCopyrightText: manycore developers
 """Random numbers that are the same on every device: Philox4x32-10, counter-based.
 
-Element ``i`` of a draw with ``seed`` is computed from (counter ``i``, key ``seed``) alone, so
+Element ``i`` of a draw with ``seed`` is computed from (counter ``i``, key ``seed``) alone
+(float32 draws: counter ``i // 4``, four numbers a block; integers: ``i // 2``, two), so
 ``uniform(n, seed=s, device=d)`` is bitwise the same on the CPU and on every GPU, and kernels get
 the same numbers through ``#include <manycore/random.h>`` (``mc_uniform_double(seed, i)``...).
 The mapping from bits to values is documented in that header: float64 uses 53 bits, float32
-24 bits, ``normal`` is Box-Muller (equal across devices up to a few ulp of log/cos/sqrt),
-``integers`` is a multiply-shift of 64 bits (bias below range/2**64).
+24 bits, ``normal`` is Box-Muller (float64: equal across devices up to a few ulp of the
+devices' log/cos/sqrt; float32: four numbers from each Philox block, with the header's own
+log, sin and cos, bitwise equal everywhere), ``integers`` is a multiply-shift of 64 bits (bias
+below range/2**64).
 """
 
 from __future__ import annotations
@@ -62,6 +65,43 @@ def _draw(kind: str, expr: str, shape: tuple[int, ...], dt: np.dtype, device: An
     return out
 
 
+def _by_blocks(kind: str, shape: tuple[int, ...], dt: np.dtype, device: Any, scalars: list[tuple[str, str, Any]],
+               per: int, value: tuple[str, str]) -> Array:
+    """Numbers ``per`` (2 or 4) at a time, one Philox block each: ``value[0]`` fills the array
+    ``z[per]`` (of the C type ``value[2]``) from the group index ``g`` (a statement), and element
+    ``per * g + k`` is ``value[1]`` with ``V`` standing for ``z[k]``."""
+    dev = _core.default_device() if device is None else (device if isinstance(device, _core.Device) else _core.Device(str(device)))
+    out = _core.empty(shape, dt.name, dt.itemsize, dev)
+    facts = cg.facts(dev)
+    ct, zt = cg.c_type(dt), value[2]
+    key = ("random", kind, dt, facts.key)
+
+    def build():
+        params = ", ".join(f"{t} {n}" for t, n, _ in scalars)
+
+        def store(k: str) -> str:
+            return f"out[{per} * g + {k}] = {value[1].replace('V', f'z[{k}]')};"
+
+        # The whole groups on every thread, then the last partial group on one.
+        src = (HEADER + f"__global__ void mc_random_{kind}(long long n, long long mc_chunk, {params}, "
+               f"{ct}* __restrict__ out) {{\n"
+               f"    const long long groups = n / {per};\n"
+               "    { const long long n = groups;\n"
+               f"    {cg.loop_header(facts)} {{ const unsigned long long g = (unsigned long long)i; {zt} z[{per}]; {value[0]}\n"
+               f"        {' '.join(store(str(k)) for k in range(per))} }} }}\n"
+               f"    if (n % {per} && blockIdx.x == 0 && threadIdx.x == 0) {{\n"
+               f"        const unsigned long long g = (unsigned long long)groups; {zt} z[{per}]; {value[0]}\n"
+               f"        for (int k = 0; k < (int)(n % {per}); ++k) {store('k')}\n    }}\n}}\n")
+        return src, f"mc_random_{kind}"
+
+    fn = cg.cached_function(key, build, dev)
+    n = out.size
+    if n:
+        grid, block, chunk = cg.launch_1d(facts, max(1, n // per))
+        fn(n, chunk, *[v for _, _, v in scalars], out, grid=grid, block=block)
+    return out
+
+
 def uniform(size: Any, low: float = 0.0, high: float = 1.0, dtype: Any = np.float64,
             seed: Any = None, device: Any = None) -> Array:
     """Uniform numbers in [low, high): ``fma(high - low, u, low)`` with u in [0, 1)."""
@@ -70,8 +110,10 @@ def uniform(size: Any, low: float = 0.0, high: float = 1.0, dtype: Any = np.floa
         expr = "fma(mc_hi - mc_lo, mc_uniform_double(mc_seed, (unsigned long long)i), mc_lo)"
         t = "double"
     elif dt == np.float32:
-        expr = "fmaf(mc_hi - mc_lo, mc_uniform_float(mc_seed, (unsigned long long)i), mc_lo)"
-        t = "float"
+        return _by_blocks("uniform", _shape(size), dt, device,
+                          [("unsigned long long", "mc_seed", _seed(seed)), ("float", "mc_lo", float(low)),
+                           ("float", "mc_hi", float(high))],
+                          4, ("mc_uniform_float4(mc_seed, g, z);", "fmaf(mc_hi - mc_lo, V, mc_lo)", "float"))
     else:
         raise TypeError(f"uniform: dtype must be float32 or float64, not {dt}")
     return _draw("uniform", expr, _shape(size), dt, device,
@@ -84,6 +126,11 @@ def normal(size: Any, loc: float = 0.0, scale: float = 1.0, dtype: Any = np.floa
     dt = np.dtype(dtype)
     if dt.kind != "f" or dt.itemsize not in (4, 8):
         raise TypeError(f"normal: dtype must be float32 or float64, not {dt}")
+    if dt == np.float32:
+        return _by_blocks("normal", _shape(size), dt, device,
+                          [("unsigned long long", "mc_seed", _seed(seed)), ("double", "mc_loc", float(loc)),
+                           ("double", "mc_scale", float(scale))],
+                          4, ("mc_normal_float4(mc_seed, g, z);", "(float)fma(mc_scale, (double)V, mc_loc)", "float"))
     expr = f"({cg.c_type(dt)})(mc_loc + mc_scale * mc_normal_double(mc_seed, (unsigned long long)i))"
     return _draw("normal", expr, _shape(size), dt, device,
                  [("unsigned long long", "mc_seed", _seed(seed)), ("double", "mc_loc", float(loc)),
@@ -104,7 +151,8 @@ def integers(low: int, high: int | None = None, size: Any = 1, dtype: Any = np.i
     info = np.iinfo(dt)
     if low < info.min or high - 1 > info.max:
         raise ValueError(f"integers: [{low}, {high}) does not fit in {dt}")
-    expr = f"({cg.c_type(dt)})(mc_low + mc_random_below(mc_seed, (unsigned long long)i, mc_range))"
-    return _draw("integers", expr, _shape(size), dt, device,
-                 [("unsigned long long", "mc_seed", _seed(seed)), ("unsigned long long", "mc_low", low % 2**64),
-                  ("unsigned long long", "mc_range", (high - low) % 2**64)])
+    return _by_blocks("integers", _shape(size), dt, device,
+                      [("unsigned long long", "mc_seed", _seed(seed)), ("unsigned long long", "mc_low", low % 2**64),
+                       ("unsigned long long", "mc_range", (high - low) % 2**64)],
+                      2, ("mc_random_below2(mc_seed, g, mc_range, z);", f"({cg.c_type(dt)})(mc_low + V)",
+                          "unsigned long long"))

@@ -6,12 +6,14 @@ argmax any all`` over all elements or along one axis.
 Two stages on every device: the first writes one partial per block, the next passes reduce
 the partials until one value is left. On a GPU a block is 256 threads that stride over the
 input, then combine through shared memory and warp shuffles. On the CPU a block is one thread
-over a contiguous run of ``CPU_CHUNK`` elements with 8 accumulators (vectorised, no fibers).
+over a contiguous run of ``CPU_CHUNK`` elements with ``CPU_LANES`` accumulators (vectorised, no
+fibers); ``min``/``max``/``argmin``/``argmax`` find their extreme lane by lane with one
+comparison and one select (``cpu_extreme``). Reductions along an axis are ``_reduce_axis``.
 
-Accuracy of float sums: each accumulator adds at most ``CPU_CHUNK / 8`` (CPU) or
+Accuracy of float sums: each accumulator adds at most ``CPU_CHUNK / CPU_LANES`` (CPU) or
 ``n / (threads)`` (GPU) terms in order, and the partials are combined in further passes of
-the same kind, so the error is at most about ``(CPU_CHUNK/8 + 8 * passes) * eps * sum(|x|)``
-(about 150 eps on the CPU) -- NumPy's pairwise sum is within about 20 eps; the tests compare
+the same kind, so the error is at most about ``(CPU_CHUNK/64 + 64 * passes) * eps * sum(|x|)``
+(about 250 eps on the CPU) -- NumPy's pairwise sum is within about 20 eps; the tests compare
 with that tolerance.
 """
 
@@ -31,7 +33,7 @@ from .elementwise import device_of_args, parse_arguments
 
 __all__ = ["ReductionKernel", "sum", "prod", "min", "max", "mean", "dot", "argmin", "argmax", "any", "all"]
 
-CPU_CHUNK = 1024
+CPU_CHUNK = 4096
 GPU_ITEMS = 8  # elements a GPU thread reduces at least (see _launch)
 _SHUFFLE_TYPES = {"int", "unsigned int", "long long", "unsigned long long", "float", "double"}
 
@@ -44,16 +46,7 @@ def _stage_source(name: str, ctype: str, neutral: str, map_body: str, params: st
 __global__ void {name}(long long n, long long mc_chunk, {ctype}* __restrict__ mc_part{params}) {{
     const long long mc_b = (long long)blockIdx.x * mc_chunk;
     const long long mc_e = mc_b + mc_chunk < n ? mc_b + mc_chunk : n;
-    {ctype} acc[8];
-    for (int k = 0; k < 8; ++k) acc[k] = ({ctype})({neutral});
-    long long mc_i = mc_b;
-    for (; mc_i + 8 <= mc_e; mc_i += 8) {{
-        for (int k = 0; k < 8; ++k) {{ const long long i = mc_i + k; acc[k] = mc_reduce(acc[k], {map_body}); }}
-    }}
-    for (long long i = mc_i; i < mc_e; ++i) acc[0] = mc_reduce(acc[0], {map_body});
-    // Combined as a tree in place: GCC 12 miscompiles (vectorises wrongly) other forms of this
-    // step after a widening integer loop (int8 -> int64 sums came out wrong).
-    for (int s = 4; s > 0; s >>= 1) for (int k = 0; k < s; ++k) acc[k] = mc_reduce(acc[k], acc[k + s]);
+{_cpu_lanes(ctype, neutral, map_body, "mc_b", "mc_e", "acc")}
     mc_part[blockIdx.x] = acc[0];
 }}
 """
@@ -98,6 +91,27 @@ __global__ void {name}(long long n, long long mc_chunk, {ctype}* __restrict__ mc
 """
 
 
+# Accumulators of a CPU loop: a rolled loop over this many lanes is what GCC's loop vectoriser
+# takes (select-based reductions such as NaN-propagating max included, which its SLP
+# vectoriser leaves scalar when the lanes are written out).
+CPU_LANES = 64
+
+
+def _cpu_lanes(ctype: str, neutral: str, map_body: str, begin: str, end: str, acc: str) -> str:
+    """C++ that reduces ``map_body`` over ``i`` in [begin, end) into ``acc[0]``, lane by lane."""
+    w = CPU_LANES
+    return f"""    {ctype} {acc}[{w}];
+    for (int k = 0; k < {w}; ++k) {acc}[k] = ({ctype})({neutral});
+    long long mc_i = {begin};
+    for (; mc_i + {w} <= {end}; mc_i += {w}) {{
+        MC_ROLLED for (int k = 0; k < {w}; ++k) {{ const long long i = mc_i + k; {acc}[k] = mc_reduce({acc}[k], {map_body}); }}
+    }}
+    for (long long i = mc_i; i < {end}; ++i) {acc}[0] = mc_reduce({acc}[0], {map_body});
+    // Combined as a tree in place: GCC 12 miscompiles (vectorises wrongly) other forms of this
+    // step after a widening integer loop (int8 -> int64 sums came out wrong).
+    for (int s = {w // 2}; s > 0; s >>= 1) for (int k = 0; k < s; ++k) {acc}[k] = mc_reduce({acc}[k], {acc}[k + s]);"""
+
+
 def _launch(facts: cg.DeviceFacts, n: int) -> tuple[int, int, int]:
     if facts.gpu:
         # At least GPU_ITEMS elements a thread: the partials of a full grid (8 blocks a
@@ -113,7 +127,7 @@ class _Reducer:
 
     def __init__(self, ctype: str, np_dtype: np.dtype, neutral: str, reduce_expr: str,
                  map_expr: str, params: list[tuple[str, str, bool]], preamble: str, name: str,
-                 facts: cg.DeviceFacts, options: tuple, user: bool) -> None:
+                 facts: cg.DeviceFacts, options: tuple, user: bool, stage1: str | None = None) -> None:
         from ._module import SourceModule
 
         self.ctype, self.dtype, self.facts = ctype, np_dtype, facts
@@ -127,7 +141,8 @@ class _Reducer:
             + "); }\n"
             + f"__device__ inline {ctype} mc_neutral() {{ return ({ctype})("
             + lab("neutral", neutral) + "); }\n"
-            + _stage_source(name + "_stage1", ctype, "mc_neutral()", "(" + lab("map_expr", map_expr) + ")", p, facts)
+            + (stage1 or _stage_source(name + "_stage1", ctype, "mc_neutral()",
+                                       "(" + lab("map_expr", map_expr) + ")", p, facts))
             + _stage_source(name + "_stage2", ctype, "mc_neutral()", "mc_in[i]", f", const {ctype}* __restrict__ mc_in", facts)
         )
         mod = SourceModule(src, device=facts.device, options=options, _follow_environment=False)
@@ -213,9 +228,76 @@ def _builtin_reducer(key: tuple, facts: cg.DeviceFacts, ctype: str, dt: np.dtype
     k = key + (facts.key,)
     r = _builtin.get(k)
     if r is None:
+        stage1 = None
+        if key[0] in EXTREMES and not facts.gpu:
+            stage1 = _cpu_extreme_stage("mc_r_" + key[0] + "_stage1", key[1], key[0])
         r = _builtin[k] = _Reducer(ctype, dt, neutral, reduce_expr, map_expr, params, "", "mc_r_" + key[0],
-                                   facts, (), False)
+                                   facts, (), False, stage1)
     return r
+
+
+EXTREMES = ("min", "max", "argmin", "argmax")
+
+
+def cpu_extreme(ct: str, op: str, x: str, begin: str, end: str) -> str:
+    """C++ that finds ``op`` (min, max, argmin, argmax) of ``x[begin..end)`` (non-empty) as
+    NumPy does (the first NaN wins; else the first of equal extremes): ``mc_m`` the value,
+    ``mc_at`` its position. Lane ``k`` keeps the extreme of the elements ``begin + k + W*j`` by
+    one comparison and one select (a vector instruction each for all lanes), and whether it
+    met a NaN. The position is then looked for only in the columns of the lanes that hold the
+    extreme, ``end - begin`` / W elements each, still in cache; a NaN, rare, costs a scan of the
+    range. (The generic reduction compares (value, index) pairs and checks NaN in both
+    operands: several times the instructions per element, and no vectors.)"""
+    w = CPU_LANES
+    better = "<" if op in ("min", "argmin") else ">"
+    find = op.startswith("arg")
+    return f"""    {ct} mc_best[{w}];
+    int mc_nan[{w}];
+    for (int k = 0; k < {w}; ++k) {{ mc_best[k] = {x}[{begin}]; mc_nan[k] = 0; }}
+    long long mc_i = {begin};
+    for (; mc_i + {w} <= {end}; mc_i += {w}) {{
+        MC_ROLLED for (int k = 0; k < {w}; ++k) {{
+            const {ct} v = {x}[mc_i + k];
+            mc_best[k] = v {better} mc_best[k] ? v : mc_best[k];
+            mc_nan[k] |= (int)mc_isnan(v);
+        }}
+    }}
+    for (int k = 0; mc_i + k < {end}; ++k) {{
+        const {ct} v = {x}[mc_i + k];
+        mc_best[k] = v {better} mc_best[k] ? v : mc_best[k];
+        mc_nan[k] |= (int)mc_isnan(v);
+    }}
+    {ct} mc_m = mc_best[0];
+    bool mc_any_nan = mc_nan[0] != 0;
+    for (int k = 1; k < {w}; ++k) {{ mc_m = mc_best[k] {better} mc_m ? mc_best[k] : mc_m; mc_any_nan |= mc_nan[k] != 0; }}
+    long long mc_at = {end};
+    if (mc_any_nan) {{
+        mc_at = {begin};
+        while (!mc_isnan({x}[mc_at])) ++mc_at;
+        mc_m = {x}[mc_at];
+    }} else if ({'true' if find else 'false'}) {{
+        for (int k = 0; k < {w}; ++k) {{
+            if (!(mc_best[k] == mc_m)) continue;
+            for (long long j = ({begin}) + k; j < mc_at; j += {w}) {{
+                if ({x}[j] == mc_m) {{ mc_at = j; break; }}
+            }}
+        }}
+    }}"""
+
+
+def _cpu_extreme_stage(name: str, dt: np.dtype, op: str) -> str:
+    """The CPU's first stage of min/max/argmin/argmax: one partial per block by cpu_extreme."""
+    ct = cg.c_type(dt)
+    arg = op.startswith("arg")
+    part = f"mc_argpair<{ct} >" if arg else ct
+    value = f"{part}{{mc_m, mc_at}}" if arg else "mc_m"
+    return f"""
+__global__ void {name}(long long n, long long mc_chunk, {part}* __restrict__ mc_part, const {ct}* __restrict__ x) {{
+    const long long b = (long long)blockIdx.x * mc_chunk, e = b + mc_chunk < n ? b + mc_chunk : n;
+{cpu_extreme(ct, op, "x", "b", "e")}
+    mc_part[blockIdx.x] = {value};
+}}
+"""
 
 
 def _pair_dtype(dt: np.dtype) -> np.dtype:
@@ -316,53 +398,12 @@ def _finish(op: str, out: Array, count: Any, res: np.dtype) -> Array:
 
 
 def _reduce_axis(op: str, a: Array, axis: int) -> Array:
-    from ._array_ops import copy
+    from ._reduce_axis import reduce_axis
 
     nd = a.ndim
     if not -nd <= axis < nd:
         raise np.exceptions.AxisError(f"axis {axis} is out of bounds for array of dimension {nd}")
-    axis %= nd
-    order = [d for d in range(nd) if d != axis] + [axis]
-    moved = a._view(0, [a.shape[d] for d in order], [a.strides[d] for d in order])
-    if not moved.is_contiguous:
-        moved = copy(moved)
-    out_shape = tuple(a.shape[d] for d in order[:-1])
-    length = a.shape[axis]
-    m = int(np.prod(out_shape))
-    dt = a.dtype
-    acc, act, neutral, red, mp, res = _spec(op, dt)
-    if length == 0 and op in ("min", "max", "argmin", "argmax"):
-        raise ValueError(f"zero-size array to reduction operation {op} which has no identity")
-    facts = cg.facts(a.device)
-    ctype_in = cg.c_type(dt)
-    key = ("axis", op, dt, facts.key)
-
-    def build():
-        read = f"((const {ctype_in}*)x)[mc_row + i]" if dt.kind == "c" else "x[mc_row + i]"
-        m_expr = mp.replace("X", read)
-        src = (cg.PREAMBLE
-               + f"__device__ inline {act} mc_reduce({act} a, {act} b) {{ return ({red}); }}\n"
-               + f"__global__ void mc_axis(long long n, long long mc_chunk, long long mc_len, "
-               f"{cg.param_type(dt, True)} __restrict__ x, {act}* __restrict__ out) {{\n"
-               f"    {cg.loop_header(facts).replace('long long i', 'long long o').replace('i <', 'o <').replace('++i', '++o').replace('i +=', 'o +=')} {{\n"
-               f"        const long long mc_row = o * mc_len;\n"
-               f"        {act} acc[8];\n        for (int k = 0; k < 8; ++k) acc[k] = {neutral};\n"
-               f"        long long mc_i = 0;\n"
-               f"        for (; mc_i + 8 <= mc_len; mc_i += 8) for (int k = 0; k < 8; ++k) {{ const long long i = mc_i + k; acc[k] = mc_reduce(acc[k], {m_expr}); }}\n"
-               f"        for (long long i = mc_i; i < mc_len; ++i) acc[0] = mc_reduce(acc[0], {m_expr});\n"
-               f"        for (int s = 4; s > 0; s >>= 1) for (int k = 0; k < s; ++k) acc[k] = mc_reduce(acc[k], acc[k + s]);\n"
-               f"        out[o] = acc[0];\n    }}\n}}\n")
-        return src, "mc_axis"
-
-    fn = cg.cached_function(key, build, a.device)
-    out = _core.empty(out_shape, "void" if acc.kind == "V" else acc.name, acc.itemsize, a.device)
-    if m:
-        grid, block, chunk = cg.launch_1d(facts, m)
-        if not facts.gpu:
-            chunk = builtins.max(1, -(-m // (facts.units * 16)))
-            grid = -(-m // chunk)
-        fn(m, chunk, length, moved, out, grid=grid, block=block)
-    return _finish(op, out, length, res)
+    return reduce_axis(op, a, axis % nd)
 
 
 def _reduction(op: str):

@@ -14,6 +14,8 @@ the next tile, holds it in registers, publishes the tile's total, then combines 
 prefixes the tiles before it have published, reading back only until it meets a prefix. A warp
 owns contiguous steps of 32 lanes x 16 bytes (one coalesced vector load a lane, a lane's items
 consecutive) and scans them with shuffles. Memory traffic is two passes (read, write).
+``cumsum`` reads its input's type and writes the wider accumulator type (int32 -> int64) in
+that same pass: a lane holds the narrow elements it loaded and converts them as it scans.
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ STEPS = 8
 OCCUPANCY = 1024
 
 
-def _items(itemsize: int) -> int:
-    """Elements each lane owns in a step: 16 bytes of them (one vector load), 1 to 16."""
-    return max(1, min(16, 16 // itemsize))
+def _items(in_size: int, out_size: int | None = None) -> int:
+    """Elements each lane owns in a step: 16 bytes of input (one vector load), 1 to 16, and at
+    most 32 bytes of output (a wider output type costs registers and stores)."""
+    return max(1, min(16, 16 // in_size, 32 // (out_size or in_size)))
 
 
 def _cpu_launch(facts: cg.DeviceFacts, n: int) -> tuple[int, int]:
@@ -50,40 +53,46 @@ def _cpu_launch(facts: cg.DeviceFacts, n: int) -> tuple[int, int]:
     return max(1, -(-n // chunk)), chunk
 
 
-def _cpu_source(nm: str, t: str) -> str:
+def _cpu_source(nm: str, t: str, tin: str) -> str:
+    """The CPU's three phases; the input (of C type ``tin``) is converted to ``t`` as it is read."""
+    def rd(i: str) -> str:
+        return f"in[{i}]" if tin == t else f"mc_cast<{t} >(in[{i}])"
+
     return f"""
-__global__ void {nm}_totals(long long n, long long mc_chunk, {t}* __restrict__ totals, const {t}* __restrict__ in) {{
+__global__ void {nm}_totals(long long n, long long mc_chunk, {t}* __restrict__ totals, const {tin}* __restrict__ in) {{
     const long long b = (long long)blockIdx.x * mc_chunk, e = b + mc_chunk < n ? b + mc_chunk : n;
     if (b >= e) return;
-    {t} acc = in[b];
-    for (long long i = b + 1; i < e; ++i) acc = mc_scan_op(acc, in[i]);
+    {t} acc = {rd("b")};
+    for (long long i = b + 1; i < e; ++i) acc = mc_scan_op(acc, {rd("i")});
     totals[blockIdx.x] = acc;
 }}
 __global__ void {nm}_prefix(long long g, {t}* totals) {{
     if (blockIdx.x != 0 || threadIdx.x != 0 || g == 0) return;
     for (long long k = 1; k < g; ++k) totals[k] = mc_scan_op(totals[k - 1], totals[k]);
 }}
-__global__ void {nm}_scan(long long n, long long mc_chunk, {t}* out, const {t}* in,
+__global__ void {nm}_scan(long long n, long long mc_chunk, {t}* out, const {tin}* in,
                           const {t}* __restrict__ prefix, bool exclusive) {{
     const long long b = (long long)blockIdx.x * mc_chunk, e = b + mc_chunk < n ? b + mc_chunk : n;
     if (b >= e) return;
     bool have = blockIdx.x > 0;
     {t} acc = have ? prefix[blockIdx.x - 1] : mc_scan_neutral();
     if (exclusive) {{
-        for (long long i = b; i < e; ++i) {{ const {t} x = in[i]; out[i] = have ? acc : mc_scan_neutral(); acc = have ? mc_scan_op(acc, x) : x; have = true; }}
+        for (long long i = b; i < e; ++i) {{ const {t} x = {rd("i")}; out[i] = have ? acc : mc_scan_neutral(); acc = have ? mc_scan_op(acc, x) : x; have = true; }}
     }} else if (have) {{
-        for (long long i = b; i < e; ++i) {{ acc = mc_scan_op(acc, in[i]); out[i] = acc; }}
+        for (long long i = b; i < e; ++i) {{ acc = mc_scan_op(acc, {rd("i")}); out[i] = acc; }}
     }} else {{
-        acc = in[b]; out[b] = acc;
-        for (long long i = b + 1; i < e; ++i) {{ acc = mc_scan_op(acc, in[i]); out[i] = acc; }}
+        acc = {rd("b")}; out[b] = acc;
+        for (long long i = b + 1; i < e; ++i) {{ acc = mc_scan_op(acc, {rd("i")}); out[i] = acc; }}
     }}
 }}
 """
 
 
-def _block_parallel_source(nm: str, t: str, items: int) -> str:
+def _block_parallel_source(nm: str, t: str, tin: str, items: int) -> str:
     return f"""
 typedef {t} mc_scan_t;
+// The input's element type: read narrow, held narrow in registers, converted as it is scanned.
+typedef {tin} mc_in_t;
 #define MC_ITEMS {items}
 #define MC_STEP (32 * MC_ITEMS)
 #define MC_WARPS {WARPS}
@@ -98,8 +107,20 @@ typedef {t} mc_scan_t;
 #else
 #define MC_UNROLL
 #endif
-// A lane's items are 16 bytes: loaded and stored as one uint4 where the arrays are aligned.
-#define MC_VECTOR (sizeof(mc_scan_t) * MC_ITEMS == 16)
+// A lane's items are loaded as one vector of 4, 8 or 16 bytes, and stored as one or two such
+// vectors (up to 32 bytes), where the arrays are aligned.
+#define MC_IN_BYTES (sizeof(mc_in_t) * MC_ITEMS)
+#define MC_OUT_BYTES (sizeof(mc_scan_t) * MC_ITEMS)
+#define MC_OUT_CHUNK (MC_OUT_BYTES < 16 ? MC_OUT_BYTES : 16)
+#define MC_VECTOR_IN (MC_IN_BYTES == 4 || MC_IN_BYTES == 8 || MC_IN_BYTES == 16)
+#define MC_VECTOR_OUT (MC_OUT_BYTES == 4 || MC_OUT_BYTES == 8 || MC_OUT_BYTES == 16 || MC_OUT_BYTES == 32)
+template <int B> struct mc_vec;
+template <> struct mc_vec<4> {{ typedef unsigned type; }};
+template <> struct mc_vec<8> {{ typedef uint2 type; }};
+template <> struct mc_vec<16> {{ typedef uint4 type; }};
+template <int B> struct mc_vec_or_byte {{ typedef typename mc_vec<B>::type type; }};
+template <> struct mc_vec_or_byte<1> {{ typedef unsigned char type; }};
+template <> struct mc_vec_or_byte<2> {{ typedef unsigned short type; }};
 
 // Warp shuffles of any element type, 32 bits at a time.
 #define MC_SHUFFLE(name, intrinsic)                                                               \\
@@ -117,12 +138,13 @@ MC_SHUFFLE(mc_shfl, __shfl_sync)
 
 // The lane's items of the step at `base` (`valid` elements from there on): lane l owns
 // [l * MC_ITEMS, l * MC_ITEMS + mine), so the warp reads 32 * 16 contiguous bytes at once.
-__device__ inline int mc_load_step(const mc_scan_t* in, long long base, long long valid, bool vec,
-                                   mc_scan_t (&v)[MC_ITEMS]) {{
+__device__ inline int mc_load_step(const mc_in_t* in, long long base, long long valid, bool vec,
+                                   mc_in_t (&v)[MC_ITEMS]) {{
     const long long first = (long long)(threadIdx.x & 31) * MC_ITEMS, left = valid - first;
     const int mine = left <= 0 ? 0 : (left < MC_ITEMS ? (int)left : MC_ITEMS);
-    if (vec && mine == MC_ITEMS) {{
-        const uint4 raw = *reinterpret_cast<const uint4*>(in + base + first);
+    if (MC_VECTOR_IN && vec && mine == MC_ITEMS) {{
+        typedef typename mc_vec_or_byte<(MC_VECTOR_IN ? MC_IN_BYTES : 1)>::type raw_t;
+        const raw_t raw = *reinterpret_cast<const raw_t*>(in + base + first);
         memcpy(v, &raw, sizeof(raw));
     }} else {{
         MC_UNROLL for (int k = 0; k < MC_ITEMS; ++k) if (k < mine) v[k] = in[base + first + k];
@@ -140,9 +162,9 @@ __device__ inline mc_scan_t mc_warp_scan(mc_scan_t x) {{
     return x;
 }}
 
-__device__ inline mc_scan_t mc_fold(const mc_scan_t (&v)[MC_ITEMS], int mine) {{
-    mc_scan_t x = mine > 0 ? v[0] : mc_scan_t();
-    MC_UNROLL for (int k = 1; k < MC_ITEMS; ++k) if (k < mine) x = mc_scan_op(x, v[k]);
+__device__ inline mc_scan_t mc_fold(const mc_in_t (&v)[MC_ITEMS], int mine) {{
+    mc_scan_t x = mine > 0 ? mc_cast<mc_scan_t>(v[0]) : mc_scan_t();
+    MC_UNROLL for (int k = 1; k < MC_ITEMS; ++k) if (k < mine) x = mc_scan_op(x, mc_cast<mc_scan_t>(v[k]));
     return x;
 }}
 
@@ -154,7 +176,7 @@ __device__ inline int mc_last_lane(long long valid) {{
 // One step: scans the lane's items `v` into `out` after `carry` (when `have`), and adds the
 // step's total to the carry.
 __device__ inline void mc_scan_step(mc_scan_t* out, long long base, long long valid, bool vec,
-                                    mc_scan_t (&v)[MC_ITEMS], int mine, bool exclusive,
+                                    const mc_in_t (&v)[MC_ITEMS], int mine, bool exclusive,
                                     mc_scan_t& carry, bool& have) {{
     const int lane = threadIdx.x & 31;
     const mc_scan_t incl = mc_warp_scan(mc_fold(v, mine));
@@ -163,21 +185,25 @@ __device__ inline void mc_scan_step(mc_scan_t* out, long long base, long long va
     bool h = have;
     mc_scan_t acc = carry;
     if (lane > 0) {{ acc = h ? mc_scan_op(acc, before) : before; h = true; }}
+    mc_scan_t o[MC_ITEMS];
     MC_UNROLL for (int k = 0; k < MC_ITEMS; ++k) {{
         if (k >= mine) break;
-        const mc_scan_t x = v[k];
-        if (exclusive) v[k] = h ? acc : mc_scan_neutral();
+        const mc_scan_t x = mc_cast<mc_scan_t>(v[k]);
+        if (exclusive) o[k] = h ? acc : mc_scan_neutral();
         acc = h ? mc_scan_op(acc, x) : x;
         h = true;
-        if (!exclusive) v[k] = acc;
+        if (!exclusive) o[k] = acc;
     }}
     const long long first = (long long)lane * MC_ITEMS;
-    if (vec && mine == MC_ITEMS) {{
-        uint4 raw;
-        memcpy(&raw, v, sizeof(raw));
-        *reinterpret_cast<uint4*>(out + base + first) = raw;
+    if (MC_VECTOR_OUT && vec && mine == MC_ITEMS) {{
+        typedef typename mc_vec_or_byte<(MC_VECTOR_OUT ? MC_OUT_CHUNK : 1)>::type raw_t;
+        MC_UNROLL for (int c = 0; c < (int)(MC_OUT_BYTES / MC_OUT_CHUNK); ++c) {{
+            raw_t raw;
+            memcpy(&raw, (const char*)o + c * MC_OUT_CHUNK, sizeof(raw));
+            reinterpret_cast<raw_t*>(out + base + first)[c] = raw;
+        }}
     }} else {{
-        MC_UNROLL for (int k = 0; k < MC_ITEMS; ++k) if (k < mine) out[base + first + k] = v[k];
+        MC_UNROLL for (int k = 0; k < MC_ITEMS; ++k) if (k < mine) out[base + first + k] = o[k];
     }}
     carry = have ? mc_scan_op(carry, total) : total;
     have = true;
@@ -264,7 +290,7 @@ __global__ void {nm}_clear(long long count, mc_status_t* state) {{
 // them, warp 0 publishes the tile's total and looks back for the prefix before the tile, and
 // every warp scans its steps from that prefix and the totals of the warps before it. Loads all
 // come before stores, so the scan may run in place.
-__global__ void MC_BOUNDS {nm}_scan(long long n, mc_scan_t* out, const mc_scan_t* in,
+__global__ void MC_BOUNDS {nm}_scan(long long n, mc_scan_t* out, const mc_in_t* in,
                                     mc_status_t* state, unsigned* words, bool exclusive) {{
     __shared__ mc_scan_t warp_totals[MC_WARPS];
     __shared__ mc_scan_t tile_prefix;
@@ -277,8 +303,10 @@ __global__ void MC_BOUNDS {nm}_scan(long long n, mc_scan_t* out, const mc_scan_t
     const long long tile_begin = tile * MC_TILE;
     const long long b = tile_begin + (long long)warp * MC_STEPS * MC_STEP;
     const long long e = b + MC_STEPS * MC_STEP < n ? b + MC_STEPS * MC_STEP : n;
-    const bool vec = MC_VECTOR && (((unsigned long long)in | (unsigned long long)out) & 15) == 0;
-    mc_scan_t v[MC_STEPS][MC_ITEMS];
+    // Vector accesses where both arrays are aligned to their vectors.
+    const bool vec = ((unsigned long long)in % (MC_VECTOR_IN ? MC_IN_BYTES : 1)) == 0 &&
+                     ((unsigned long long)out % (MC_VECTOR_OUT ? MC_OUT_CHUNK : 1)) == 0;
+    mc_in_t v[MC_STEPS][MC_ITEMS];
     int mine[MC_STEPS];
     MC_UNROLL for (int s = 0; s < MC_STEPS; ++s) mine[s] = mc_load_step(in, b + s * MC_STEP, e - b - s * MC_STEP, vec, v[s]);
     mc_scan_t total = mc_scan_t();
@@ -321,9 +349,12 @@ __global__ void MC_BOUNDS {nm}_scan(long long n, mc_scan_t* out, const mc_scan_t
 
 class _ScanKernel:
     def __init__(self, dtype: Any, scan_expr: str, neutral: str | None, exclusive: bool,
-                 name: str, options: Any, preamble: str) -> None:
+                 name: str, options: Any, preamble: str, in_dtype: Any = None) -> None:
         self.dtype = np.dtype(dtype)
         self.ctype = cg.c_type(self.dtype)
+        # The input's dtype when it differs (cumsum of int32 into int64): read and converted in
+        # the same pass that writes the output, which must then be given.
+        self.in_dtype = self.dtype if in_dtype is None else np.dtype(in_dtype)
         self.scan_expr = scan_expr
         self.neutral = neutral
         self.exclusive = exclusive
@@ -345,8 +376,9 @@ class _ScanKernel:
 
         t, nm = self.ctype, self.name
         neutral = cg.user_text("neutral", self.neutral) if self.neutral is not None else "0"
-        body = (_block_parallel_source(nm, t, _items(self.dtype.itemsize)) if block_parallel
-                else _cpu_source(nm, t))
+        tin = cg.c_type(self.in_dtype)
+        body = (_block_parallel_source(nm, t, tin, _items(self.in_dtype.itemsize, self.dtype.itemsize))
+                if block_parallel else _cpu_source(nm, t, tin))
         src = (cg.PREAMBLE + (cg.user_text("preamble", self.preamble) if self.preamble else "")
                + f"__device__ inline {t} mc_scan_op({t} a, {t} b) {{ return ("
                + cg.user_text("scan_expr", self.scan_expr) + "); }\n"
@@ -364,6 +396,9 @@ class _ScanKernel:
 
             input_ary = _as_array(input_ary)
         if output_ary is None:
+            if self.in_dtype != self.dtype:
+                raise TypeError(f"scan {self.name!r} reads {self.in_dtype} and writes {self.dtype}: "
+                                "give the output array")
             output_ary = input_ary
         n = input_ary.size
         facts = cg.facts(input_ary.device)
@@ -373,7 +408,7 @@ class _ScanKernel:
             return output_ary
         if block_parallel:
             clear_fn, scan_fn = fns
-            tile = WARPS * STEPS * 32 * _items(self.dtype.itemsize)
+            tile = WARPS * STEPS * 32 * _items(self.in_dtype.itemsize, self.dtype.itemsize)
             tiles = -(-n // tile)
             dev = input_ary.device
             state = _core.empty((tiles + 1,), "uint64", 8, dev)  # the tile counter, the tiles' status
@@ -410,24 +445,28 @@ class ExclusiveScanKernel(_ScanKernel):
         super().__init__(dtype, scan_expr, neutral, True, name, options, preamble)
 
 
-_cumsum: dict[np.dtype, InclusiveScanKernel] = {}
+_cumsum: dict[tuple, _ScanKernel] = {}
 
 
 def cumsum(a: Any, axis: int | None = None, dtype: Any = None) -> Array:
-    """Cumulative sum of the flattened array, or along ``axis`` (NumPy's accumulator dtype)."""
-    from ._array_ops import astype, ravel
+    """Cumulative sum of the flattened array, or along ``axis`` (NumPy's accumulator dtype:
+    int64 for smaller integers). The flattened scan reads ``a`` and writes the wider result
+    in one pass."""
+    from ._array_ops import ravel
     from .reduction import _as_array
 
     a = _as_array(a)
     acc = np.cumsum(np.zeros(1, a.dtype)).dtype if dtype is None else np.dtype(dtype)
     if axis is not None and not (a.ndim == 1 and axis in (0, -1)):
         return _cumsum_axis(a, int(axis), acc)
-    k = _cumsum.get(acc)
+    key = (a.dtype, acc)
+    k = _cumsum.get(key)
     if k is None:
         ct = cg.c_type(acc)
-        k = _cumsum[acc] = InclusiveScanKernel(acc, f"mc_add<{ct} >(a, b)", f"mc_cast<{ct} >(0)", name="mc_cumsum")
-    work = astype(ravel(a), acc)
-    return k(work)
+        k = _cumsum[key] = _ScanKernel(acc, f"mc_add<{ct} >(a, b)", f"mc_cast<{ct} >(0)", False, "mc_cumsum", (),
+                                       "", in_dtype=a.dtype)
+    flat = ravel(a)
+    return k(flat, _core.empty((flat.size,), acc.name, acc.itemsize, a.device))
 
 
 def _cumsum_axis(a: Array, axis: int, acc: np.dtype) -> Array:

@@ -139,6 +139,7 @@ Config Config::from_environment() {
                               "fibers elsewhere) or fibers, or unset it");
     }
     c.emulated_arch = emulated_arch_setting();
+    c.peer_copy = env("MANYCORE_PEER_COPY").empty() || flag("MANYCORE_PEER_COPY");
     return c;
 }
 

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -139,6 +140,49 @@ bool type_word(std::string_view w) {
            w == "size_t" || w == "ptrdiff_t" || w == "auto" || w == "__restrict__";
 }
 
+// A local passed whole to a function that is not a pure one (`pull(xi, tile[k], sx, sy)`) may
+// be bound to a reference parameter and written: it counts as written, so it is never taken
+// for a value every thread shares.
+void mark_reference_arguments(Body& body, const std::vector<Token>& t) {
+    const auto punct = [&](std::size_t i, char c) {
+        return i < t.size() && t[i].kind == Kind::punct && t[i].text[0] == c;
+    };
+    for (Ref& r : body.refs) {
+        if (r.write || r.token == 0 || !(punct(r.token - 1, '(') || punct(r.token - 1, ','))) continue;
+        std::size_t after = r.token + 1;
+        while (punct(after, '.') && after + 1 < t.size() && t[after + 1].kind == Kind::ident) after += 2;
+        if (!(punct(after, ',') || punct(after, ')'))) continue;
+        // The call's opening parenthesis, and the name before it.
+        int depth = 0;
+        std::size_t open = r.token;
+        while (open-- > 0) {
+            if (t[open].kind != Kind::punct) continue;
+            const char c = t[open].text[0];
+            if (c == ')' || c == ']' || c == '}') ++depth;
+            if (c == '(' || c == '[' || c == '{') {
+                if (depth == 0) break;
+                --depth;
+            }
+        }
+        if (open >= t.size() || !punct(open, '(') || open == 0) continue;
+        std::size_t name = open - 1;
+        if (punct(name, '>')) {  // a template's call, or static_cast<T>(v)
+            int angle = 0;
+            while (name > 0) {
+                if (punct(name, '>')) ++angle;
+                if (punct(name, '<') && --angle == 0) break;
+                --name;
+            }
+            if (name == 0) continue;
+            --name;
+        }
+        if (t[name].kind != Kind::ident) continue;
+        const std::string_view w = t[name].text;
+        if (pure_function(w) || type_word(w) || (source::classify(w) & source::keyword) != 0) continue;
+        r.write = true;
+    }
+}
+
 // ---- the plan ------------------------------------------------------------------------------
 
 enum class PieceKind {
@@ -206,6 +250,7 @@ class Fission {
     std::string why;
     int why_line = 0;
     int block_sites = 0, warp_sites = 0, strided_loops = 0;
+    int guarded_regions = 0;  // regions whose bounds checks a block decides at once
     std::vector<int> barrier_lines;
 
     bool plan() {
@@ -401,7 +446,9 @@ class Fission {
 
     // Whether tokens r compute the same value in every thread of a block: with `remat`, the
     // same value every time a given thread computes them (so they may be recomputed).
-    bool pure_range(Range r, bool remat, bool allow_assign = false, int depth = 0) const {
+    // With `now`, a value for the point where it is read (a uniform local the kernel writes
+    // counts as the same for every thread there).
+    bool pure_range(Range r, bool remat, bool allow_assign = false, int depth = 0, bool now = false) const {
         if (depth > 8) return false;
         for (std::size_t i = r.first; i < r.last; ++i) {
             const Token& tk = t_[i];
@@ -424,10 +471,8 @@ class Fission {
                                     op == "++" || op == "--" ||
                                     (op.size() >= 2 && op.back() == '=' && op != "==" &&
                                      op != "!=" && op != "<=" && op != ">=");
-                if (assign) {
-                    if (!allow_assign) return false;
-                    if (op.size() > 1) i += op.size() - 1;
-                }
+                if (assign && !allow_assign) return false;
+                if (op.size() > 1) i += op.size() - 1;  // `&&`'s second `&` is no address-of
                 continue;
             }
             // An identifier.
@@ -446,7 +491,7 @@ class Fission {
                 if (rf.write && !allow_assign) return false;
                 if (rf.write && c != VarClass::uniform) return false;
                 // A value recomputed later must read only values that never change.
-                if (c == VarClass::uniform && (!remat || !written(rf.var))) continue;
+                if (c == VarClass::uniform && (!remat || now || !written(rf.var))) continue;
                 if (remat && c == VarClass::remat) continue;
                 // A shared or static array's name is its address, the same for every thread.
                 if (c == VarClass::keep && var(rf.var).array) continue;
@@ -1350,6 +1395,9 @@ class Fission {
         bool* used_label = nullptr;
         int loop_label = -1;   // the innermost block-level loop's continue label (-1: natural)
         bool flat = false;     // into one line (an operand of generated code)
+        // Conditions written as `true` (first token -> end): a row of threads where each
+        // holds for the first and the last thread (see guards()).
+        const std::map<std::size_t, std::size_t>* as_true = nullptr;
     };
 
     // The output, and the line of the user's source that the compiler counts at its end.
@@ -1402,6 +1450,13 @@ class Fission {
         if (!ctx.flat) o.at(line(r.first));
         for (std::size_t i = r.first; i < r.last; ++i) {
             if (i > r.first) gap(o, i, ctx);
+            if (ctx.as_true) {
+                if (const auto it = ctx.as_true->find(i); it != ctx.as_true->end() && it->second <= r.last) {
+                    o.raw("true");
+                    i = it->second - 1;
+                    continue;
+                }
+            }
             if (const int s = stmt_at(i, StmtKind::return_); s >= 0 && ctx.region >= 0 && s_inside(s, r)) {
                 o.raw(exit_text(ctx));
                 i = st(s).all.last - 1;
@@ -1826,6 +1881,239 @@ class Fission {
         return bounds;
     }
 
+    // ---- blocks where every guard holds ----
+    // `s[t] = i < n ? x[i] : 0.0f;` and `if (row < n && col < n) ...` hold for every thread of
+    // most blocks: a block whose guards hold for its first and its last thread runs them as
+    // `true`, and the compiler loads and stores vectors where it would mask each lane. A guard
+    // qualifies when each of its conjuncts either is the same for every thread or compares a
+    // value that is the same for every thread with one that grows with the thread's indices (a
+    // sum of threadIdx.x, .y, .z and such values): its truth then holds for the whole block when
+    // it holds at both corners. The growing sides are checked not to wrap or be negative.
+    struct Guards {
+        std::map<std::size_t, std::size_t> conditions;  // first token -> end
+        std::vector<Range> growing;                      // sides that grow with the indices
+    };
+
+    // Whether tokens r depend on the thread, directly or through its locals.
+    bool mentions_thread(Range r, int depth = 0) const {
+        if (depth > 16) return true;
+        for (std::size_t i = r.first; i < r.last; ++i) {
+            if (word(i, "threadIdx") && !(i > r.first && (is(i - 1, '.') || is(i - 1, '>')))) return true;
+            const int ref = b_.ref_of[i];
+            if (ref < 0) continue;
+            const int v = b_.refs[static_cast<std::size_t>(ref)].var;
+            const VarClass c = class_[static_cast<std::size_t>(v)];
+            if (c == VarClass::remat) {
+                const Range init = versions_[static_cast<std::size_t>(v)][static_cast<std::size_t>(version_of(v, i))];
+                if (mentions_thread(init, depth + 1)) return true;
+            } else if (c != VarClass::uniform && !(c == VarClass::keep && var(v).array)) {
+                return true;  // a thread's own value
+            }
+        }
+        return false;
+    }
+
+    // Whether tokens r are a sum of the thread's indices (each at most once) and values that
+    // are the same for every thread, those minus such values.
+    bool grows_with_thread(Range r, int depth = 0) const {
+        if (depth > 16 || r.empty()) return false;
+        std::vector<std::pair<Range, bool>> terms;  // (term, added)
+        std::size_t start = r.first;
+        bool added = true;
+        for (std::size_t i = r.first; i < r.last; ++i) {
+            if (is(i, '(') || is(i, '[')) {
+                i = skip_group(i) - 1;
+                continue;
+            }
+            const std::string_view o = op_at(t_, i);
+            if (o.size() == 1 && (o == "+" || o == "-") && i > start && !unary_at(i)) {
+                terms.push_back({{start, i}, added});
+                added = o == "+";
+                start = i + 1;
+                continue;
+            }
+            // Operators that bind less tightly than + would make r something other than a sum.
+            static constexpr std::string_view loose[] = {"<", ">", "<=", ">=", "==", "!=", "?", ":",
+                                                         ",", "&&", "||", "<<", ">>", "|", "^"};
+            if (std::find(std::begin(loose), std::end(loose), o) != std::end(loose)) return false;
+            if (o == "&" && !unary_at(i)) return false;
+            if (!o.empty() && o.back() == '=') return false;
+            if (o.size() > 1) i += o.size() - 1;
+        }
+        terms.push_back({{start, r.last}, added});
+        bool grows = false;
+        for (const auto& [t, plus] : terms) {
+            if (!mentions_thread(t)) {
+                if (!pure_range(t, true, false, 0, true)) return false;
+                continue;
+            }
+            if (!plus) return false;
+            grows = true;
+            if (t.last == t.first + 3 && word(t.first, "threadIdx") && is(t.first + 1, '.') &&
+                (word(t.first + 2, "x") || word(t.first + 2, "y") || word(t.first + 2, "z")))
+                continue;
+            if (t.last == t.first + 1 && b_.ref_of[t.first] >= 0) {
+                const int v = b_.refs[static_cast<std::size_t>(b_.ref_of[t.first])].var;
+                if (class_[static_cast<std::size_t>(v)] != VarClass::remat) return false;
+                const Range init = versions_[static_cast<std::size_t>(v)][static_cast<std::size_t>(version_of(v, t.first))];
+                if (!grows_with_thread(init, depth + 1)) return false;
+                continue;
+            }
+            if (is(t.first, '(') && skip_group(t.first) == t.last && grows_with_thread({t.first + 1, t.last - 1}, depth + 1))
+                continue;
+            // A cast of what grows: `(int)threadIdx.x`. A conversion may wrap once within a
+            // block's range, which the probe's checks of the corners catch.
+            if (is(t.first, '(')) {
+                const std::size_t close = skip_group(t.first);
+                bool cast = close > t.first + 2 && close < t.last;
+                for (std::size_t k = t.first + 1; cast && k + 1 < close; ++k)
+                    cast = t_[k].kind == Kind::ident && type_word(t_[k].text) && t_[k].text != "true" &&
+                           t_[k].text != "false" && t_[k].text != "nullptr";
+                if (cast && grows_with_thread({close, t.last}, depth + 1)) continue;
+            }
+            return false;
+        }
+        // Each index at most once, or a sum could count one twice and still grow; that is
+        // fine: every term grows, so the sum does too.
+        return grows;
+    }
+
+    Range unparenthesised(Range r) const {
+        while (r.last > r.first + 2 && is(r.first, '(') && skip_group(r.first) == r.last) r = {r.first + 1, r.last - 1};
+        return r;
+    }
+
+    // Whether condition c holds in the whole block when it holds at both corners (see
+    // Guards); its growing sides go to `growing`.
+    bool corners_decide(Range c, std::vector<Range>& growing) const {
+        if (c.empty() || !pure_range(c, true, false, 0, true)) return false;
+        c = unparenthesised(c);
+        std::size_t start = c.first;
+        for (std::size_t i = c.first; i <= c.last; ++i) {
+            if (i < c.last && (is(i, '(') || is(i, '['))) {
+                i = skip_group(i) - 1;
+                continue;
+            }
+            const bool end = i == c.last || op_at(t_, i) == "&&";
+            if (!end) {
+                if (op_at(t_, i) == "||" || is(i, '?') || is(i, ',')) return false;
+                continue;
+            }
+            const Range conj = unparenthesised({start, i});
+            if (mentions_thread(conj)) {
+                std::size_t at = npos;
+                std::string op;
+                for (std::size_t k = conj.first; k < conj.last; ++k) {
+                    if (is(k, '(') || is(k, '[')) {
+                        k = skip_group(k) - 1;
+                        continue;
+                    }
+                    const std::string_view o = op_at(t_, k);
+                    if (o == "<" || o == "<=" || o == ">" || o == ">=") {
+                        if (at != npos) return false;
+                        at = k;
+                        op = std::string(o);
+                    } else if (o == "<<" || o == ">>" || o == "==" || o == "!=") {
+                        return false;
+                    }
+                    if (o.size() > 1) k += o.size() - 1;
+                }
+                if (at == npos) return false;
+                const Range lhs{conj.first, at}, rhs{at + op.size(), conj.last};
+                if (grows_with_thread(lhs) && !mentions_thread(rhs)) {
+                    growing.push_back(lhs);
+                } else if (grows_with_thread(rhs) && !mentions_thread(lhs)) {
+                    growing.push_back(rhs);
+                } else {
+                    return false;
+                }
+            }
+            if (i < c.last) i += 1;
+            start = i + 1;
+        }
+        return true;
+    }
+
+    // The condition of a statement's one top-level `?:` (after its assignment, if any).
+    std::optional<Range> ternary_condition(Range r) const {
+        std::size_t from = r.first, question = npos;
+        for (std::size_t i = r.first; i < r.last; ++i) {
+            if (is(i, '(') || is(i, '[') || is(i, '{')) {
+                i = skip_group(i) - 1;
+                continue;
+            }
+            const std::string_view o = op_at(t_, i);
+            if (o == "?") {
+                if (question != npos) return std::nullopt;
+                question = i;
+            } else if (question == npos && !o.empty() && o.back() == '=' && o != "==" && o != "!=" &&
+                       o != "<=" && o != ">=") {
+                from = i + o.size();
+            }
+            if (o.size() > 1) i += o.size() - 1;
+        }
+        if (question == npos || question == from) return std::nullopt;
+        return Range{from, question};
+    }
+
+    std::optional<Guards> guards(const Node& r) const {
+        if (r.level != 0) return std::nullopt;
+        Guards g;
+        const auto take = [&](Range c) {
+            std::vector<Range> growing;
+            if (!corners_decide(c, growing)) return;
+            g.conditions.emplace(c.first, c.last);
+            g.growing.insert(g.growing.end(), growing.begin(), growing.end());
+        };
+        for (const Piece& p : r.pieces) {
+            if (p.kind != PieceKind::stmt || version_defs_.count(p.stmt)) continue;
+            const Stmt& x = st(p.stmt);
+            if (x.kind == StmtKind::if_) {
+                take(x.head);
+            } else if (x.kind == StmtKind::expr) {
+                if (const auto c = ternary_condition(x.all)) take(*c);
+            } else if (x.kind == StmtKind::decl && !x.is_shared && !x.is_static) {
+                for (const Declarator& d : x.declarators)
+                    if (const auto c = ternary_condition(d.init)) take(*c);
+            }
+        }
+        if (g.conditions.empty()) return std::nullopt;
+        return g;
+    }
+
+    // Sets __mc_fast: whether every guard holds for the block's first and last thread, and
+    // the growing sides neither wrap nor start below zero.
+    void emit_guard_probe(Out& o, const Node& r, const Guards& g, const Ctx& ctx) {
+        std::string all;
+        for (const auto& [first, last] : g.conditions)
+            all += (all.empty() ? "(" : " && (") + text_of({first, last}, ctx) + ")";
+        o.raw(" { const ::uint3 __mc_tid{0u, 0u, 0u}; (void)__mc_tid; " + remat_decls(r.id, ctx));
+        for (std::size_t k = 0; k < g.growing.size(); ++k)
+            o.raw("const auto __mc_p" + n(static_cast<int>(k)) + " = (" + text_of(g.growing[k], ctx) + "); ");
+        o.raw("__mc_fast = " + all);
+        for (std::size_t k = 0; k < g.growing.size(); ++k) o.raw(" && __mc_p" + n(static_cast<int>(k)) + " >= 0");
+        o.raw("; if (__mc_fast) { const ::uint3 __mc_tid{__mc_bx - 1u, __mc_by - 1u, __mc_bz - 1u}; (void)__mc_tid; " +
+              remat_decls(r.id, ctx) + "__mc_fast = " + all);
+        for (std::size_t k = 0; k < g.growing.size(); ++k)
+            o.raw(" && (" + text_of(g.growing[k], ctx) + ") >= __mc_p" + n(static_cast<int>(k)));
+        o.raw("; } }");
+    }
+
+    void emit_guarded_region(Out& o, const Node& r, const Guards& g, const Ctx& outer) {
+        Ctx fast = outer;
+        fast.as_true = &g.conditions;
+        Ctx probe = outer;
+        probe.level = 0;
+        probe.region = r.id;
+        o.raw("\n{ bool __mc_fast = false;");
+        emit_guard_probe(o, r, g, probe);
+        o.raw("\nif (__mc_fast) {");
+        emit_region_loop(o, r, fast, true);
+        o.raw("} else {");
+        emit_region_loop(o, r, outer, true);
+        o.raw("} }\n");
+    }
+
     // A region whose pieces are all declarations of recomputed locals (and their
     // reassignments) runs nothing: each later region recomputes what it reads.
     bool runs_nothing(const Node& r) const {
@@ -1883,6 +2171,10 @@ class Fission {
             o.raw("} }\n");
             return;
         }
+        if (const auto g = guards(r)) {
+            if (!flat_) guarded_regions += 1;  // counted in the copy for any block (always written)
+            return emit_guarded_region(o, r, *g, outer);
+        }
         emit_plain_region(o, r, outer);
     }
 
@@ -1912,6 +2204,12 @@ class Fission {
         ctx.used_label = &used;
         thread_loop_open(o, ctx, "0", "__mc_bx", "", check_lanes);
         o.raw(remat_decls(r.id, ctx));
+        emit_pieces(o, r, ctx);
+        thread_loop_close(o, ctx, used);
+    }
+
+    // A region's pieces, inside its loop over threads.
+    void emit_pieces(Out& o, const Node& r, const Ctx& ctx) {
         for (const Piece& p : r.pieces) {
             switch (p.kind) {
                 case PieceKind::stmt:
@@ -1947,7 +2245,6 @@ class Fission {
                 }
             }
         }
-        thread_loop_close(o, ctx, used);
     }
 
     std::string live_mask() const {
@@ -2395,7 +2692,8 @@ KernelPlan plan_kernel(std::string_view source, const std::vector<Token>& t, std
         while (open < k.size() && !(k[open].kind == Kind::punct && k[open].text[0] == '{')) ++open;
     }
     if (open >= k.size()) return fibers("its body could not be found", 0);
-    const Body body = parse_body(in.kernel.text, k, p, open);
+    Body body = parse_body(in.kernel.text, k, p, open);
+    mark_reference_arguments(body, k);
     if (!body.error.empty()) {
         const int l = body.error_token < k.size() && k[body.error_token].line <= in.kernel.lines()
                           ? in.kernel.line_of[static_cast<std::size_t>(k[body.error_token].line)]
@@ -2415,6 +2713,10 @@ KernelPlan plan_kernel(std::string_view source, const std::vector<Token>& t, std
         plan.reason = describe(f, true) + ": the body is split at each into loops over the block's threads";
         if (f.strided_loops > 0)
             plan.reason += "; " + std::to_string(f.strided_loops) + " loop" + (f.strided_loops > 1 ? "s run" : " runs") + " iteration-major";
+        if (f.guarded_regions > 0)
+            plan.reason += "; " + std::to_string(f.guarded_regions) + " region" +
+                           (f.guarded_regions > 1 ? "s'" : "'s") +
+                           " bounds checks decided once a block where they hold for every thread";
     } else {
         plan.mode = ExecutionMode::loop;
         plan.reason = "no barriers or warp intrinsics: each block's threads run as one loop; " +

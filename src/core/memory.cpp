@@ -79,7 +79,19 @@ PinnedBuffer::~PinnedBuffer() {
     }
 }
 
-void copy(const Array& dst, const Array& src, const Stream* stream) {
+const char* to_string(CopyPath path) noexcept {
+    switch (path) {
+        case CopyPath::host: return "host";
+        case CopyPath::host_to_device: return "host_to_device";
+        case CopyPath::device_to_host: return "device_to_host";
+        case CopyPath::device: return "device";
+        case CopyPath::peer: return "peer";
+        case CopyPath::staged: return "staged";
+    }
+    return "unknown";
+}
+
+CopyPath copy(const Array& dst, const Array& src, const Stream* stream) {
     if (dst.nbytes() != src.nbytes()) {
         throw InvalidArgument("copy(dst, src): dst has " + std::to_string(dst.nbytes()) +
                               " bytes but src has " + std::to_string(src.nbytes()) +
@@ -95,32 +107,61 @@ void copy(const Array& dst, const Array& src, const Stream* stream) {
                               "writable array, e.g. numpy.empty_like(dst)");
     }
     const std::size_t bytes = dst.nbytes();
-    if (bytes == 0) return;
     const Device& d = dst.device();
     const Device& s = src.device();
-    if (d.kind() == DeviceKind::cpu && s.kind() == DeviceKind::cpu) {
-        std::memmove(dst.data(), src.data(), bytes);
-        return;
+    const bool d_host = d.kind() == DeviceKind::cpu, s_host = s.kind() == DeviceKind::cpu;
+    const CopyPath plain = d_host && s_host ? CopyPath::host
+                           : d_host         ? CopyPath::device_to_host
+                           : s_host         ? CopyPath::host_to_device
+                                            : CopyPath::device;
+    if (stream != nullptr && !(d_host && s_host) && !(!d_host && stream->device() == d) &&
+        !(!s_host && stream->device() == s)) {
+        const Device& gpu = d_host ? s : d;
+        throw InvalidArgument("copy(dst, src, stream): the stream is on " + stream->device().str() +
+                              " but the copy involves " + gpu.str() +
+                              (d_host || s_host || d == s ? "" : " and " + s.str()) +
+                              "; use a stream of a device involved");
+    }
+    if (d_host && s_host) {
+        if (bytes) std::memmove(dst.data(), src.data(), bytes);
+        return plain;
     }
     detail::CopyRequest request;
     request.dst = dst.data();
     request.src = src.data();
     request.bytes = bytes;
-    const Device& gpu = d.kind() != DeviceKind::cpu ? d : s;
-    request.kind = d.kind() == DeviceKind::cpu   ? detail::CopyKind::device_to_host
-                   : s.kind() == DeviceKind::cpu ? detail::CopyKind::host_to_device
-                                                 : detail::CopyKind::device_to_device;
+    request.kind = d_host   ? detail::CopyKind::device_to_host
+                   : s_host ? detail::CopyKind::host_to_device
+                            : detail::CopyKind::device_to_device;
     if (stream != nullptr) {
-        if (!(stream->device() == gpu)) {
-            throw InvalidArgument("copy(dst, src, stream): the stream is on " +
-                                  stream->device().str() + " but the copy involves " + gpu.str() +
-                                  "; use a stream of " + gpu.str());
-        }
         request.stream = stream->handle();
         request.async = true;
     }
+    if (!d_host && !s_host && !(d == s)) {
+        if (d.kind() != s.kind()) {
+            throw InvalidArgument("copy(dst, src): between " + s.str() + " and " + d.str() +
+                                  " (devices of two kinds); copy through host memory");
+        }
+        (void)d.info();
+        (void)s.info();
+        if (stream != nullptr && !(stream->device() == d)) request.stream_on_source = true;
+        return detail::backend(d.kind()).copy_between(d.index(), s.index(), request);
+    }
+    if (bytes == 0) return plain;
+    const Device& gpu = d_host ? s : d;
     (void)gpu.info();
     detail::backend(gpu.kind()).copy(gpu.index(), request);
+    return plain;
+}
+
+CopyPath gpu_copy_path(const Device& dst, const Device& src) {
+    if (dst.kind() == DeviceKind::cpu || src.kind() == DeviceKind::cpu || dst.kind() != src.kind()) {
+        throw InvalidArgument("gpu_copy_path(" + dst.str() + ", " + src.str() +
+                              "): both devices must be GPUs of one kind");
+    }
+    (void)dst.info();
+    (void)src.info();
+    return detail::backend(dst.kind()).path_between(dst.index(), src.index());
 }
 
 MemoryPoolStats memory_pool_stats(const Device& device) {

@@ -177,6 +177,15 @@ void Backend::synchronize_device(int) const {}
 void Backend::copy(int, const CopyRequest& r) const {
     if (r.bytes) std::memcpy(r.dst, r.src, r.bytes);
 }
+CopyPath Backend::copy_between(int dst_index, int src_index, const CopyRequest&) const {
+    throw InvalidArgument("copy between devices " + std::to_string(src_index) + " and " +
+                          std::to_string(dst_index) + " of the " + std::string(name()) +
+                          " room, which has one device");
+}
+CopyPath Backend::path_between(int dst_index, int src_index) const {
+    if (dst_index == src_index) return CopyPath::device;
+    throw InvalidArgument("the " + std::string(name()) + " room has one device");
+}
 std::shared_ptr<Buffer> Backend::allocate_pinned(std::size_t) const { return nullptr; }
 MemoryPoolStats Backend::memory_pool_stats(int) const { return {}; }
 std::size_t Backend::free_all_blocks(int) const { return 0; }

@@ -12,6 +12,7 @@
 #include "cuda/cuda_module.hpp"
 #include "cuda/driver_api.hpp"
 #include "cuda/memory_pool.hpp"
+#include "cuda/peer_copy.hpp"
 #include "cuda/process_state.hpp"
 #include "manycore/detail/backend.hpp"
 #include "manycore/error.hpp"
@@ -214,6 +215,29 @@ class CudaBackend final : public Backend {
                             r.async ? "cuMemcpyDtoDAsync" : "cuMemcpyDtoD", "manycore.copy");
                 break;
         }
+    }
+
+    CopyPath copy_between(int dst_index, int src_index, const CopyRequest& r) const override {
+        auto& to = device_state(dst_index);
+        auto& from = device_state(src_index);
+        to.check_usable();
+        from.check_usable();
+        const bool peer = peer_enabled(to, from);
+        if (r.bytes == 0) return peer ? CopyPath::peer : CopyPath::staged;
+        const auto stream = static_cast<CUstream>(r.stream);
+        if (stream) (r.stream_on_source ? from : to).note_stream_used();
+        if (peer) {
+            peer_copy(to, dptr(r.dst), from, dptr(r.src), r.bytes, stream, r.async);
+            return CopyPath::peer;
+        }
+        staged_copy(to, dptr(r.dst), r.stream_on_source ? nullptr : stream, from, dptr(r.src),
+                    r.stream_on_source ? stream : nullptr, r.bytes);
+        return CopyPath::staged;
+    }
+    CopyPath path_between(int dst_index, int src_index) const override {
+        if (dst_index == src_index) return CopyPath::device;
+        return peer_enabled(device_state(dst_index), device_state(src_index)) ? CopyPath::peer
+                                                                              : CopyPath::staged;
     }
 
     std::shared_ptr<Buffer> allocate_pinned(std::size_t bytes) const override {

@@ -42,6 +42,11 @@ inline constexpr int kMinimumDriverVersion = 12000;
     X(cuMemcpyHtoDAsync, CUresult, CUdeviceptr, const void*, std::size_t, CUstream)              \
     X(cuMemcpyDtoHAsync, CUresult, void*, CUdeviceptr, std::size_t, CUstream)                    \
     X(cuMemcpyDtoDAsync, CUresult, CUdeviceptr, CUdeviceptr, std::size_t, CUstream)              \
+    X(cuMemcpyPeer, CUresult, CUdeviceptr, CUcontext, CUdeviceptr, CUcontext, std::size_t)       \
+    X(cuMemcpyPeerAsync, CUresult, CUdeviceptr, CUcontext, CUdeviceptr, CUcontext, std::size_t,  \
+      CUstream)                                                                                  \
+    X(cuDeviceCanAccessPeer, CUresult, int*, CUdevice, CUdevice)                                 \
+    X(cuCtxEnablePeerAccess, CUresult, CUcontext, unsigned)                                      \
     X(cuMemsetD8, CUresult, CUdeviceptr, unsigned char, std::size_t)                             \
     X(cuMemsetD8Async, CUresult, CUdeviceptr, unsigned char, std::size_t, CUstream)              \
     X(cuPointerGetAttribute, CUresult, void*, int, CUdeviceptr)                                  \

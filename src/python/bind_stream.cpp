@@ -127,11 +127,24 @@ void bind_stream(nb::module_& m) {
         const Array d = host_view(dst, true, "dst");
         const Array s = host_view(src, false, "src");
         const Stream* st = optional_stream(stream);
-        nb::gil_scoped_release release;
-        copy(d, s, st);
+        CopyPath path;
+        {
+            nb::gil_scoped_release release;
+            path = copy(d, s, st);
+        }
+        return std::string(to_string(path));
     }, nb::arg("dst"), nb::arg("src"), nb::arg("stream").none() = nb::none(),
-       "Copies src into dst (same byte count, both contiguous), between any two devices. With a "
-       "stream the copy is queued and returns at once when the host side is pinned.");
+       "Copies src into dst (same byte count, both contiguous), between any two devices, and "
+       "returns the way it went: 'host', 'host_to_device', 'device_to_host', 'device' (within a "
+       "GPU), 'peer' (GPU to GPU directly) or 'staged' (GPU to GPU through host memory). With a "
+       "stream the copy is queued and returns at once when the host side is pinned (a staged "
+       "copy has finished on return).");
+    m.def("gpu_copy_path", [](nb::handle dst, nb::handle src) {
+        const Device d = to_device_arg(dst), s = to_device_arg(src);
+        nb::gil_scoped_release release;
+        return std::string(to_string(gpu_copy_path(d, s)));
+    }, nb::arg("dst"), nb::arg("src"),
+       "The way copies from GPU src to GPU dst go: 'device', 'peer' or 'staged'.");
 
     m.def("memory_pool_stats", [](nb::handle device) {
         const MemoryPoolStats s = memory_pool_stats(to_device_arg(device));

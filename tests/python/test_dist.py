@@ -43,11 +43,17 @@ GPU = [d for d in mc.devices() if d.kind == "cuda"]
 KINDS = ["numpy", "mc", pytest.param("cuda", marks=pytest.mark.gpu)]
 
 
+def _rank_gpu() -> mc.Device:
+    """This rank's GPU: its default device (with several GPUs, the one of its node-local rank)."""
+    d = mc.default_device()
+    return d if d.kind == "cuda" else GPU[0]
+
+
 def _kind(x, kind):
     if kind == "cuda":
         if not GPU:
             pytest.skip("no GPU on this machine")
-        return mc.to_device(x, GPU[0])
+        return mc.to_device(x, _rank_gpu())
     return mc.to_device(x, "cpu") if kind == "mc" else x
 
 
@@ -87,6 +93,27 @@ def test_each_rank_knows_its_place_on_the_node():
     gpus = [d for d in mc.devices() if d.kind == "cuda"]
     if gpus and not os.environ.get("MANYCORE_DEVICE"):
         assert mc.default_device() == gpus[w.rank % len(gpus)]
+
+
+@pytest.mark.gpu
+def test_one_rank_per_gpu():
+    """With a GPU for every rank, each rank's default device is a GPU of its own: arrays made
+    there say so, and a collective over them adds up what every GPU holds."""
+    from manycore import dist
+
+    w = dist.world()
+    if len(GPU) < w.size or os.environ.get("MANYCORE_DEVICE"):
+        pytest.skip(f"needs a GPU for each of the {w.size} ranks (this machine has {len(GPU)}) and "
+                    "MANYCORE_DEVICE unset")
+    dev = mc.default_device()
+    assert dev == GPU[w.rank]
+    a = mc.full(5, float(w.rank + 1))
+    assert a.device == dev
+    owners = w.allgather(np.array([dev.index], np.int64))
+    assert sorted(owners[:, 0].tolist()) == list(range(w.size))
+    total = w.allreduce(a, op="sum")
+    assert total.device == dev
+    np.testing.assert_array_equal(total.get(), np.full(5, w.size * (w.size + 1) / 2))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -347,7 +374,7 @@ def test_halo_exchange_and_heat2d_on_a_gpu(path, corners):
 
     grid = dist.CartGrid(dist.world(), ndim=2, periodic=True)
     G = np.arange(1, 9 * 10 + 1, dtype=np.float64).reshape(9, 10)
-    u = grid.scatter(G if grid.rank == 0 else None, device=GPU[0])
+    u = grid.scatter(G if grid.rank == 0 else None, device=_rank_gpu())
     assert u.local.device.kind == "cuda"
     h = u.exchange_halos(corners=corners, wait=False)
     h.wait()
@@ -356,7 +383,7 @@ def test_halo_exchange_and_heat2d_on_a_gpu(path, corners):
     if grid.rank == 0:
         np.testing.assert_array_equal(back, G)
     u0 = heat2d.initial(21, 18)
-    solver = heat2d.Heat2D(dist.CartGrid(dist.world(), ndim=2), u0 if grid.rank == 0 else None, device=GPU[0])
+    solver = heat2d.Heat2D(dist.CartGrid(dist.world(), ndim=2), u0 if grid.rank == 0 else None, device=_rank_gpu())
     residuals = solver.run(5, overlap=corners)
     ref, ref_res = heat2d.serial(u0, 5)
     assert residuals == ref_res

@@ -591,6 +591,128 @@ def test_compile_errors_in_a_split_kernel_name_the_users_line(cpu):
     assert "kernel.cu:5" in str(e.value) and "undeclared_name" in str(e.value)
 
 
+REFERENCE_HELPER = r"""
+__device__ void add_to(float v, float& sum, int& count) { sum += v; count += 1; }
+
+__global__ void tiled_sums(const float* x, float* sums, int* counts, int n) {
+    __shared__ float tile[64];
+    float sum = 0;      // written through the helper's references, by each thread for itself
+    int count = 0;
+    for (int start = 0; start < n; start += 64) {
+        tile[threadIdx.x] = start + threadIdx.x < n ? x[start + threadIdx.x] : 0.0f;
+        __syncthreads();
+        for (int k = 0; k < 64; ++k) add_to(tile[k] * (threadIdx.x + 1), sum, count);
+        __syncthreads();
+    }
+    sums[threadIdx.x] = sum;
+    counts[threadIdx.x] = count;
+}
+
+__global__ void plain_sums(const float* x, float* sums, int n) {
+    float sum = 0;
+    int count = 0;
+    for (int j = 0; j < n; ++j) add_to(x[j] * (threadIdx.x + 1), sum, count);
+    sums[blockIdx.x * blockDim.x + threadIdx.x] = sum + count;
+}
+"""
+
+
+def test_locals_a_helper_writes_through_references_stay_each_threads_own(device):
+    n = 200
+    x = (np.arange(n, dtype=np.float32) % 7) / 4
+    sums, counts = run(device, REFERENCE_HELPER, "tiled_sums",
+                       lambda: [x, np.zeros(64, np.float32), np.zeros(64, np.int32), n], [1, 2],
+                       dict(grid=1, block=64))
+    np.testing.assert_array_equal(counts, np.full(64, 256))
+    np.testing.assert_allclose(sums, x.sum() * np.arange(1, 65), rtol=1e-5)
+    (plain,) = run(device, REFERENCE_HELPER, "plain_sums", lambda: [x, np.zeros(128, np.float32), n], [1],
+                   dict(grid=2, block=64), mode="loop")
+    np.testing.assert_allclose(plain, x.sum() * (np.arange(128) % 64 + 1) + n, rtol=1e-5)
+
+
+# ---- bounds checks a block decides at once ------------------------------------------------------
+
+# Guards that hold for every thread of most blocks (`i < n ? x[i] : 0`, `if (row < n && col <
+# m)`) are decided once a block, from its first and its last thread; the blocks at the edges,
+# and values that start below zero or would wrap, take the checks thread by thread.
+GUARDED = r"""
+__global__ void edges(const float* x, float* out, int n, int m) {
+    __shared__ float s[8][33];
+    int tx = threadIdx.x, ty = threadIdx.y;
+    int row = blockIdx.y * blockDim.y + ty, col = blockIdx.x * blockDim.x + tx;
+    s[ty][tx] = (row < n && col < m) ? x[row * m + col] : -1.0f;
+    __syncthreads();
+    float shifted = col - 3 >= 0 && col - 3 < m ? 2.0f : 3.0f;   // below zero at the left edge
+    if (row < n && col < m) out[row * m + col] = s[ty][tx] + shifted;
+}
+// True for the first and the last thread, false between: what the corners cannot tell alone.
+__global__ void far(float* out, unsigned un) {
+    __shared__ float s[64];
+    s[threadIdx.x] = (int)threadIdx.x - 4 > un ? 17.0f : 19.0f;   // unsigned: -4 is huge
+    __syncthreads();
+    out[blockIdx.x * blockDim.x + threadIdx.x] = s[threadIdx.x];
+}
+__global__ void wraps(float* out, unsigned big) {
+    __shared__ float s[64];
+    s[threadIdx.x] = threadIdx.x + big > 5u ? 23.0f : 29.0f;     // wraps within the block
+    __syncthreads();
+    out[blockIdx.x * blockDim.x + threadIdx.x] = s[threadIdx.x];
+}
+"""
+
+
+@pytest.mark.parametrize("n, m, block", [(64, 64, (32, 8)), (61, 45, (32, 8)), (9, 100, (16, 4)),
+                                         (1, 1, (32, 8))])
+def test_bounds_checks_decided_once_a_block_give_the_same_results(device, n, m, block):
+    x = np.arange(n * m, dtype=np.float32) % 97
+    grid = ((m + block[0] - 1) // block[0], (n + block[1] - 1) // block[1])
+    (out,) = run(device, GUARDED, "edges", lambda: [x, np.zeros(n * m, np.float32), n, m],
+                 [1], dict(grid=grid, block=block))
+    col = np.arange(n * m) % m
+    np.testing.assert_array_equal(out, (x + np.where(col >= 3, 2.0, 3.0)).astype(np.float32))
+
+
+def test_bounds_checks_true_at_both_corners_only_are_checked_thread_by_thread(device):
+    tx = np.tile(np.arange(64), 2)
+    (out,) = run(device, GUARDED, "far", lambda: [np.zeros(128, np.float32), np.uint32(3)], [0],
+                 dict(grid=2, block=64))
+    np.testing.assert_array_equal(out, np.where((tx < 4) | (tx - 4 > 3), 17.0, 19.0))
+    big = 2**32 - 10
+    (out,) = run(device, GUARDED, "wraps", lambda: [np.zeros(128, np.float32), np.uint32(big)], [0],
+                 dict(grid=2, block=64))
+    np.testing.assert_array_equal(out, np.where((tx + big) % 2**32 > 5, 23.0, 29.0))
+
+
+def test_guards_the_whole_block_can_decide_are_named_in_the_reason(cpu):
+    with cpu_scheme("auto"):
+        m = mc.SourceModule(GUARDED + TREE_REDUCTION, device=cpu)
+    assert "bounds checks decided once a block" in m.get_function("reduce").execution_reason
+    for name in ("edges", "far", "wraps"):
+        reason = m.get_function(name).execution_reason
+        assert "bounds checks decided once a block" in reason, reason
+    assert "2 regions'" in m.get_function("edges").execution_reason
+
+
+def test_guards_the_corners_cannot_decide_stay_thread_by_thread(cpu):
+    src = r"""
+    __global__ void odd(const int* x, int* out, int n) {
+        __shared__ int s[64];
+        int i = blockIdx.x * blockDim.x + threadIdx.x;
+        s[threadIdx.x] = i % 2 == 0 ? x[i] : -x[i];     // not an interval of threads
+        __syncthreads();
+        if (i * i < n) out[i] = s[threadIdx.x ^ 1];       // grows, but not as a sum
+    }"""
+    with cpu_scheme("auto"):
+        f = mc.SourceModule(src, device=cpu).get_function("odd")
+    assert "bounds checks" not in f.execution_reason
+    x = np.arange(128, dtype=np.int32)
+    out = np.full(128, 7, np.int32)
+    f(x, out, 128 * 128 // 2, grid=2, block=64, lint=False)  # i * i, not i, meets n
+    i = np.arange(128)
+    signed = np.where(i % 2 == 0, x, -x)
+    np.testing.assert_array_equal(out, np.where(i * i < 128 * 128 // 2, signed[i ^ 1], 7))
+
+
 # ---- loops all threads run in step: iteration-major -------------------------------------------
 
 GRID_STRIDE_FORMS = {

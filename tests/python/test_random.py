@@ -41,9 +41,15 @@ def test_uniform_float64_equals_independent_philox(device):
     r = philox(np.arange(n), 12345).astype(np.uint64)
     want = (((r[:, 0] << np.uint64(32)) | r[:, 1]) >> np.uint64(11)).astype(np.float64) * 2.0**-53
     np.testing.assert_array_equal(got, want)
-    got32 = mc.random.uniform(n, seed=7, dtype=np.float32, device=device).get()
-    r = philox(np.arange(n), 7)
-    np.testing.assert_array_equal(got32, (r[:, 0] >> 8).astype(np.float32) * np.float32(2.0**-24))
+    # Float32: four numbers from each block, counter i // 4, word i % 4.
+    got32 = mc.random.uniform(n + 3, seed=7, dtype=np.float32, device=device).get()
+    r = philox(np.arange((n + 6) // 4), 7).reshape(-1)[:n + 3]
+    np.testing.assert_array_equal(got32, (r >> 8).astype(np.float32) * np.float32(2.0**-24))
+    k = mc.ElementwiseKernel("unsigned long long seed, float *out",
+                             "out[i] = mc_uniform_float(seed, (unsigned long long)i)", preamble=mc.random.HEADER)
+    out = mc.empty(n + 3, np.float32, device)
+    k(np.uint64(7), out)
+    np.testing.assert_array_equal(out.get(), got32)
 
 
 def test_streams_repeat_and_differ_by_seed(device):
@@ -114,3 +120,58 @@ __global__ void draw(int n, float* x) {
     x = np.zeros(1000, np.float32)
     f(x.size, x, grid=(4,), block=(256,))
     np.testing.assert_array_equal(x, mc.random.uniform(1000, dtype=np.float32, seed=7, device=cpu).get())
+
+
+def test_normal_float32_is_box_muller_of_the_documented_words(device):
+    """Float32 normals: four from each Philox block, (r0, r1) and (r2, r3) each a Box-Muller
+    pair (cosine, then sine), within a few ulp of the exact values of those words, and the same
+    numbers as the kernel-side mc_normal_float of each index."""
+    n = 4099  # a partial last group of four
+    got = mc.random.normal(n, seed=77, dtype=np.float32, device=device).get()
+    assert got.dtype == np.float32
+    r = philox(np.arange((n + 3) // 4), 77).astype(np.float64)
+    u1 = np.stack([r[:, 0], r[:, 2]], 1) * 2.0**-32 + 2.0**-33
+    t = np.floor(np.stack([r[:, 1], r[:, 3]], 1) / 256) * 2.0**-24
+    radius = np.sqrt(-2 * np.log(u1))
+    want = np.stack([radius[:, 0] * np.cos(2 * np.pi * t[:, 0]), radius[:, 0] * np.sin(2 * np.pi * t[:, 0]),
+                     radius[:, 1] * np.cos(2 * np.pi * t[:, 1]), radius[:, 1] * np.sin(2 * np.pi * t[:, 1])], 1)
+    np.testing.assert_allclose(got, want.reshape(-1)[:n], rtol=2e-6, atol=2e-6)
+    k = mc.ElementwiseKernel("unsigned long long seed, float *out",
+                             "out[i] = mc_normal_float(seed, (unsigned long long)i)",
+                             preamble=mc.random.HEADER)
+    out = mc.empty(n, np.float32, device)
+    k(np.uint64(77), out)
+    np.testing.assert_array_equal(out.get(), got)
+    big = mc.random.normal(2**20, loc=3.0, scale=2.0, seed=5, dtype=np.float32, device=device).get()
+    assert abs(big.mean() - 3) < 0.01 and abs(big.std() - 2) < 0.01
+    assert abs(((big - 3) / 2 > 1.959964).mean() - 0.025) < 0.002
+
+
+def test_float32_generators_compile_for_sm_90():
+    mc.cuda.compile(mc.random.HEADER + "__global__ void k(unsigned long long s, float* o) {"
+                    " float z[4]; mc_normal_float4(s, threadIdx.x, z); mc_uniform_float4(s, threadIdx.x, z);"
+                    " o[threadIdx.x] = z[0] + mc_normal_float(s, 3) + mc_uniform_float(s, 5); }",
+                    arch="sm_90")
+
+
+def test_normal_float32_is_the_same_on_every_device():
+    draws = [mc.random.normal(5001, seed=3, dtype=np.float32, device=d).get() for d in mc.devices()]
+    for d in draws[1:]:
+        np.testing.assert_array_equal(d, draws[0])
+
+
+def test_integers_are_the_documented_multiply_shift(device):
+    """Two integers from each Philox block: element 2g + p is low + the high 64 bits of
+    ((r[2p] << 32) | r[2p + 1]) * range; the kernel-side mc_random_below gives the same."""
+    n, low, high = 1001, -7, 1000003
+    got = mc.random.integers(low, high, size=n, dtype=np.int64, seed=11, device=device).get()
+    r = philox(np.arange((n + 1) // 2), 11).astype(object)
+    words = [(int(a) << 32) | int(b) for row in r for a, b in ((row[0], row[1]), (row[2], row[3]))][:n]
+    want = np.array([low + ((w * (high - low)) >> 64) for w in words], np.int64)
+    np.testing.assert_array_equal(got, want)
+    k = mc.ElementwiseKernel("unsigned long long seed, long long *out",
+                             f"out[i] = {low}LL + (long long)mc_random_below(seed, (unsigned long long)i, {high - low}ULL)",
+                             preamble=mc.random.HEADER)
+    out = mc.empty(n, np.int64, device)
+    k(np.uint64(11), out)
+    np.testing.assert_array_equal(out.get(), got)

@@ -120,6 +120,7 @@ struct CopyRequest {
     std::size_t bytes = 0;
     void* stream = nullptr;
     bool async = false;
+    bool stream_on_source = false;  // copy_between: `stream` belongs to the source device
 };
 
 /// Whether a room can be used here and, when not, why.
@@ -163,6 +164,11 @@ class Backend {
     /// Waits for all work on the device.
     virtual void synchronize_device(int index) const;
     virtual void copy(int index, const CopyRequest& request) const;
+    /// A copy from device `src_index`'s memory to device `dst_index`'s (two devices of this
+    /// room); returns the path it took. The default refuses: the room has one device.
+    virtual CopyPath copy_between(int dst_index, int src_index, const CopyRequest& request) const;
+    /// The path copy_between takes for these two devices (device, peer or staged).
+    virtual CopyPath path_between(int dst_index, int src_index) const;
     /// Page-locked host memory (a PinnedBuffer); nullptr when this room has none.
     virtual std::shared_ptr<Buffer> allocate_pinned(std::size_t bytes) const;
     virtual MemoryPoolStats memory_pool_stats(int index) const;

@@ -36,7 +36,7 @@ from manycore.labs import kit
 
 lab = kit.start(14, size=SIZE, device=DEVICE, result=RESULT)
 side, (width, height, max_iter), py_pixels = lab.pick(
-    small=(2000, (1200, 1000, 200), 4000), default=(4000, (4000, 3000, 500), 4000),
+    small=(2000, (1200, 1000, 200), 4000), default=(4000, (2048, 1536, 300), 4000),
     large=(16384, (16384, 16384, 1000), 4000))
 print(f"matrix add {side}x{side}; Mandelbrot {width}x{height}, {max_iter} iterations")
 X0, X1, Y0, Y1 = -2.0, 0.6, -1.2, 1.2

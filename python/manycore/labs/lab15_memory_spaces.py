@@ -172,7 +172,12 @@ for block in (32, 64, 128, 256, 512, 1024):
 multiplied = np.float32(VALUE * np.float32(reps))
 lab.claim("accumulating 0.1f differs from multiplying it: the baseline must accumulate",
           baseline["acc"][0] != multiplied, f"accumulated {baseline['acc'][0]!r}, multiplied {multiplied!r}")
+# On the CPU, loop fission cuts the barrier kernel at each __syncthreads into loops over the
+# block's threads: a barrier is where one loop ends and the next begins, and nothing waits.
+barriers = kit.execution_mode(module.get_function("shared_with_barriers"))
+ratio = lab.best("kernel shared_with_barriers") / lab.best("kernel from_shared")
 lab.claim("a barrier at every step costs time (slower than reading shared memory once)",
-          lab.best("kernel shared_with_barriers") > lab.best("kernel from_shared"),
-          f"{lab.best('kernel shared_with_barriers') / lab.best('kernel from_shared'):.1f}x")
+          ratio > 1, f"{ratio:.1f}x",
+          skip="" if barriers in ("gpu", "fibers") else
+          f"on the CPU the barriers are loop boundaries (the kernel runs as {barriers}), {ratio:.1f}x")
 lab.finish()
