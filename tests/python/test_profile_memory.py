@@ -248,6 +248,41 @@ def test_warp_intrinsics_and_many_blocks(device, modules):
     assert (loop.warp_steps, loop.divergent) == (blocks * 4 * 6, 0)
 
 
+def test_counts_are_the_same_under_every_cpu_scheme(cpu):
+    # The plain run of a barrier kernel is loop fission or fibers, of the others a loop; the
+    # profile's counts and the launch's results must not depend on which.
+    def profiled(scheme: str) -> tuple:
+        previous = mc.cpu_scheme()
+        mc.set_cpu_scheme(scheme)
+        try:
+            module = mc.SourceModule(SOURCE, device=cpu)
+        finally:
+            mc.set_cpu_scheme(previous)
+        tile, copy = module.get_function("transpose_tile"), module.get_function("copy")
+        a = np.arange(1024, dtype=np.float32)
+        out, y = np.zeros(1024, np.float32), np.zeros(1024, np.float32)
+        with mc.profile(memory=True) as p:
+            for _ in range(2):  # instrumented, then plain
+                out[:] = 0
+                tile(a, out, grid=1, block=(32, 32))
+                assert (out == a.reshape(32, 32).T.ravel()).all()
+            copy(1024, a, y, grid=4, block=256)
+        assert [launch.instrumented for launch in p.launches] == [True, False, True]
+        assert (y == a).all()
+        counts = [(s.line, s.variable, s.access, s.requests, s.sectors, s.wavefronts, s.max_ways)
+                  for name in ("transpose_tile", "copy") for s in p.sites(name)]
+        branches = [(b.line, b.warp_steps, b.divergent) for b in p.branches("copy")]
+        return tile.execution_mode, copy.execution_mode, sorted(counts), branches
+
+    fission = profiled("auto")
+    fibers = profiled("fibers")
+    assert fission[:2] == ("fission", "loop") and fibers[:2] == ("fibers", "loop")
+    assert fission[2] == fibers[2] and fission[3] == fibers[3]
+    # requests, wavefronts and the worst conflict of the transposed read, as worked out above
+    read = [(c[3], c[5], c[6]) for c in fission[2] if c[1] == "tile" and c[2] == "load"]
+    assert read == [(32, 32 * 32, 32)]
+
+
 def test_accesses_outside_an_array_are_counted_not_made(cpu, modules):
     x = np.arange(32, dtype=np.float32)
     y = np.zeros(32, np.float32)
