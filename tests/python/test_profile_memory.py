@@ -81,6 +81,16 @@ __global__ void warp_sum(const float* x, float* out) {
 __global__ void outside(const float* x, float* y) {
     y[threadIdx.x] = x[threadIdx.x + 16];
 }
+__global__ void pairs(const float2* f, const double2* d, float2* out_f, double2* out_d) {
+    __shared__ float2 sf[64];
+    __shared__ double2 sd[64];
+    int t = threadIdx.x;
+    sf[t] = f[t];
+    sd[t] = d[t];
+    __syncthreads();
+    out_f[t] = sf[63 - t];
+    out_d[t] = sd[63 - t];
+}
 """
 
 
@@ -228,6 +238,29 @@ def test_eight_and_sixteen_byte_accesses(device, modules):
     assert (sd.requests, sd.wavefronts, sd.ideal_wavefronts) == (2, 4, 4)
     assert (sv.requests, sv.wavefronts, sv.ideal_wavefronts) == (2, 8, 8)
     assert (out_d.get()[:64] == np.arange(64)).all()
+
+
+def test_float2_and_double2_follow_their_widths(device, modules):
+    f = on(device, np.arange(128, dtype=np.float32))
+    d = on(device, np.arange(128, dtype=np.float64))
+    out_f = mc.zeros(128, np.float32, device=device)
+    out_d = mc.zeros(128, np.float64, device=device)
+    with mc.profile(memory=True) as p:
+        kernel(device, modules, "pairs")(f, d, out_f, out_d, grid=1, block=64)
+    # 2 warps. Global: 32 float2 are 256 bytes, 8 sectors; 32 double2 are 512 bytes, 16.
+    load = site(p, "pairs", "f", "load")
+    assert (load.requests, load.sectors, load.ideal_sectors) == (2, 2 * 8, 2 * 8)
+    assert site(p, "pairs", "d", "load").sectors == 2 * 16
+    assert site(p, "pairs", "out_d", "store").ideal_sectors == 2 * 16
+    # Shared: a float2 is served a half-warp a pass (2 passes), a double2 a quarter-warp (4),
+    # reversed order or not: consecutive elements never share a bank within a pass.
+    for variable, passes in (("sf", 2), ("sd", 4)):
+        for access in ("store", "load"):
+            s = site(p, "pairs", variable, access)
+            assert (s.requests, s.wavefronts, s.ideal_wavefronts, s.max_ways) == (2, 2 * passes, 2 * passes, 1)
+    pairs_f = np.arange(128, dtype=np.float32).reshape(64, 2)[::-1].ravel()
+    assert (out_f.get() == pairs_f).all()
+    assert (out_d.get() == np.arange(128, dtype=np.float64).reshape(64, 2)[::-1].ravel()).all()
 
 
 def test_warp_intrinsics_and_many_blocks(device, modules):
