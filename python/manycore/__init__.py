@@ -48,7 +48,6 @@ from .errors import (
 
 __version__: str = _core.__version__
 
-
 # Operators, indexing and reductions become methods of the nanobind class, once.
 _array_ops.install()
 _reduction.install()
