@@ -43,7 +43,7 @@ install_python_env() {
   fi
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
   .venv/bin/python -m pip install -q "scikit-build-core>=0.11" "nanobind>=2.4" "numpy>=1.24" \
-      "pytest>=7" "pytest-timeout>=2" "mpi4py>=3.1"
+      "pytest>=7" "pytest-timeout>=2" "mpi4py>=3.1" "tqdm>=4.64"
   # The labs: notebooks (jupytext, nbclient, an IPython kernel) and the anchors their variants
   # compare with (Numba, the line and memory profilers, matplotlib).
   .venv/bin/python -m pip install -q "jupytext>=1.16" "nbclient>=0.10" "ipykernel>=6" \

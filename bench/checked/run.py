@@ -19,27 +19,14 @@ Writes bench/results/<date>-<machine>-checked.{md,csv} unless --no-write is give
 
 from __future__ import annotations
 
-import argparse
-import csv
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from run_all import (  # noqa: E402
-    COLUMNS,
-    exit_status,
-    format_value,
-    machine_info,
-    machine_slug,
-    print_rows,
-    row,
-    size_arguments,
-    size_label,
-)
+from run_all import row, size_label, standalone_main  # noqa: E402
 
 import manycore as mc  # noqa: E402
 from manycore import _core  # noqa: E402
@@ -164,46 +151,10 @@ def run(size: int | None = None, repeat: int = 5, quick: bool = False) -> list[d
     return rows
 
 
-def write(rows: list[dict], info: dict, quick: bool, folder: Path) -> tuple[Path, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{info['date'][:10]}-{machine_slug(info)}-checked{'-quick' if quick else ''}"
-    md, csv_path = folder / f"{stem}.md", folder / f"{stem}.csv"
-    lines = ["<!--", "SPDX-License-Identifier: BSD-3-Clause",
-             "SPDX-FileCopyrightText: manycore developers", "-->",
-             f"# Checked mode against unchecked, {info['date'][:10]}", "",
-             "`python bench/checked/run.py`: the same kernels and inputs, checked and unchecked, "
-             "in one run; the best of the timed runs counts.", "",
-             "| machine | |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in info.items()]
-    lines += ["", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    for r in rows:
-        lines.append("| " + " | ".join(format_value(r[c]) if c == "value" else str(r[c])
-                                       for c in COLUMNS) + " |")
-    md.write_text("\n".join(lines) + "\n")
-    with csv_path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(COLUMNS) + list(info))
-        w.writeheader()
-        for r in rows:
-            w.writerow({**r, "value": repr(r["value"]), **info})
-    return md, csv_path
-
-
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    size_arguments(p, DEFAULT_SIZE, QUICK_SIZE)
-    p.add_argument("--no-write", action="store_true", help="print only; write no results files")
-    p.add_argument("--out", type=Path, default=HERE.parent / "results")
-    args = p.parse_args(argv)
-    info = machine_info()
-    start = time.perf_counter()
-    rows = run(args.size, args.repeat, args.quick)
-    print_rows(rows)
-    print(f"({time.perf_counter() - start:.1f} s)")
-    if not args.no_write:
-        md, csv_path = write(rows, info, args.quick, args.out)
-        print(f"wrote {md} and {csv_path}")
-    return exit_status(rows)
+    return standalone_main(__doc__, run, DEFAULT_SIZE, QUICK_SIZE, "checked", "Checked mode against unchecked",
+                           "`python bench/checked/run.py`: the same kernels and inputs, checked and unchecked, "
+             "in one run; the best of the timed runs counts.", argv)
 
 
 if __name__ == "__main__":
