@@ -242,6 +242,49 @@ def write_results(rows: list[dict], info: dict, quick: bool, seconds: float,
     return md, csv_path
 
 
+def write_table(rows: list[dict], info: dict, quick: bool, folder: Path, name: str,
+                title: str, intro: str) -> tuple[Path, Path]:
+    """One benchmark's own results, run alone: <date>-<machine>-<name>.{md,csv}."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{info['date'][:10]}-{machine_slug(info)}-{name}{'-quick' if quick else ''}"
+    md, csv_path = folder / f"{stem}.md", folder / f"{stem}.csv"
+    lines = ["<!--", "SPDX-License-Identifier: BSD-3-Clause",
+             "SPDX-FileCopyrightText: manycore developers", "-->",
+             f"# {title}, {info['date'][:10]}", "", intro, "", "| machine | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in info.items()]
+    lines += ["", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for r in rows:
+        lines.append("| " + " | ".join(format_value(r[c]) if c == "value" else str(r[c])
+                                       for c in COLUMNS) + " |")
+    md.write_text("\n".join(lines) + "\n")
+    with csv_path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(COLUMNS) + list(info))
+        w.writeheader()
+        for r in rows:
+            w.writerow({**r, "value": repr(r["value"]), **info})
+    return md, csv_path
+
+
+def standalone_main(doc: str, run, default: int, quick: int, name: str, title: str, intro: str,
+                    argv: list[str] | None) -> int:
+    """The main() of a benchmark that writes a table of its own (checked/, profile/)."""
+    p = argparse.ArgumentParser(description=doc,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    size_arguments(p, default, quick)
+    p.add_argument("--no-write", action="store_true", help="print only; write no results files")
+    p.add_argument("--out", type=Path, default=BENCH / "results")
+    args = p.parse_args(argv)
+    info = machine_info()
+    start = time.perf_counter()
+    rows = run(args.size, args.repeat, args.quick)
+    print_rows(rows)
+    print(f"({time.perf_counter() - start:.1f} s)")
+    if not args.no_write:
+        md, csv_path = write_table(rows, info, args.quick, args.out, name, title, intro)
+        print(f"wrote {md} and {csv_path}")
+    return exit_status(rows)
+
+
 def load(name: str):
     """bench/<name>/run.py as a module (the folders are not a package)."""
     spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / name / "run.py")

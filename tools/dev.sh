@@ -43,7 +43,7 @@ install_python_env() {
   fi
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
   .venv/bin/python -m pip install -q "scikit-build-core>=0.11" "nanobind==3.1.0" "numpy>=1.24" \
-      "pytest>=7" "pytest-timeout>=2" "mpi4py>=3.1"
+      "pytest>=7" "pytest-timeout>=2" "mpi4py>=3.1" "tqdm>=4.64"
   # The checkers, pinned so that their verdicts do not drift (nanobind too: it writes the stub).
   .venv/bin/python -m pip install -q "mypy==2.4.1"
   # The labs: notebooks (jupytext, nbclient, an IPython kernel) and the anchors their variants

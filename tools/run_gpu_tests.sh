@@ -6,9 +6,9 @@
 # table. Logs go to ${OUT:-build/gpu}.
 #   tools/run_gpu_tests.sh                 every step
 #   tools/run_gpu_tests.sh build tests     only the steps named (build cpp tests mpi memcheck bench
-#                                          mpibench pycuda pycudasuite labs sweep multigpu)
+#                                          profile mpibench pycuda pycudasuite labs sweep multigpu)
 # Each step has a time limit (CPP_BUILD_TIMEOUT, CPP_TIMEOUT, TESTS_TIMEOUT, MPI_TIMEOUT, MEMCHECK_TIMEOUT, BENCH_TIMEOUT,
-# ARRAYS_BENCH_TIMEOUT, MPI_BENCH_TIMEOUT, in seconds) so that steps can be split over calls of a
+# ARRAYS_BENCH_TIMEOUT, MPI_BENCH_TIMEOUT, PROFILE_TIMEOUT, in seconds) so that steps can be split over calls of a
 # bounded length. mpibench (the MPI benchmarks, heat2d scaling on 1 to 16 ranks) runs only when
 # named: it measures the host's cores, not the GPU. pycuda (real PyCUDA built from
 # .offline-deps/pycuda, the course-style programs and the launch cost with it and with manycore
@@ -29,7 +29,7 @@ out=${OUT:-build/gpu}
 mkdir -p "$out"
 export MANYCORE_REQUIRE_GPU=1 PYTHONUNBUFFERED=1
 python=${PYTHON:-python3}
-steps=${*:-build cpp tests mpi memcheck bench}
+steps=${*:-build cpp tests mpi memcheck bench profile}
 wants() { [[ " $steps " == *" $1 "* ]]; }
 
 has_boost_context() {
@@ -139,6 +139,14 @@ if wants bench; then
     status[bench]="${status[bench]}, scan tiles failed"
 fi
 
+if wants profile; then
+  # The memory profile's counts against Nsight Compute's on the same kernels (sectors, shared
+  # wavefronts and bank conflicts): the comparison table goes to profile-ncu.md.
+  timeout ${PROFILE_TIMEOUT:-480} $python bench/profile/ncu_compare.py --out "$out/profile-ncu.md" \
+      >"$out/profile-ncu.log" 2>&1
+  status[profile]=$?
+fi
+
 if wants sweep; then
   timeout ${SWEEP_TIMEOUT:-540} $python bench/arrays/sweep.py --device cuda --out "$out" >"$out/sweep.log" 2>&1
   status[sweep]=$?
@@ -205,7 +213,7 @@ if wants labs; then
 fi
 
 printf '\n| step | status | log |\n|---|---|---|\n'
-for step in build cpp tests mpi memcheck bench mpibench pycuda pycudasuite labs sweep multigpu; do
+for step in build cpp tests mpi memcheck bench profile mpibench pycuda pycudasuite labs sweep multigpu; do
   wants "$step" || continue
   detail=""
   case $step in
@@ -215,7 +223,7 @@ for step in build cpp tests mpi memcheck bench mpibench pycuda pycudasuite labs 
     multigpu) [ -f "$out/multigpu-tests.log" ] && detail=" ($(tail -n 1 "$out/multigpu-tests.log"))" ;;
   esac
   printf '| %s | %s%s | %s |\n' "$step" "${status[$step]}" "$detail" \
-    "$(case $step in build) echo build.log;; cpp) echo cpp.log;; mpi) echo mpi-tests.log;; tests) echo gpu-tests.log;; memcheck) echo memcheck.log;; bench) echo gpu-bench.md;; mpibench) echo mpi-bench.log;; pycuda) echo pycuda-side-by-side.md;; pycudasuite) echo pycuda-suite-*.md;; labs) echo "labs.log, labs-results.md";; sweep) echo sweep.log;; multigpu) echo "multigpu-*.log, heat-gpus.log";; esac)"
+    "$(case $step in build) echo build.log;; cpp) echo cpp.log;; mpi) echo mpi-tests.log;; tests) echo gpu-tests.log;; memcheck) echo memcheck.log;; bench) echo gpu-bench.md;; profile) echo profile-ncu.md;; mpibench) echo mpi-bench.log;; pycuda) echo pycuda-side-by-side.md;; pycudasuite) echo pycuda-suite-*.md;; labs) echo "labs.log, labs-results.md";; sweep) echo sweep.log;; multigpu) echo "multigpu-*.log, heat-gpus.log";; esac)"
 done
 [ -f "$out/gpu-bench.md" ] && cat "$out/gpu-bench.md"
 [ -f "$out/scan-tiles.md" ] && cat "$out/scan-tiles.md"

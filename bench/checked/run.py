@@ -6,7 +6,8 @@ tiled transpose) checked and unchecked, in the same run, on the same inputs, and
 A checked launch records every access through a pointer parameter or a shared array in shadow
 memory. Both run on every thread of the pool, a checked launch as lanes of consecutive blocks,
 each with a shadow of its own, compared once the launch has run. Goal: checked at most 30x the
-unchecked time (Oclgrind is about 100x). The triad runs at two sizes: the given one, whose
+unchecked time (Oclgrind is about 100x); for the kernels with barriers, 30x the unchecked run
+as fibers, the execution checked launches keep, with the ratio to loop fission beside it. The triad runs at two sizes: the given one, whose
 arrays fit this machine's caches, and 16 times that, whose arrays stream from memory as in
 bench/triad (whose own size is 2^26). Unchecked and checked are measured in alternating rounds
 and each keeps its best, since this machine's speed drifts from one second to the next.
@@ -18,27 +19,14 @@ Writes bench/results/<date>-<machine>-checked.{md,csv} unless --no-write is give
 
 from __future__ import annotations
 
-import argparse
-import csv
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from run_all import (  # noqa: E402
-    COLUMNS,
-    exit_status,
-    format_value,
-    machine_info,
-    machine_slug,
-    print_rows,
-    row,
-    size_arguments,
-    size_label,
-)
+from run_all import row, size_label, standalone_main  # noqa: E402
 
 import manycore as mc  # noqa: E402
 from manycore import _core  # noqa: E402
@@ -69,8 +57,17 @@ def run(size: int | None = None, repeat: int = 5, quick: bool = False) -> list[d
         return (mc.SourceModule(source, device="cpu"),
                 mc.SourceModule(source, device="cpu", checked=True))
 
+    def as_fibers(source: str) -> mc.SourceModule:
+        scheme = mc.cpu_scheme()
+        mc.set_cpu_scheme("fibers")
+        try:
+            return mc.SourceModule(source, device="cpu")
+        finally:
+            mc.set_cpu_scheme(scheme)
+
     plain_triad, checked_triad = modules(TRIAD)
     plain_tour, checked_tour = modules(tour.KERNELS)
+    fibers_tour = as_fibers(tour.KERNELS)
     big = 16 * n
     a, b = rng.random(big), rng.random(big)
     x = rng.random(n, dtype=np.float32)
@@ -99,17 +96,23 @@ def run(size: int | None = None, repeat: int = 5, quick: bool = False) -> list[d
         return ((lambda: f(side, side, m, out, grid=tiles, block=(tour.TILE, tour.TILE_ROWS))),
                 (lambda: out, m.T))
 
+    # A barrier kernel runs unchecked as loop fission, checked as lanes with a fiber a thread;
+    # the goal compares checked with the same kernel's unchecked fibers (the execution a
+    # checked launch shares), and a row beside it gives the ratio to loop fission.
     cases = [
-        ("triad", f"{size_label(n)} float64", triad_of(n), plain_triad, checked_triad),
-        ("triad", f"{size_label(big)} float64", triad_of(big), plain_triad, checked_triad),
-        ("tree reduction", f"{size_label(n)} float32", reduction, plain_tour, checked_tour),
-        ("tiled transpose", f"{side}x{side} float32", transpose, plain_tour, checked_tour),
+        ("triad", f"{size_label(n)} float64", triad_of(n), plain_triad, checked_triad, None),
+        ("triad", f"{size_label(big)} float64", triad_of(big), plain_triad, checked_triad, None),
+        ("tree reduction", f"{size_label(n)} float32", reduction, plain_tour, checked_tour, fibers_tour),
+        ("tiled transpose", f"{side}x{side} float32", transpose, plain_tour, checked_tour, fibers_tour),
     ]
     rows = []
     rounds = 1 if quick else ROUNDS
-    for name, label, make, plain, checked in cases:
+    for name, label, make, plain, checked, fibers in cases:
         launches = {}
-        for mode, module in (("unchecked", plain), ("checked", checked)):
+        modes = [("unchecked", plain), ("checked", checked)]
+        if fibers is not None:
+            modes.insert(1, ("unchecked, fibers", fibers))
+        for mode, module in modes:
             launch, (result, expected) = make(module)
             launch()
             if not np.allclose(result(), expected, rtol=1e-4):
@@ -125,57 +128,33 @@ def run(size: int | None = None, repeat: int = 5, quick: bool = False) -> list[d
             for mode, launch in launches.items():
                 times[mode] = min(times[mode], measure(launch, repeat=repeat, warmup=1).best)
         detail = f"{threads} threads, best of {rounds} round{'s' if rounds > 1 else ''}"
+        unchecked_mode = plain.get_function(
+            "triad" if name == "triad" else ("block_sum" if name == "tree reduction" else "transpose")
+        ).execution_mode
         rows.append(row("checked", f"{name}, unchecked", label, times["unchecked"] * 1e3, "ms",
-                        detail))
+                        f"{detail}, {unchecked_mode}"))
+        if fibers is not None:
+            rows.append(row("checked", f"{name}, unchecked, fibers", label,
+                            times["unchecked, fibers"] * 1e3, "ms",
+                            f"{detail}, MANYCORE_CPU_SCHEME=fibers"))
         rows.append(row("checked", f"{name}, checked", label, times["checked"] * 1e3, "ms",
                         f"{detail}, every access recorded"))
-        ratio = times["checked"] / times["unchecked"]
-        rows.append(row("checked", f"{name}, checked / unchecked", label, ratio, "x",
+        like = "unchecked, fibers" if fibers is not None else "unchecked"
+        ratio = times["checked"] / times[like]
+        rows.append(row("checked", f"{name}, checked / {like}", label, ratio, "x",
                         "", goal=f"<= {GOAL:g}x",
                         result="PASS" if ratio <= GOAL else "MISS"))
+        if fibers is not None:
+            rows.append(row("checked", f"{name}, checked / unchecked ({unchecked_mode})", label,
+                            times["checked"] / times["unchecked"], "x",
+                            "loop fission made the unchecked kernel this much faster than checking it"))
     return rows
 
 
-def write(rows: list[dict], info: dict, quick: bool, folder: Path) -> tuple[Path, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{info['date'][:10]}-{machine_slug(info)}-checked{'-quick' if quick else ''}"
-    md, csv_path = folder / f"{stem}.md", folder / f"{stem}.csv"
-    lines = ["<!--", "SPDX-License-Identifier: BSD-3-Clause",
-             "SPDX-FileCopyrightText: manycore developers", "-->",
-             f"# Checked mode against unchecked, {info['date'][:10]}", "",
-             "`python bench/checked/run.py`: the same kernels and inputs, checked and unchecked, "
-             "in one run; the best of the timed runs counts.", "",
-             "| machine | |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in info.items()]
-    lines += ["", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    for r in rows:
-        lines.append("| " + " | ".join(format_value(r[c]) if c == "value" else str(r[c])
-                                       for c in COLUMNS) + " |")
-    md.write_text("\n".join(lines) + "\n")
-    with csv_path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(COLUMNS) + list(info))
-        w.writeheader()
-        for r in rows:
-            w.writerow({**r, "value": repr(r["value"]), **info})
-    return md, csv_path
-
-
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    size_arguments(p, DEFAULT_SIZE, QUICK_SIZE)
-    p.add_argument("--no-write", action="store_true", help="print only; write no results files")
-    p.add_argument("--out", type=Path, default=HERE.parent / "results")
-    args = p.parse_args(argv)
-    info = machine_info()
-    start = time.perf_counter()
-    rows = run(args.size, args.repeat, args.quick)
-    print_rows(rows)
-    print(f"({time.perf_counter() - start:.1f} s)")
-    if not args.no_write:
-        md, csv_path = write(rows, info, args.quick, args.out)
-        print(f"wrote {md} and {csv_path}")
-    return exit_status(rows)
+    return standalone_main(__doc__, run, DEFAULT_SIZE, QUICK_SIZE, "checked", "Checked mode against unchecked",
+                           "`python bench/checked/run.py`: the same kernels and inputs, checked and unchecked, "
+             "in one run; the best of the timed runs counts.", argv)
 
 
 if __name__ == "__main__":

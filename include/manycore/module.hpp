@@ -24,6 +24,7 @@ class ModuleImpl;
 class KernelImpl;
 struct LaunchLintFacts;
 struct ModuleLints;
+class ProfilerState;
 struct ModuleResources;
 }  // namespace detail
 
@@ -114,6 +115,10 @@ struct ModuleOptions {
     // Whether MANYCORE_CHECK=1 may turn `checked` on; manycore's own generated kernels (array
     // operators, reductions, scans) say no, so their answers and speed stay what they are.
     bool follow_environment = true;
+    // The memory profile's build (CPU only): checked mode's rewrite and proxies, recording how
+    // each warp's accesses and branches would go on a GPU instead of checking them. Profiler
+    // builds these; a launch of one runs the profile and drops its counts.
+    bool memory_profile = false;
     // Set from cpu_scheme() when the module is built (and part of what identifies it).
     CpuScheme cpu_scheme = CpuScheme::automatic;
 };
@@ -162,6 +167,11 @@ class Function {
     /// (what went wrong is the result's `reason`). Thread-safe.
     KernelResources resource_usage() const;
 
+    /// On a GPU, the driver's occupancy calculator: how many blocks of `threads` threads and
+    /// `dynamic_shared` bytes of dynamic shared memory one multiprocessor runs at once. Throws
+    /// InvalidArgument on the CPU (manycore.occupancy computes it there). Thread-safe.
+    int active_blocks_per_multiprocessor(unsigned threads, std::size_t dynamic_shared) const;
+
     /// Typed launch from C++: f(config, n, 2.0f, x.data(), y) with arrays or pointers.
     template <class... Args>
     void operator()(const LaunchConfig& config, Args&&... args) const {
@@ -171,12 +181,23 @@ class Function {
 
   private:
     friend class Module;
+    friend class detail::ProfilerState;
     Function(std::shared_ptr<const detail::ModuleImpl> module,
              std::shared_ptr<const detail::KernelImpl> kernel,
+             std::shared_ptr<const detail::ModuleLints> module_facts,
              std::shared_ptr<const detail::LaunchLintFacts> lint_facts,
              std::shared_ptr<detail::ModuleResources> resources);
+    /// The launch itself, after the checks and the packing: checked or plain.
+    void run(const LaunchConfig& config, std::span<const KernelArg> args,
+             void* const* packed) const;
+    /// This kernel built for the memory profile on the CPU (compiled on first use, then
+    /// shared like any module). Throws CompileError when its source cannot be built so.
+    Function memory_profile_build() const;
+    /// The source of the kernel's module (null for a Function made otherwise).
+    std::shared_ptr<const std::string> source_text() const;
     std::shared_ptr<const detail::ModuleImpl> module_;
     std::shared_ptr<const detail::KernelImpl> kernel_;
+    std::shared_ptr<const detail::ModuleLints> module_facts_;  // the source and options it came from
     std::shared_ptr<const detail::LaunchLintFacts> lint_facts_;  // null: none were read
     std::shared_ptr<detail::ModuleResources> resources_;  // the module's, worked out on demand
 };

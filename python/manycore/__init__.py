@@ -26,7 +26,8 @@ from ._array_ops import arange, asarray, full, linspace, ones
 from .elementwise import ElementwiseKernel
 from .reduction import ReductionKernel, sum, prod, min, max, mean, dot, argmin, argmax, any, all
 from .scan import ExclusiveScanKernel, InclusiveScanKernel, cumsum
-from . import cuda, math, random, testing
+from . import cuda, math, random, testing, tools
+from .tools._api import occupancy, profile, suggest_block
 from ._resources import KernelResources, emulated_arch
 from . import _flags, _resources
 from ._copyto import copy, copyto
@@ -118,6 +119,10 @@ __all__ = [
     "pinned_empty",
     "is_pinned",
     "testing",
+    "tools",
+    "profile",
+    "occupancy",
+    "suggest_block",
     "KernelResources",
     "emulated_arch",
 ]

@@ -15,6 +15,12 @@ cache, and the tour.
                                          (out-of-bounds, races, barriers, uninitialized reads)
     manycore check --sanitizer script.py [args]   the script under compute-sanitizer's
                                          memcheck, racecheck, synccheck and initcheck
+    manycore profile [--memory] [--pycuda] script.py [args]   time, GB/s and % of peak per
+                                         kernel; with --memory, sectors, bank conflicts and
+                                         divergence; --pycuda for a PyCUDA program
+    manycore peak [--device D]           the device's measured bandwidth and FLOP rates
+    manycore scale script.py --threads 1,2,4 | --ranks 1,2,4 [--sizes ...]   speedup,
+                                         efficiency, Amdahl/Gustafson fits, Karp-Flatt
     manycore submit|jobs|wait|cancel     jobs on a SLURM cluster (manycore.slurm)
 """
 
@@ -250,6 +256,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     return checking.exit_status(run)
 
 
+def _tool(name: str):
+    """A module of manycore.tools, imported when its command runs."""
+    import importlib
+
+    return importlib.import_module(f"manycore.tools.{name}")
+
+
 def _parser() -> argparse.ArgumentParser:
     from manycore.tools import tour
 
@@ -292,6 +305,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("script", help="the Python script to run")
     p.add_argument("args", nargs=argparse.REMAINDER, help="the script's own arguments")
     p.set_defaults(func=cmd_check)
+    p = sub.add_parser("profile", help="run a script and report each kernel's time, GB/s and "
+                                       "%% of peak (--memory: how a GPU would serve its accesses)")
+    _tool("profile").add_arguments(p)
+    p.set_defaults(func=lambda a: _tool("profile").command(a))
+    p = sub.add_parser("peak", help="measure (once, then cached) the device's memory bandwidth "
+                                    "and FP32/FP64 rates")
+    _tool("peak").add_arguments(p)
+    p.set_defaults(func=lambda a: _tool("peak").command(a))
+    p = sub.add_parser("scale", help="time a script over thread or rank counts (or sizes): "
+                                     "speedup, efficiency, Amdahl and Gustafson fits")
+    _tool("scale").add_arguments(p)
+    p.set_defaults(func=lambda a: _tool("scale").command(a))
     from manycore.labs import command as labs_command
 
     labs_command.add_parser(sub)

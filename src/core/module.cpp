@@ -15,6 +15,7 @@
 #include "core/compile_support.hpp"
 #include "core/kernel_resources.hpp"
 #include "core/launch_lints.hpp"
+#include "core/profiler_hook.hpp"
 #include "core/source_analysis.hpp"
 #include "manycore/config.hpp"
 #include "manycore/detail/backend.hpp"
@@ -25,6 +26,9 @@ namespace manycore {
 namespace detail {
 struct ModuleLints {
     std::vector<std::pair<std::string, LaunchLintFacts>> by_kernel;
+    // What the module was built from, for its memory-profile build (Function::memory_profile_build).
+    std::shared_ptr<const std::string> source;
+    ModuleOptions options;
 };
 }  // namespace detail
 
@@ -89,6 +93,7 @@ std::string options_text(const ModuleOptions& o) {
     std::string text = detail::key_field(o.compiler_options) + '\x1e' +
                        detail::key_field(o.name_expressions);
     text += o.checked ? "\x1e" "checked" : "";
+    text += o.memory_profile ? "\x1e" "memory" : "";
     text += o.cpu_scheme == CpuScheme::fibers ? "\x1e" "fibers" : "";
     return text;
 }
@@ -128,9 +133,11 @@ ModuleRegistry& registry() {
 
 Function::Function(std::shared_ptr<const detail::ModuleImpl> module,
                    std::shared_ptr<const detail::KernelImpl> kernel,
+                   std::shared_ptr<const detail::ModuleLints> module_facts,
                    std::shared_ptr<const detail::LaunchLintFacts> lint_facts,
                    std::shared_ptr<detail::ModuleResources> resources)
-    : module_(std::move(module)), kernel_(std::move(kernel)), lint_facts_(std::move(lint_facts)),
+    : module_(std::move(module)), kernel_(std::move(kernel)),
+      module_facts_(std::move(module_facts)), lint_facts_(std::move(lint_facts)),
       resources_(std::move(resources)) {}
 
 const std::string& Function::name() const noexcept { return kernel_->name(); }
@@ -181,6 +188,16 @@ void Function::launch(const LaunchConfig& config, std::span<const KernelArg> arg
     check_launch(name(), config, module_->device_info(), kernel_->static_shared_bytes(), device);
     detail::PackedArgs packed;
     detail::pack_arguments(name(), kernel_->params(), device, args, packed, rules);
+    // The one test a launch makes for profiling: no profile, no profiling code.
+    if (detail::active_profile.load(std::memory_order_relaxed) != nullptr) [[unlikely]] {
+        detail::profiled_launch(*this, config, args, packed.pointers());
+        return;
+    }
+    run(config, args, packed.pointers());
+}
+
+void Function::run(const LaunchConfig& config, std::span<const KernelArg> args,
+                   void* const* packed) const {
     if (kernel_->checked()) {
         std::vector<detail::ArgExtent> extents(args.size());
         for (std::size_t i = 0; i < args.size(); ++i) {
@@ -188,15 +205,55 @@ void Function::launch(const LaunchConfig& config, std::span<const KernelArg> arg
                 extents[i] = {args[i].nbytes(), true};
             }
         }
-        kernel_->launch_checked(config, packed.pointers(), extents);
+        kernel_->launch_checked(config, packed, extents);
         return;
     }
-    kernel_->launch(config, packed.pointers());
+    kernel_->launch(config, packed);
+}
+
+Function Function::memory_profile_build() const {
+    if (!module_facts_) {
+        throw InvalidArgument("kernel '" + name() + "': its source is not known, so it cannot "
+                              "be built for the memory profile");
+    }
+    ModuleOptions options;
+    if (module_->device().kind() == DeviceKind::cpu) {
+        options.compiler_options = module_facts_->options.compiler_options;
+    } else {
+        // The host compiler takes none of NVRTC's options but its macros and folders.
+        for (const std::string& o : module_facts_->options.compiler_options)
+            if (o.rfind("-D", 0) == 0 || o.rfind("-U", 0) == 0 || o.rfind("-I", 0) == 0)
+                options.compiler_options.push_back(o);
+        if (!options.compiler_options.empty()) options.compiler_options.insert(options.compiler_options.begin(), "-O2");
+    }
+    options.name_expressions = module_facts_->options.name_expressions;
+    options.follow_environment = false;
+    options.memory_profile = true;
+    return Module(*module_facts_->source, Device::cpu(), std::move(options)).function(name());
+}
+
+std::shared_ptr<const std::string> Function::source_text() const {
+    return module_facts_ ? module_facts_->source : nullptr;
 }
 
 void detail::KernelImpl::launch_checked(const LaunchConfig&, void* const*,
                                         std::span<const ArgExtent>) const {
     throw InvalidArgument("kernel '" + name() + "': this device cannot run checked kernels");
+}
+
+int detail::KernelImpl::active_blocks_per_multiprocessor(unsigned, std::size_t) const {
+    throw InvalidArgument("kernel '" + name() + "': only a GPU's driver has an occupancy "
+                          "calculator; manycore.occupancy() computes it on the CPU");
+}
+
+int Function::active_blocks_per_multiprocessor(unsigned threads,
+                                               std::size_t dynamic_shared) const {
+    return kernel_->active_blocks_per_multiprocessor(threads, dynamic_shared);
+}
+
+MemoryProfile detail::KernelImpl::launch_memory_profile(const LaunchConfig&, void* const*,
+                                                        std::span<const ArgExtent>) const {
+    throw InvalidArgument("kernel '" + name() + "': it was not built for the memory profile");
 }
 
 void Function::check(const LaunchConfig& config, std::span<const KernelArg> args,
@@ -221,6 +278,10 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
     // On a GPU, checked mode is bounds checks; races, barriers and uninitialized reads there are
     // compute-sanitizer's (`manycore check --sanitizer`).
     if (Config::get().check && options.follow_environment) options.checked = true;
+    if (options.memory_profile && device.kind() != DeviceKind::cpu) {
+        throw InvalidArgument("SourceModule: the memory profile's build runs on the CPU only, "
+                              "not on " + device.str());
+    }
     options.cpu_scheme = cpu_scheme();
     (void)device.info();  // DeviceUnavailable before any work
     const auto key = detail::CacheKey::of({device.str(), source, options_text(options)}).hex();
@@ -233,10 +294,15 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
     detail::SourceAnalysis analysis;
     detail::ModuleSource module_source;
     const auto build = [&](detail::CheckedHelpers checked_helpers) {
-        const bool split = device.kind() == DeviceKind::cpu && !options.checked;
-        analysis = detail::analyse_source(source, options.name_expressions, options.checked,
+        // Checked and memory-profile builds run each block's threads as a loop or as fibers.
+        const bool split = device.kind() == DeviceKind::cpu && !options.checked &&
+                           !options.memory_profile;
+        analysis = detail::analyse_source(source, options.name_expressions,
+                                          options.checked || options.memory_profile,
                                           checked_helpers, split,
-                                          options.cpu_scheme == CpuScheme::fibers);
+                                          options.cpu_scheme == CpuScheme::fibers,
+                                          options.memory_profile ? detail::BranchSites::wrapped
+                                                                 : detail::BranchSites::kept);
         module_source.user_source = std::string(source);
         module_source.prepared_source = analysis.prepared_source;
         module_source.split_source = analysis.split_source;
@@ -245,8 +311,11 @@ Module::Module(std::string_view source, const Device& asked, ModuleOptions optio
         return detail::backend(device.kind()).build(device.index(), module_source);
     };
     const std::shared_ptr<const detail::ModuleImpl> built =
-        options.checked ? detail::build_widest_checked(build) : build(detail::CheckedHelpers::none);
+        options.checked || options.memory_profile ? detail::build_widest_checked(build)
+                                                  : build(detail::CheckedHelpers::none);
     auto lints = std::make_shared<detail::ModuleLints>();
+    lints->source = std::make_shared<const std::string>(source);
+    lints->options = options;
     for (std::size_t k = 0; k < analysis.kernels.size(); ++k)
         lints->by_kernel.emplace_back(analysis.kernels[k].name, std::move(analysis.lint_facts[k]));
     auto resources = detail::make_module_resources(std::move(module_source));
@@ -281,7 +350,7 @@ Function Module::function(std::string_view name) const {
     std::shared_ptr<const detail::LaunchLintFacts> facts;
     for (const auto& [kernel_name, kernel_facts] : lints_->by_kernel)
         if (kernel_name == name) facts = {lints_, &kernel_facts};
-    return Function(impl_, std::move(kernel), std::move(facts), resources_);
+    return Function(impl_, std::move(kernel), lints_, std::move(facts), resources_);
 }
 
 std::vector<std::string> Module::kernel_names() const { return impl_->kernel_names(); }

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/branch_rewrites.hpp"
 #include "core/fission.hpp"
 #include "core/launch_lint_facts.hpp"
 #include "core/source_lexer.hpp"
@@ -185,7 +186,8 @@ void plan_execution(SourceAnalysis& result, const std::vector<std::string>& name
 
 SourceAnalysis analyse_source(std::string_view source,
                               const std::vector<std::string>& name_expressions, bool checked,
-                              CheckedHelpers checked_helpers, bool split, bool fibers_only) {
+                              CheckedHelpers checked_helpers, bool split, bool fibers_only,
+                              BranchSites branch_sites) {
     Words words;
     const Lexed lx = lex(source, words);
     if (lx.launch_line != 0) {  // dynamic parallelism: say so before the host compiler does
@@ -332,8 +334,11 @@ SourceAnalysis analyse_source(std::string_view source,
             for (const std::size_t open : parser.template_helpers)
                 checked_param_edits(source, parser, lx.code, open, edits);
         checked_shared_edits(lx, parser, extern_id, edits);
-        std::sort(edits.begin(), edits.end(),
-                  [](const Edit& x, const Edit& y) { return x.begin < y.begin; });
+        if (branch_sites == BranchSites::wrapped) branch_edits(lx, parser, edits);
+        // An insertion before the replacement that begins where it does.
+        std::sort(edits.begin(), edits.end(), [](const Edit& x, const Edit& y) {
+            return x.begin != y.begin ? x.begin < y.begin : x.end < y.end;
+        });
     }
     result.prepared_source = apply_edits(source, edits);
     // The launch table takes each kernel's address through its exact type, so that a kernel

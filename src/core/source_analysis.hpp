@@ -33,9 +33,15 @@ struct SourceAnalysis {
 /// kernels: none, the plain functions, or function templates as well.
 enum class CheckedHelpers { none, plain, all };
 
+/// Whether the analysis wraps branch conditions for the memory profile (a type of its own, so
+/// that no other flag's argument can take its place).
+enum class BranchSites : bool { kept, wrapped };
+
 /// Analyses `source`; with `checked`, also rewrites the kernels' pointer parameters and the
 /// shared arrays into checked pointers (include/manycore/prelude/checked.h), line for line,
 /// and those of the __device__ functions `checked_helpers` names.
+/// With `branch_sites` (the memory profile), it also wraps every branch condition
+/// (branch_rewrites.hpp).
 /// Throws CompileError (with the user's line number) for constructs manycore
 /// does not support that the host compiler would not name clearly: a kernel launch inside a
 /// kernel (`<<<`), a name expression that names no template kernel.
@@ -46,7 +52,8 @@ SourceAnalysis analyse_source(std::string_view source,
                               const std::vector<std::string>& name_expressions,
                               bool checked = false,
                               CheckedHelpers checked_helpers = CheckedHelpers::none,
-                              bool split = false, bool fibers_only = false);
+                              bool split = false, bool fibers_only = false,
+                              BranchSites branch_sites = BranchSites::kept);
 
 /// The CompileError of a checked build that failed with every rewrite, with a note on the code
 /// checked mode cannot compile.

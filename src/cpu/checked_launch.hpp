@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cpu/checker.hpp"
+#include "cpu/launch_lanes.hpp"
 
 namespace manycore::cpu {
 
@@ -21,7 +22,7 @@ namespace manycore::cpu {
 /// `touched` chunks) and reports each conflict to the later lane. Findings are then merged
 /// lane by lane, in lane order, so they do not depend on which thread ran which lane or when.
 /// Not thread-safe; lanes are, each on one thread at a time.
-class CheckedLaunch {
+class CheckedLaunch final : public LaunchLanes {
   public:
     /// `workers`: the threads that may run lanes at once (1: a single lane, all blocks).
     CheckedLaunch(std::string_view kernel, const std::vector<CheckedParam>& params, mc_dim3 grid,
@@ -30,12 +31,13 @@ class CheckedLaunch {
     CheckedLaunch(const CheckedLaunch&) = delete;
     CheckedLaunch& operator=(const CheckedLaunch&) = delete;
 
-    std::size_t lanes() const noexcept { return lanes_.size(); }
+    std::size_t lanes() const noexcept override { return lanes_.size(); }
     Checker& lane(std::size_t k) noexcept { return *lanes_[k]; }
-    /// The blocks of lane k (linear ids) are [first_block(k), first_block(k + 1)).
-    std::uint64_t first_block(std::size_t k) const noexcept {
+    std::uint64_t first_block(std::size_t k) const noexcept override {
         return blocks_ * k / lanes_.size();
     }
+    mc_check_state* state(std::size_t k) noexcept override { return lanes_[k]->state(); }
+    Checker* checker(std::size_t k) noexcept override { return lanes_[k].get(); }
 
     /// Once the lanes have run (or stopped at a fault): the races between lanes, then the
     /// findings of all lanes merged. Call once.

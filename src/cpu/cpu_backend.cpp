@@ -34,6 +34,7 @@
 #include "cpu/host_compiler.hpp"
 #include "cpu/host_memory.hpp"
 #include "cpu/kernel_faults.hpp"
+#include "cpu/memory_launch.hpp"
 #include "manycore/config.hpp"
 #include "manycore/detail/backend.hpp"
 #include "manycore/error.hpp"
@@ -120,6 +121,8 @@ std::string translation_unit(const ModuleSource& source, bool split) {
     tu.reserve(text.size() + 1024);
     // A checked module is its own prelude mode (checked.h), and so its own cache entry.
     if (source.options.checked) tu += "#define MC_CHECKED 1\n";
+    // The memory profile is checked mode's rewrite and proxies, recording (memory_profile_cpu.h).
+    if (source.options.memory_profile) tu += "#define MC_CHECKED 1\n#define MC_MEMORY_PROFILE 1\n";
     tu += "#include \"manycore/prelude/cpu_prelude.h\"\n#line 1 \"kernel.cu\"\n";
     tu += text;
     tu += "\n#line 1 \"<manycore launch table>\"\n";
@@ -165,10 +168,10 @@ int private_image(const VerifiedFile& file) {
 class CpuKernel final : public KernelImpl {
   public:
     CpuKernel(const mc_kernel_entry* entry, std::vector<ParamInfo> params, ExecutionMode mode,
-              std::string reason, std::size_t static_shared, bool checked)
+              std::string reason, std::size_t static_shared, bool checked, bool memory_profile)
         : entry_(entry), name_(entry->name), params_(std::move(params)),
           fibers_(mode == ExecutionMode::fibers), mode_(mode), reason_(std::move(reason)),
-          static_shared_(static_shared), checked_(checked) {}
+          static_shared_(static_shared), checked_(checked), memory_profile_(memory_profile) {}
 
     const std::string& name() const noexcept override { return name_; }
     const std::vector<ParamInfo>& params() const noexcept override { return params_; }
@@ -178,6 +181,10 @@ class CpuKernel final : public KernelImpl {
     std::size_t static_shared_bytes() const noexcept override { return static_shared_; }
 
     void launch(const LaunchConfig& config, void* const* args) const override {
+        if (memory_profile_) {  // its kernels need a lane's state: the profile, counts dropped
+            (void)launch_memory_profile(config, args, {});
+            return;
+        }
         cpu::LaunchRequest request;
         request.kernel = entry_;
         request.kernel_name = name_;
@@ -193,36 +200,10 @@ class CpuKernel final : public KernelImpl {
 
     void launch_checked(const LaunchConfig& config, void* const* args,
                         std::span<const ArgExtent> extents) const override {
-        std::vector<cpu::CheckedParam> params(params_.size());
-        for (std::size_t i = 0; i < params_.size(); ++i) {
-            const mc_param_desc& d = params_[i].desc;
-            cpu::CheckedParam& p = params[i];
-            p.name = params_[i].name;
-            if (d.kind != MC_PARAM_POINTER) continue;
-            p.pointer = true;
-            p.writable = d.pointee_const == 0;
-            p.elem_size = d.elem_size;
-            p.lane_size = d.lanes > 1 ? d.elem_size / d.lanes : d.elem_size;
-            p.address = *static_cast<void* const*>(args[i]);
-            if (i < extents.size()) {
-                p.extent_bytes = extents[i].bytes;
-                p.extent_known = extents[i].known || p.address == nullptr;
-            }
-        }
-        const mc_dim3 grid{config.grid.x, config.grid.y, config.grid.z};
-        const mc_dim3 block{config.block.x, config.block.y, config.block.z};
-        cpu::CheckedLaunch checked(name_, params, grid, block, cpu::worker_count());
-        cpu::LaunchRequest request;
-        request.kernel = entry_;
-        request.kernel_name = name_;
-        request.grid = grid;
-        request.block = block;
-        request.dynamic_shared_bytes = config.shared_bytes;
-        request.args = args;
-        request.use_fibers = fibers_;
-        request.checked = &checked;
+        cpu::CheckedLaunch checked(name_, lane_params(args, extents), dim(config.grid),
+                                   dim(config.block), cpu::worker_count());
         try {
-            cpu::execute(request);
+            cpu::execute(lanes_request(config, args, checked));
         } catch (const Interrupted& e) {
             // Stopped by Ctrl-C: what was found until then (a spin-wait, most likely) is
             // reported as the checked launch's findings are, with the interrupt.
@@ -246,7 +227,54 @@ class CpuKernel final : public KernelImpl {
         cpu::report_findings(checked, name_);
     }
 
+    MemoryProfile launch_memory_profile(const LaunchConfig& config, void* const* args,
+                                        std::span<const ArgExtent> extents) const override {
+        if (!memory_profile_) return KernelImpl::launch_memory_profile(config, args, extents);
+        cpu::MemoryLaunch profiled(lane_params(args, extents), dim(config.grid), dim(config.block),
+                                   fibers_, cpu::worker_count());
+        cpu::execute(lanes_request(config, args, profiled));
+        return profiled.finish();
+    }
+
   private:
+    static mc_dim3 dim(const Dim3& d) noexcept { return {d.x, d.y, d.z}; }
+
+    // What a launch run as lanes knows of each parameter: pointers with their arrays' extents.
+    std::vector<cpu::CheckedParam> lane_params(void* const* args,
+                                               std::span<const ArgExtent> extents) const {
+        std::vector<cpu::CheckedParam> params(params_.size());
+        for (std::size_t i = 0; i < params_.size(); ++i) {
+            const mc_param_desc& d = params_[i].desc;
+            cpu::CheckedParam& p = params[i];
+            p.name = params_[i].name;
+            if (d.kind != MC_PARAM_POINTER) continue;
+            p.pointer = true;
+            p.writable = d.pointee_const == 0;
+            p.elem_size = d.elem_size;
+            p.lane_size = d.lanes > 1 ? d.elem_size / d.lanes : d.elem_size;
+            p.address = *static_cast<void* const*>(args[i]);
+            if (i < extents.size()) {
+                p.extent_bytes = extents[i].bytes;
+                p.extent_known = extents[i].known || p.address == nullptr;
+            }
+        }
+        return params;
+    }
+
+    cpu::LaunchRequest lanes_request(const LaunchConfig& config, void* const* args,
+                                     cpu::LaunchLanes& lanes) const {
+        cpu::LaunchRequest request;
+        request.kernel = entry_;
+        request.kernel_name = name_;
+        request.grid = dim(config.grid);
+        request.block = dim(config.block);
+        request.dynamic_shared_bytes = config.shared_bytes;
+        request.args = args;
+        request.use_fibers = fibers_;
+        request.checked = &lanes;
+        return request;
+    }
+
     const mc_kernel_entry* entry_;
     std::string name_;
     std::vector<ParamInfo> params_;
@@ -255,6 +283,7 @@ class CpuKernel final : public KernelImpl {
     std::string reason_;
     std::size_t static_shared_;
     bool checked_;
+    bool memory_profile_;
 };
 
 class CpuModule final : public ModuleImpl {
@@ -379,7 +408,8 @@ class CpuBackend final : public Backend {
     std::shared_ptr<const ModuleImpl> build(int, const ModuleSource& source) const override {
         // Something (mpi4py's MPI_Init, signal.signal) may have taken SIGINT or SIGSEGV since.
         cpu::reassert_signal_handlers();
-        if (source.split_source.empty() || source.options.checked) return build(source, false, {});
+        if (source.split_source.empty() || source.options.checked || source.options.memory_profile)
+            return build(source, false, {});
         try {
             return build(source, true, {});
         } catch (const CompileError& split_error) {
@@ -459,10 +489,11 @@ class CpuBackend final : public Backend {
             const auto& decl = source.kernels.at(i);
             ExecutionMode mode = decl.mode;
             std::string reason = decl.reason;
-            if (source.options.checked) {
+            if (source.options.checked || source.options.memory_profile) {
                 mode = decl.uses_barriers ? ExecutionMode::fibers : ExecutionMode::loop;
-                reason = "checked: " + std::string(decl.uses_barriers ? "every thread is a fiber"
-                                                                      : "each block's threads run as one loop") +
+                reason = std::string(source.options.checked ? "checked: " : "memory profile: ") +
+                         (decl.uses_barriers ? "every thread is a fiber"
+                                             : "each block's threads run as one loop") +
                          " that records its accesses";
             } else if (!split && decl.split) {
                 mode = decl.uses_barriers ? ExecutionMode::fibers : ExecutionMode::loop;
@@ -470,7 +501,8 @@ class CpuBackend final : public Backend {
             }
             module->add(std::make_shared<CpuKernel>(
                 &entry, param_infos({entry.params, entry.nparams}, decl), mode, std::move(reason),
-                cpu::static_shared_bytes(symbols, decl.name, names), source.options.checked));
+                cpu::static_shared_bytes(symbols, decl.name, names), source.options.checked,
+                source.options.memory_profile));
         }
         return module;
     }

@@ -18,6 +18,7 @@
 #include "cpu/checker.hpp"
 #include "cpu/fiber_block.hpp"
 #include "cpu/kernel_faults.hpp"
+#include "cpu/launch_lanes.hpp"
 #include "cpu/thread_pool.hpp"
 #include "manycore/config.hpp"
 #include "manycore/error.hpp"
@@ -49,7 +50,7 @@ struct Launch {
     const mc_kernel_entry* kernel = nullptr;
     std::string_view name;
     bool fibers = false;
-    CheckedLaunch* checked = nullptr;
+    LaunchLanes* checked = nullptr;
     std::uint64_t blocks = 0;
     std::uint64_t chunk = 1;
 
@@ -296,11 +297,11 @@ void take_chunks(Launch& launch) noexcept {
 // until none are left or the launch failed.
 void take_lanes(Launch& launch, const std::vector<mc_launch>& lanes) noexcept {
     participate(launch, [&launch, &lanes](Worker& w) {
-        CheckedLaunch& checked = *launch.checked;
+        LaunchLanes& checked = *launch.checked;
         while (launch.go_on()) {
             const std::uint64_t k = launch.next.fetch_add(1, std::memory_order_relaxed);
             if (k >= lanes.size()) break;
-            run_blocks(launch, w, lanes[k], &checked.lane(k), checked.first_block(k),
+            run_blocks(launch, w, lanes[k], checked.checker(k), checked.first_block(k),
                        checked.first_block(k + 1));
         }
     });
@@ -365,25 +366,26 @@ void execute(const LaunchRequest& request) {
     launch.fibers = request.use_fibers;
     launch.blocks = blocks;
     launch.checked = request.checked;
+    const bool one_lane = launch.checked != nullptr && launch.checked->lanes() == 1;
     launch.interrupts = interrupt_count();
     Checker* single_lane = nullptr;
-    if (launch.checked != nullptr && launch.checked->lanes() == 1) {
-        single_lane = &launch.checked->lane(0);
-        launch.abi.check = single_lane->state();
+    if (one_lane) {
+        single_lane = launch.checked->checker(0);
+        launch.abi.check = launch.checked->state(0);
     }
 
     const unsigned threads = ThreadPool::default_size();
-    if (launch.checked != nullptr && single_lane == nullptr) {
+    if (launch.checked != nullptr && !one_lane) {
         // Each lane's blocks see the lane's own variables and shadow.
         std::vector<mc_launch> lanes(launch.checked->lanes(), launch.abi);
         for (std::size_t k = 0; k < lanes.size(); ++k) {
-            lanes[k].check = launch.checked->lane(k).state();
+            lanes[k].check = launch.checked->state(k);
         }
         const auto participants =
             static_cast<unsigned>(std::min<std::size_t>(threads, lanes.size()));
         ThreadPool::instance().run_sharing(
             participants, [&launch, &lanes](unsigned) { take_lanes(launch, lanes); });
-    } else if (blocks == 1 || threads == 1 || single_lane != nullptr) {
+    } else if (blocks == 1 || threads == 1 || one_lane) {
         // The latency path: no pool, no wake-up, no allocation once this thread is warm.
         Worker& w = this_worker();
         Launch* outer = std::exchange(w.launch, &launch);

@@ -11,7 +11,7 @@
 
 namespace manycore::cpu {
 
-class CheckedLaunch;
+class LaunchLanes;
 
 struct LaunchRequest {
     const mc_kernel_entry* kernel = nullptr;
@@ -21,7 +21,7 @@ struct LaunchRequest {
     std::size_t dynamic_shared_bytes = 0;
     void* const* args = nullptr;
     bool use_fibers = false;  // the kernel reaches a barrier or a warp intrinsic
-    CheckedLaunch* checked = nullptr;  // a checked launch: its lanes at once, one thread each
+    LaunchLanes* checked = nullptr;  // checked or memory-profiled: its lanes at once, one thread each
 };
 
 /// Runs the launch to completion on the process's thread pool (the calling thread helps; a

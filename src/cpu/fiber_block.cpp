@@ -205,7 +205,11 @@ void FiberBlock::run(const BlockJob& job) {
     at_barrier_ = 0;
     barrier_true_ = 0;
     error_ = nullptr;
-    if (job.checker != nullptr) job.checker->begin_block(job.block_linear);
+    if (job.checker != nullptr) {
+        job.checker->begin_block(job.block_linear);
+    } else if (job.launch->check != nullptr) {  // a lane that checks no barriers (memory profile)
+        job.launch->check->begin_block(job.launch->check, job.block_linear);
+    }
 #if MC_FIBER_TSAN
     tsan_scheduler_ = __tsan_get_current_fiber();
 #endif

@@ -139,6 +139,16 @@ class CudaKernel final : public detail::KernelImpl {
 
     bool checked() const noexcept override { return findings_ != nullptr; }
 
+    int active_blocks_per_multiprocessor(unsigned threads,
+                                         std::size_t dynamic_shared) const override {
+        ScopedContext scope(device_);
+        int blocks = 0;
+        device_.check(device_.api().cuOccupancyMaxActiveBlocksPerMultiprocessor(
+                          &blocks, function_, static_cast<int>(threads), dynamic_shared),
+                      "cuOccupancyMaxActiveBlocksPerMultiprocessor", where_);
+        return blocks;
+    }
+
     // The driver's numbers, asked once.
     KernelResources resources() const override {
         std::call_once(resources_once_, [this] {

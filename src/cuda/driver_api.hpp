@@ -55,6 +55,7 @@ inline constexpr int kMinimumDriverVersion = 12000;
     X(cuModuleGetFunction, CUresult, CUfunction*, CUmodule, const char*)                         \
     X(cuModuleGetGlobal, CUresult, CUdeviceptr*, std::size_t*, CUmodule, const char*)            \
     X(cuFuncGetAttribute, CUresult, int*, int, CUfunction)                                       \
+    X(cuOccupancyMaxActiveBlocksPerMultiprocessor, CUresult, int*, CUfunction, int, std::size_t) \
     X(cuLaunchKernel, CUresult, CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned,    \
       unsigned, unsigned, CUstream, void**, void**)                                              \
     X(cuStreamCreate, CUresult, CUstream*, unsigned)                                             \

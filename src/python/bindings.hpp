@@ -23,6 +23,7 @@ void bind_module(nb::module_& m);
 void bind_info(nb::module_& m);
 void bind_stream(nb::module_& m);
 void bind_cuda(nb::module_& m);  // empty when built without the CUDA backend
+void bind_profile(nb::module_& m);
 void bind_gpu_facts(nb::module_& m);
 #ifdef MANYCORE_PYTHON_MPI
 void bind_mpi(nb::module_& m);  // only when built with MPI and mpi4py's headers

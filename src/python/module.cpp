@@ -16,6 +16,7 @@ NB_MODULE(_core, m) {
     bind_info(m);
     bind_stream(m);
     bind_cuda(m);
+    bind_profile(m);
     bind_gpu_facts(m);
 #ifdef MANYCORE_PYTHON_MPI
     bind_mpi(m);

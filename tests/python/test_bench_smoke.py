@@ -30,3 +30,20 @@ def test_run_all_quick(tmp_path: Path) -> None:
         assert f"== {name}" in r.stdout, name
     assert "FAIL" not in r.stdout
     assert "wrote" not in r.stdout  # --no-write: no results files
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_profile_bench_quick(tmp_path: Path) -> None:
+    script = RUN_ALL.parent / "profile" / "run.py"
+    if not script.exists():
+        pytest.skip(f"{script} is not here (an installed package without the source tree)")
+    env = dict(os.environ, MANYCORE_CACHE_DIR=str(tmp_path / "cache"))
+    env.pop("MANYCORE_CACHE", None)
+    r = subprocess.run([sys.executable, str(script), "--quick", "--no-write"],
+                       capture_output=True, text=True, env=env, timeout=110, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    for measure in ("recording a launch", "coalesced copy, instrumented / plain",
+                    "tiled transpose, instrumented / plain"):
+        assert measure in r.stdout, measure
+    assert "FAIL" not in r.stdout and "wrote" not in r.stdout

@@ -16,6 +16,7 @@
 #include "manycore/kernel_resources.hpp"
 #include "manycore/memory.hpp"
 #include "manycore/module.hpp"
+#include "manycore/profile.hpp"
 
 namespace manycore::detail {
 
@@ -73,8 +74,16 @@ class KernelImpl {
     /// the findings (or appends them to MANYCORE_CHECK_COLLECT).
     virtual void launch_checked(const LaunchConfig& config, void* const* args,
                                 std::span<const ArgExtent> extents) const;
+    /// Runs a kernel built for the memory profile (ModuleOptions::memory_profile) and returns
+    /// what it counted; `extents` as for launch_checked. Throws InvalidArgument elsewhere.
+    virtual MemoryProfile launch_memory_profile(const LaunchConfig& config, void* const* args,
+                                                std::span<const ArgExtent> extents) const;
     /// What the device says the kernel uses (a GPU's driver); the default has only a reason.
     virtual KernelResources resources() const;
+    /// The blocks of `threads` threads and `dynamic_shared` bytes that one multiprocessor runs
+    /// at once (a GPU driver's occupancy calculator); the default throws InvalidArgument.
+    virtual int active_blocks_per_multiprocessor(unsigned threads,
+                                                 std::size_t dynamic_shared) const;
 };
 
 class ModuleImpl {

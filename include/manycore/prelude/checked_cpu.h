@@ -10,13 +10,9 @@
 #ifndef MANYCORE_PRELUDE_CHECKED_CPU_H
 #define MANYCORE_PRELUDE_CHECKED_CPU_H
 
+#include "checked_cpu_common.h"
+
 namespace __mc {
-
-static thread_local mc_check_state* check;
-
-/// What a checked pointer knows of its variable: the runtime's record of it (NULL: a raw
-/// pointer made checked, about which nothing is known).
-using var_ref = const mc_check_var*;
 
 // A cell no plain write reached but an atomic did (its writer stays "none", so no race).
 constexpr uint32_t kWrittenByAtomic = 0xffffffffu;
@@ -128,19 +124,6 @@ __attribute__((always_inline)) inline bool settled(uint64_t earlier, uint64_t no
     }
 }
 
-// threadIdx linear, as thread_linear(), through the lane's pointer to it: a thread-local
-// lookup costs a call into the dynamic loader in a library that is loaded at run time.
-[[gnu::noinline, gnu::cold]] inline const uint3* remember_thread_idx(mc_check_state* s) {
-    s->thread_idx = &tid;
-    return &tid;
-}
-__attribute__((always_inline)) inline uint32_t recorded_thread(mc_check_state* s) {
-    const void* where = s->thread_idx;
-    const uint3* t = __builtin_expect(where != nullptr, 1) ? static_cast<const uint3*>(where)
-                                                           : remember_thread_idx(s);
-    return t->x + t->y * s->block_x + t->z * s->block_xy;
-}
-
 // An access that spans cells (a record wider than the granule, or one not aligned to it).
 [[gnu::noinline]] inline void record_cells(const mc_check_var* var, uintptr_t addr, uint32_t size,
                                            uint8_t access, unsigned line) {
@@ -213,40 +196,6 @@ __attribute__((always_inline)) inline bool record(const mc_check_var* var, const
     return true;
 }
 
-// A raw pointer taken from a checked one: the array's bytes may now change unseen, so reads
-// of bytes nobody wrote are no longer reported for it.
-inline void escape(var_ref v) {
-    if (v != nullptr && v->region != nullptr) v->region->check_uninit = 0;
-}
-
-// Where an out-of-bounds access of a record goes instead: a value of this OS thread.
-template <class T>
-inline T& scratch() {
-    static thread_local T value;
-    value = T{};
-    return value;
-}
-
-template <class T>
-class checked_ptr;
-
-// A shared array of the running block, as a checked pointer to its first row or element.
-template <class A>
-inline checked_ptr<std::remove_extent_t<A>> shared_array(A& storage, const char* name) {
-    using E = std::remove_all_extents_t<A>;
-    void* base = (void*)&storage;  // NOLINT: drops the element type's cv-qualifiers
-    mc_check_var* v = check->shared_var(check, base, sizeof(A), sizeof(E), name);
-    return checked_ptr<std::remove_extent_t<A>>(storage, v);
-}
-template <class E>
-inline checked_ptr<E> dynamic_shared_array(const char* name) {
-    void* base = dynamic_shared;
-    mc_check_var* v = check->shared_var(check, base, launch->dynamic_shared_bytes, sizeof(E), name);
-    return checked_ptr<E>(static_cast<E*>(base), v);
-}
-
 }  // namespace __mc
-
-#define MC_CHECKED_PRINTF __mc_printf
 
 #endif  // MANYCORE_PRELUDE_CHECKED_CPU_H

@@ -518,7 +518,11 @@ MC_UNSUPPORTED(cudaLaunchDevice, "dynamic parallelism; launch kernels from the h
 #include "param_desc.h"
 
 #if MC_CHECKED
+#if MC_MEMORY_PROFILE
+#include "memory_profile_cpu.h"
+#else
 #include "checked_cpu.h"
+#endif
 #include "checked.h"
 #endif
 namespace __mc {

@@ -432,6 +432,35 @@ def cuda_versions() -> tuple:
     (CUDA driver version, NVRTC version), e.g. (12040, 13000); None where not found.
     """
 
+class Profiler:
+    """Records the launches made while it is started."""
+
+    def __init__(self, memory: bool = False) -> None: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None:
+        """Stops recording, once the launches being recorded have ended."""
+
+    @property
+    def started(self) -> bool: ...
+
+    @property
+    def memory(self) -> bool: ...
+
+    def launches(self) -> tuple:
+        """
+        (launches, memory profiles, sources): one tuple per launch (kernel, device, grid, block, shared bytes, seconds, array bytes read, array bytes written, instrumented, memory profile index or -1, note, source index or -1), (sites, branches, out-of-bounds) per memory profile, the modules' sources, and the kernels by name.
+        """
+
+def active_blocks_per_multiprocessor(function: Function, threads: int, shared: int) -> int:
+    """
+    A GPU driver's occupancy calculator: blocks one multiprocessor runs at once.
+    """
+
+def profile_hook_calls() -> int:
+    """How many launches in this process entered a profile's hook."""
+
 def arch_limits(arch: str) -> dict:
     """The limits of a GPU architecture ('sm_90') as a dict."""
 
