@@ -14,4 +14,5 @@
 #include "manycore/kernel_resources.hpp"
 #include "manycore/memory.hpp"
 #include "manycore/module.hpp"
+#include "manycore/profile.hpp"
 #include "manycore/stream.hpp"
