@@ -22,7 +22,6 @@ Measures, each job started with ``manycore run``:
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import importlib.util
 import json
 import os

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-import manycore as mc
 from manycore import checking
 from manycore.findings import Finding
 

@@ -7,7 +7,6 @@ forms, the command, and a lab with a planted wrong result."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys

@@ -259,7 +259,7 @@ class _Progress:
 
     def done(self, k: int, text: str) -> None:
         if self.tty:
-            sys.stdout.write(f"\r\033[K")
+            sys.stdout.write("\r\033[K")
         print(f"[{k + 1:2d}/{self.total}] {text}", flush=True)
 
     def finish(self) -> None:

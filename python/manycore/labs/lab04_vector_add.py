@@ -345,7 +345,7 @@ lab.variant(f"MPI x{comm.size} (Scatterv, add, Gatherv)", mpi_add, group="MPI", 
 lab.finish()
 
 # %%
-lab.collect("slices", [f"MPI x2 (Scatterv, add, Gatherv)"])
+lab.collect("slices", ["MPI x2 (Scatterv, add, Gatherv)"])
 
 # %% [markdown]
 # ## What the numbers say
