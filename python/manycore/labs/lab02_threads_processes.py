@@ -14,7 +14,8 @@
 #   them and pickling the arguments and results;
 # - `Pool.map`'s **chunksize** decides how many numbers travel in one message: one number per
 #   message costs a round trip each;
-# - a **kernel** tests each number in its own thread, compiled, on every core.
+# - a **kernel** tests each number in its own thread, compiled, on every core; a second one
+#   gives each number a block of threads that share its divisions, as a GPU needs.
 #
 # The numbers are products of three primes of 4 to 5 digits, so a test stops at the smallest
 # factor and one run stays within a few million Python operations; the known cases include a
@@ -167,8 +168,8 @@ lab.variant("manycore kernel", lambda: trial_division(all_numbers.size, d_number
 # %% [markdown]
 # ## A kernel: one number per block
 #
-# One thread per number gives a GPU 401 threads, a few per multiprocessor, and leaves the
-# known prime's 5 million divisions to one of them: a GPU thread is much slower than a CPU
+# One thread per number gives a GPU a few hundred threads, a few per multiprocessor, and leaves
+# the known prime's 5 million divisions to one of them: a GPU thread is much slower than a CPU
 # core (a 64-bit `%` is a sequence of instructions there), so that one thread decides the time.
 # Here a block of 256 threads shares each number: in each round its threads try 256
 # consecutive odd factors, and `__syncthreads_or` tells all of them whether one found a
