@@ -10,8 +10,9 @@
 # PyCUDA on the GPU machine (tools/run_gpu_tests.sh pycuda).
 # tools/run_gpu_tests.sh builds against that folder when the machine it runs on has no
 # Boost.Context of its own. It also downloads, from PyPI, wheels of the labs' optional anchors
-# (Numba, the line and memory profilers) for the GPU machine's Python, which the labs step of
-# run_gpu_tests.sh installs. About 50 MiB in all; never committed.
+# (the line and memory profilers; Numba too with LABS_NUMBA=1) for the GPU machine's Python,
+# which the labs step of run_gpu_tests.sh installs. About 8 MiB in all (70 MiB with Numba);
+# never committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.offline-deps
@@ -61,11 +62,14 @@ python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 -
 
 # The labs' optional anchors, as wheels for the GPU machine's Python (LABS_PYTHON, default
 # 3.12); tools/run_gpu_tests.sh's labs step installs them from here. Skipped with a note when
-# PyPI cannot be reached.
+# PyPI cannot be reached. Numba only with LABS_NUMBA=1: its llvmlite wheel alone is about
+# 60 MB, more than a size-limited copy of the tree to a GPU machine may carry.
 labs_python=${LABS_PYTHON:-3.12}
+labs_wheels=(line_profiler memory_profiler psutil)
+[ "${LABS_NUMBA:-0}" = 1 ] && labs_wheels+=(numba llvmlite)
 if ! python3 -m pip download -q --no-deps --only-binary=:all: --python-version "$labs_python" \
       --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \
-      -d "$out/wheels" numba llvmlite line_profiler memory_profiler psutil; then
+      -d "$out/wheels" "${labs_wheels[@]}"; then
   echo "no wheels for the labs' anchors (pip download failed); the labs will skip those variants" >&2
 fi
 echo "$out: Boost.Context $boost_version (static), xxhash.h, GoogleTest's source, PyCUDA's sdist and $(ls "$out/pycuda" | grep -c whl) wheels, the labs' wheels, $(du -sh "$out" | cut -f1)"
