@@ -74,8 +74,6 @@ def run(size: int | None = None, repeat: int = 5, quick: bool = False) -> list[d
     m = rng.random((side, side), dtype=np.float32)
     grid = ((n + BLOCK - 1) // BLOCK,)
 
-    cases = []
-
     def triad_of(size: int):
         def make(module: mc.SourceModule):
             f, c = module.get_function("triad"), np.zeros(size)
@@ -100,14 +98,16 @@ def run(size: int | None = None, repeat: int = 5, quick: bool = False) -> list[d
     # the goal compares checked with the same kernel's unchecked fibers (the execution a
     # checked launch shares), and a row beside it gives the ratio to loop fission.
     cases = [
-        ("triad", f"{size_label(n)} float64", triad_of(n), plain_triad, checked_triad, None),
-        ("triad", f"{size_label(big)} float64", triad_of(big), plain_triad, checked_triad, None),
-        ("tree reduction", f"{size_label(n)} float32", reduction, plain_tour, checked_tour, fibers_tour),
-        ("tiled transpose", f"{side}x{side} float32", transpose, plain_tour, checked_tour, fibers_tour),
+        ("triad", "triad", f"{size_label(n)} float64", triad_of(n), plain_triad, checked_triad, None),
+        ("triad", "triad", f"{size_label(big)} float64", triad_of(big), plain_triad, checked_triad, None),
+        ("tree reduction", "block_sum", f"{size_label(n)} float32", reduction, plain_tour, checked_tour,
+         fibers_tour),
+        ("tiled transpose", "transpose", f"{side}x{side} float32", transpose, plain_tour, checked_tour,
+         fibers_tour),
     ]
     rows = []
     rounds = 1 if quick else ROUNDS
-    for name, label, make, plain, checked, fibers in cases:
+    for name, kernel, label, make, plain, checked, fibers in cases:
         launches = {}
         modes = [("unchecked", plain), ("checked", checked)]
         if fibers is not None:
@@ -128,9 +128,7 @@ def run(size: int | None = None, repeat: int = 5, quick: bool = False) -> list[d
             for mode, launch in launches.items():
                 times[mode] = min(times[mode], measure(launch, repeat=repeat, warmup=1).best)
         detail = f"{threads} threads, best of {rounds} round{'s' if rounds > 1 else ''}"
-        unchecked_mode = plain.get_function(
-            "triad" if name == "triad" else ("block_sum" if name == "tree reduction" else "transpose")
-        ).execution_mode
+        unchecked_mode = plain.get_function(kernel).execution_mode
         rows.append(row("checked", f"{name}, unchecked", label, times["unchecked"] * 1e3, "ms",
                         f"{detail}, {unchecked_mode}"))
         if fibers is not None:
