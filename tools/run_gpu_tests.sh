@@ -211,8 +211,9 @@ if wants labs; then
       --device "${LABS_DEVICE:-cuda}" --out build/labs-gpu >"$out/labs.log" 2>&1
   status[labs]=$?
   # Stopped by the time limit, the runner wrote no table: the labs that finished still count.
-  $python -c "import pathlib, manycore.labs.command as c; c.write_results_table(pathlib.Path('build/labs-gpu'))" \
-      >/dev/null 2>&1
+  [ "${status[labs]}" -eq 124 ] &&
+    $python -c "import pathlib, manycore.labs.command as c; c.write_results_table(pathlib.Path('build/labs-gpu'))" \
+        >/dev/null 2>&1
   cp build/labs-gpu/labs-results.md build/labs-gpu/lab*.json "$out/" 2>/dev/null
 fi
 
